@@ -1,0 +1,48 @@
+"""create_app(settings): the composition root that wires the database, auth and routes together."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from heliograph.api import all_routes
+from heliograph.api.http import Api, Services
+from heliograph.auth import Authenticator
+from heliograph.config import Settings
+from heliograph.ids import IdFactory
+from heliograph.services.account import AccountKey, ensure_account_key
+from heliograph.store.db import Database
+from heliograph.store.migrate import upgrade
+
+
+def create_app(settings: Settings, *, ids: IdFactory | None = None,
+               on_ready: Callable[[AccountKey | None], None] | None = None) -> Starlette:
+    db = Database(settings)
+    services = Services(settings=settings, db=db, ids=ids or IdFactory(),
+                        auth=Authenticator(db, settings.key_cache_seconds))
+    ready = False
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        nonlocal ready
+        await upgrade(db)
+        async with db.write() as conn:
+            key = await ensure_account_key(conn, ids=services.ids, key_id=settings.account_key_id,
+                                           secret=settings.account_key_secret)
+        ready = True
+        if on_ready is not None:
+            on_ready(key)
+        yield
+        await db.dispose()
+
+    async def health(_request: Request) -> JSONResponse:
+        """GET /health: 200 once migrations ran and the account key exists."""
+        return JSONResponse({"status": "ok"} if ready else {"status": "starting"}, 200 if ready else 503)
+
+    routes = [Route("/health", health), Mount("/", app=Api(services, all_routes()))]
+    return Starlette(routes=routes, lifespan=lifespan)

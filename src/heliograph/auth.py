@@ -1,0 +1,116 @@
+"""Who is calling: Basic auth (key id / secret) or an HS256 JWT signed with a key's secret.
+
+Account keys (`act_…`) have the `account` scope over every app; app keys (`app_…`) the `app`
+scope over their own app. Keys are cached in-process for at most `key_cache_seconds`, so a
+deleted key stops working everywhere within about a second without a lookup per request.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hmac
+import time
+
+import jwt
+import sqlalchemy as sa
+
+from heliograph.errors import Forbidden, Unauthorized
+from heliograph.store import tables as t
+from heliograph.store.db import Database
+
+SCOPE_BY_PREFIX = {"act_": "account", "app_": "app"}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    scope: str  # "account" | "app"
+    key_id: str
+    app_id: str | None  # None for account keys
+
+    def require(self, scopes: frozenset[str], app_id: str | None) -> None:
+        """Refuse a scope the operation does not list, or an app that is not the key's own."""
+        if self.scope not in scopes:
+            raise Forbidden(f"This operation requires one of these scopes: {', '.join(sorted(scopes))}")
+        if self.app_id is not None and app_id is not None and app_id != self.app_id:
+            raise Forbidden("The credentials do not give access to this app")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Key:
+    secret: str
+    app_id: str | None
+    fetched_at: float
+
+
+class Authenticator:
+    def __init__(self, db: Database, cache_seconds: float) -> None:
+        self._db = db
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, _Key | None] = {}
+        self._fetched: dict[str, float] = {}
+
+    async def authenticate(self, header: str | None) -> Principal:
+        if not header:
+            raise Unauthorized("Authorization is required")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "basic":
+            return await self._basic(credentials.strip())
+        if scheme.lower() == "bearer":
+            return await self._bearer(credentials.strip())
+        raise Unauthorized("Unsupported authorization scheme: use Basic or Bearer")
+
+    async def _basic(self, credentials: str) -> Principal:
+        try:
+            key_id, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("Malformed Basic credentials") from None
+        key = await self._key(key_id)
+        if key is None or not hmac.compare_digest(key.secret.encode(), secret.encode()):
+            raise Unauthorized("Invalid credentials")
+        return self._principal(key_id, key)
+
+    async def _bearer(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Malformed JWT") from None
+        key_id = header.get("kid")
+        if header.get("alg") != "HS256" or not isinstance(key_id, str):
+            raise Unauthorized("A JWT must be signed with HS256 and name its key in `kid`")
+        key = await self._key(key_id)
+        if key is None:
+            raise Unauthorized("Invalid credentials")
+        try:
+            claims = jwt.decode(token, key.secret, algorithms=["HS256"], options={"require": ["scope"]})
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"Invalid JWT: {exc}") from None
+        principal = self._principal(key_id, key)
+        if claims["scope"] != principal.scope:
+            raise Unauthorized(f"The JWT scope must be '{principal.scope}' for key {key_id}")
+        return principal
+
+    @staticmethod
+    def _principal(key_id: str, key: _Key) -> Principal:
+        return Principal(scope=SCOPE_BY_PREFIX[key_id[:4]], key_id=key_id, app_id=key.app_id)
+
+    async def _key(self, key_id: str) -> _Key | None:
+        if key_id[:4] not in SCOPE_BY_PREFIX:
+            return None
+        now = time.monotonic()
+        if now - self._fetched.get(key_id, -1e9) < self._cache_seconds:
+            return self._cache[key_id]
+        async with self._db.read() as conn:
+            row = (await conn.execute(
+                sa.select(t.api_keys.c.secret, t.api_keys.c.app_id).where(t.api_keys.c.id == key_id)
+            )).first()
+        key = None if row is None else _Key(row.secret, row.app_id, now)
+        if len(self._cache) > 10_000:
+            self._cache.clear(), self._fetched.clear()
+        self._cache[key_id], self._fetched[key_id] = key, now
+        return key
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from this process's cache at once (called when this process deletes it)."""
+        self._fetched.pop(key_id, None)

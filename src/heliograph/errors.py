@@ -1,0 +1,80 @@
+"""The one error model: every failure the API reports is an ApiError, rendered as the spec's envelope.
+
+    ApiError (status, code, title)
+    ├── BadRequest            400 bad_request
+    ├── Unauthorized          401 unauthorized
+    ├── Forbidden             403 forbidden
+    ├── NotFound              404 not_found
+    │   ├── AppNotFound           app_not_found
+    │   ├── UserNotFound          user_not_found
+    │   └── ConversationNotFound  conversation_not_found
+    ├── MethodNotAllowed      405 method_not_allowed
+    ├── Conflict              409 conflict
+    ├── PayloadTooLarge       413 payload_too_large
+    ├── UnsupportedMediaType  415 unsupported_media_type
+    └── Locked                423 locked
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status = 500
+    code = "internal_error"
+    default_title = "Internal server error"
+
+    def __init__(self, title: str | None = None) -> None:
+        self.title = title or self.default_title
+        super().__init__(self.title)
+
+    def envelope(self) -> dict[str, list[dict[str, str]]]:
+        return {"errors": [{"code": self.code, "title": self.title}]}
+
+
+class BadRequest(ApiError):
+    status, code, default_title = 400, "bad_request", "Bad request"
+
+
+class Unauthorized(ApiError):
+    status, code, default_title = 401, "unauthorized", "Authorization is required"
+
+
+class Forbidden(ApiError):
+    status, code, default_title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ApiError):
+    status, code, default_title = 404, "not_found", "Resource not found"
+
+
+class AppNotFound(NotFound):
+    code, default_title = "app_not_found", "App not found"
+
+
+class UserNotFound(NotFound):
+    code, default_title = "user_not_found", "User not found"
+
+
+class ConversationNotFound(NotFound):
+    code, default_title = "conversation_not_found", "Conversation not found"
+
+
+class MethodNotAllowed(ApiError):
+    status, code, default_title = 405, "method_not_allowed", "Method not allowed"
+
+
+class Conflict(ApiError):
+    status, code, default_title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code, default_title = 413, "payload_too_large", "Request body is too large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+    default_title = "Content-Type must be application/json"
+
+
+class Locked(ApiError):
+    status, code, default_title = 423, "locked", "Locked"

@@ -1,0 +1,1 @@
+"""Wire models, named as the spec's components: request bodies are decoded and validated here."""

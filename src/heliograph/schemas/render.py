@@ -1,0 +1,57 @@
+"""Rows to wire objects, as the spec's response schemas name them. Unset values are left out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from heliograph.ids import iso
+
+Row = Mapping[str, Any]
+
+
+def _present(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    return {k: v for k, v in pairs if v is not None}
+
+
+def app(row: Row) -> dict[str, Any]:
+    return _present([("id", row["id"]), ("displayName", row["display_name"]),
+                     ("settings", row["settings"]), ("metadata", row["metadata"])])
+
+
+def app_key(row: Row) -> dict[str, Any]:
+    return {"id": row["id"], "displayName": row["display_name"], "secret": row["secret"]}
+
+
+def user(row: Row, identities: list[dict[str, Any]]) -> dict[str, Any]:
+    return _present([
+        ("id", row["id"]), ("externalId", row["external_id"]), ("zendeskId", row["zendesk_id"]),
+        ("brandId", row["brand_id"]), ("signedUpAt", iso(row["signed_up_at"])),
+        ("toBeRetained", row["to_be_retained"]), ("profile", row["profile"]),
+        ("metadata", row["metadata"]), ("identities", identities),
+    ])
+
+
+def conversation(row: Row) -> dict[str, Any]:
+    return _present([
+        ("id", row["id"]), ("type", row["type"]), ("metadata", row["metadata"]),
+        ("isDefault", row["is_default"]), ("displayName", row["display_name"]),
+        ("description", row["description"]), ("iconUrl", row["icon_url"]),
+        ("businessLastRead", iso(row["business_last_read"])),
+        ("lastUpdatedAt", iso(row["last_updated_at"])), ("createdAt", iso(row["created_at"])),
+    ])
+
+
+def participant(row: Row) -> dict[str, Any]:
+    return _present([
+        ("id", row["id"]), ("userId", row["user_id"]), ("unreadCount", row["unread_count"]),
+        ("clientAssociations", row["client_associations"]),
+        ("userExternalId", row["external_id"]), ("lastRead", iso(row["last_read"])),
+    ])
+
+
+def message(row: Row) -> dict[str, Any]:
+    return _present([
+        ("id", row["id"]), ("received", iso(row["received"])), ("author", row["author"]),
+        ("content", row["content"]), ("source", row["source"]), ("metadata", row["metadata"]),
+    ])

@@ -1,0 +1,136 @@
+"""Conversations (CreateConversation, ListConversations, GetConversation, UpdateConversation,
+DeleteConversation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import BadRequest, ConversationNotFound, UserNotFound
+from heliograph.ids import IdFactory
+from heliograph.pagination import Page, Window
+from heliograph.schemas import render
+from heliograph.schemas.common import UNSET, check_metadata
+from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
+from heliograph.services.apps import require_app
+from heliograph.services.users import find_user
+from heliograph.store import tables as t
+from heliograph.store.db import Database
+from heliograph.store.paging import window
+
+MAX_GROUP_PARTICIPANTS = 10
+
+
+async def require_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> Any:
+    c = t.conversations
+    row = (await conn.execute(sa.select(c).where(c.c.id == conversation_id, c.c.app_id == app_id))).first()
+    if row is None:
+        await require_app(conn, app_id)
+        raise ConversationNotFound()
+    return row._mapping
+
+
+async def resolve_participant_user(conn: AsyncConnection, *, app_id: str, ref: ParticipantSubSchema | Any,
+                                   field: str) -> Any:
+    """The user a participant entry names by userId or userExternalId (exactly one of them)."""
+    user_id = None if ref.user_id is UNSET else ref.user_id
+    external_id = None if ref.user_external_id is UNSET else ref.user_external_id
+    if (user_id is None) == (external_id is None):
+        raise BadRequest(f"{field}: one of userId or userExternalId is required, but not both")
+    user = await find_user(conn, app_id=app_id, user_id=user_id, external_id=external_id)
+    if user is None:
+        raise UserNotFound(f"User not found: {user_id or external_id}")
+    return user
+
+
+async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+                              body: ConversationCreateBody) -> dict[str, Any]:
+    await require_app(conn, app_id)
+    entries = [] if body.participants is UNSET else body.participants
+    _check_participant_count(body.type, entries)
+    users = [await resolve_participant_user(conn, app_id=app_id, ref=e, field=f"participants[{n}]")
+             for n, e in enumerate(entries)]
+    if len({u["id"] for u in users}) != len(users):
+        raise BadRequest("participants: the same user is listed twice")
+    check_metadata(None if body.metadata is UNSET else body.metadata)
+    conversation_id, now = ids.new_at()
+    is_default = body.type == "personal" and not await _has_default(conn, db, users[0]["id"])
+    row = {
+        "id": conversation_id, "app_id": app_id, "type": body.type, "is_default": is_default,
+        "display_name": _set(body.display_name), "description": _set(body.description),
+        "icon_url": _set(body.icon_url), "metadata": _set(body.metadata), "business_last_read": None,
+        "last_updated_at": now, "created_at": now, "message_count": 0,
+    }
+    await conn.execute(t.conversations.insert().values(row))
+    for user in users:
+        await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    return render.conversation(row)
+
+
+def _check_participant_count(kind: str, entries: list[ParticipantSubSchema]) -> None:
+    if kind == "personal" and len(entries) != 1:
+        raise BadRequest("participants: a personal conversation must have exactly 1 participant")
+    if kind == "sdkGroup":
+        for n, entry in enumerate(entries):
+            if entry.subscribe_sdk_client is UNSET:
+                raise BadRequest(f"participants[{n}].subscribeSDKClient is required for sdkGroup conversations")
+
+
+async def _has_default(conn: AsyncConnection, db: Database, user_id: str) -> bool:
+    """Whether the user already has their default conversation (the user row is locked meanwhile)."""
+    await conn.execute(db.lock_for_update(sa.select(t.users.c.id).where(t.users.c.id == user_id)))
+    c, p = t.conversations, t.participants
+    query = (sa.select(c.c.id).join(p, p.c.conversation_id == c.c.id)
+             .where(p.c.user_id == user_id, c.c.is_default.is_(True)).limit(1))
+    return (await conn.scalar(query)) is not None
+
+
+async def add_participant(conn: AsyncConnection, *, ids: IdFactory, conversation_id: str,
+                          user_id: str) -> dict[str, Any]:
+    row = {"id": ids.new(), "conversation_id": conversation_id, "user_id": user_id,
+           "unread_count": 0, "last_read": None, "client_associations": []}
+    await conn.execute(t.participants.insert().values(row))
+    return row
+
+
+async def list_conversations(conn: AsyncConnection, *, app_id: str, page: Page,
+                             filter: dict[str, Any]) -> Window:
+    await require_app(conn, app_id)
+    user_id, external_id = filter.get("userId"), filter.get("userExternalId")
+    if (user_id is None) == (external_id is None):
+        raise BadRequest("One of filter[userId] or filter[userExternalId] is required, but not both")
+    user = await find_user(conn, app_id=app_id, user_id=user_id, external_id=external_id)
+    if user is None:
+        raise UserNotFound()
+    c, p = t.conversations, t.participants
+    query = sa.select(c).join(p, p.c.conversation_id == c.c.id).where(p.c.user_id == user["id"])
+    return await window(conn, query, c.c.id, page)
+
+
+async def get_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
+    return render.conversation(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id))
+
+
+async def update_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str,
+                              body: ConversationUpdateBody) -> dict[str, Any]:
+    row = dict(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id))
+    changes = {column: value for column, value in (
+        ("display_name", body.display_name), ("description", body.description),
+        ("icon_url", body.icon_url), ("metadata", body.metadata)) if value is not UNSET}
+    check_metadata(changes.get("metadata"))
+    if changes:
+        await conn.execute(t.conversations.update().where(t.conversations.c.id == conversation_id).values(changes))
+    return render.conversation({**row, **changes})
+
+
+async def delete_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> None:
+    row = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    if row["is_default"]:
+        raise BadRequest(f"Conversation {conversation_id} cannot be deleted because it is the default.")
+    await conn.execute(t.conversations.delete().where(t.conversations.c.id == conversation_id))
+
+
+def _set(value: Any) -> Any:
+    return None if value is UNSET else value

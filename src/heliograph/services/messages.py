@@ -1,0 +1,164 @@
+"""Messages and activities (PostMessage, ListMessages, DeleteAllMessages, DeleteMessage, PostActivity).
+
+PostMessage is the hot path: after validation it costs one conditional UPDATE (existence,
+the 30,000-message limit, lastUpdatedAt and the counter in one statement), one INSERT and one
+UPDATE of the participants' unread counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import BadRequest, Locked, NotFound, UserNotFound
+from heliograph.ids import IdFactory
+from heliograph.pagination import Page, Window
+from heliograph.schemas import render
+from heliograph.schemas.common import UNSET, check_metadata
+from heliograph.schemas.messages import ActivityPost, Author, MessagePost
+from heliograph.services import content as content_rules
+from heliograph.services.conversations import require_conversation
+from heliograph.services.users import find_user
+from heliograph.store import tables as t
+from heliograph.store.paging import window
+
+API_SOURCE = {"type": "api:conversations"}
+
+
+async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str,
+                       conversation_id: str, body: MessagePost) -> dict[str, Any]:
+    schema = None if body.schema is UNSET else body.schema
+    content = content_rules.prepare(body.content, author_type=body.author.type, schema=schema)
+    metadata = None if body.metadata is UNSET else body.metadata
+    check_metadata(metadata)
+    message_id, now = ids.new_at()
+    kind = await _count_message(conn, app_id, conversation_id, limit, now, body.author.type)
+    _check_destination(body, kind)
+    author = await _author(conn, app_id, conversation_id, body.author)
+    row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
+           "content": content, "source": API_SOURCE, "metadata": metadata}
+    await conn.execute(t.messages.insert().values(row))
+    await _mark_unread(conn, conversation_id, author.get("userId"), now)
+    return render.message(row)
+
+
+async def _count_message(conn: AsyncConnection, app_id: str, conversation_id: str, limit: int,
+                         now: int, author_type: str) -> str:
+    """Count the message against the conversation's limit; the conversation's type, or 404 / 423."""
+    c = t.conversations
+    values: dict[str, Any] = {"message_count": c.c.message_count + 1, "last_updated_at": now}
+    if author_type == "business":  # a business that writes has read what came before
+        values["business_last_read"] = now
+    kind = await conn.scalar(c.update().where(
+        c.c.id == conversation_id, c.c.app_id == app_id, c.c.message_count < limit,
+    ).values(values).returning(c.c.type))
+    if kind is None:
+        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+        raise Locked(f"Message limit of {limit} per conversation reached.")
+    return str(kind)
+
+
+def _check_destination(body: MessagePost, conversation_type: str) -> None:
+    if body.destination is UNSET:
+        return
+    if body.author.type != "business" or conversation_type != "personal":
+        raise BadRequest("destination applies only to business messages in personal conversations")
+    integration_id, integration_type = body.destination.integration_id, body.destination.integration_type
+    if (integration_id is UNSET) == (integration_type is UNSET):
+        raise BadRequest("destination: one of integrationId or integrationType is required, but not both")
+    if integration_id is not UNSET:
+        raise BadRequest(f"destination.integrationId: integration {integration_id} not found")
+    if integration_type != "none":
+        raise BadRequest(f"destination.integrationType: the user has no {integration_type} client "
+                         "attached to the conversation")
+
+
+async def _author(conn: AsyncConnection, app_id: str, conversation_id: str, author: Author) -> dict[str, Any]:
+    """The stored author: write-only fields dropped; a user author resolved to a participant."""
+    wire: dict[str, Any] = {"type": author.type}
+    if author.subtypes is not UNSET:
+        wire["subtypes"] = author.subtypes
+    if author.type == "user":
+        user = await participant_user(conn, app_id, conversation_id, author)
+        profile = user["profile"]
+        name = " ".join(v for v in (profile.get("givenName"), profile.get("surname")) if v)
+        wire["userId"] = user["id"]
+        wire["displayName"] = name or None
+        wire["avatarUrl"] = profile.get("avatarUrl")
+    for field, value in (("displayName", author.display_name), ("avatarUrl", author.avatar_url)):
+        if value is not UNSET:
+            wire[field] = value
+    return {k: v for k, v in wire.items() if v is not None}
+
+
+async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: str, author: Author) -> Any:
+    if (author.user_id is UNSET) == (author.user_external_id is UNSET):
+        raise BadRequest("author: a user author needs one of userId or userExternalId, but not both")
+    user = await find_user(
+        conn, app_id=app_id,
+        user_id=None if author.user_id is UNSET else author.user_id,
+        external_id=None if author.user_external_id is UNSET else author.user_external_id,
+        brand_id=None if author.brand_id is UNSET else author.brand_id)
+    if user is None:
+        raise UserNotFound()
+    p = t.participants
+    member = await conn.scalar(sa.select(p.c.id).where(
+        p.c.conversation_id == conversation_id, p.c.user_id == user["id"]))
+    if member is None:
+        raise BadRequest(f"author: user {user['id']} is not a participant of the conversation")
+    return user
+
+
+async def _mark_unread(conn: AsyncConnection, conversation_id: str, author_id: str | None, now: int) -> None:
+    """Everyone but the author has one more unread message; the author has read up to now."""
+    p = t.participants
+    if author_id is None:
+        values: dict[str, Any] = {"unread_count": p.c.unread_count + 1}
+    else:
+        is_author = p.c.user_id == author_id
+        values = {"unread_count": sa.case((is_author, 0), else_=p.c.unread_count + 1),
+                  "last_read": sa.case((is_author, now), else_=p.c.last_read)}
+    await conn.execute(p.update().where(p.c.conversation_id == conversation_id).values(values))
+
+
+async def list_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str, page: Page) -> Window:
+    await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    query = sa.select(t.messages).where(t.messages.c.conversation_id == conversation_id)
+    return await window(conn, query, t.messages.c.id, page, newest_first=True)
+
+
+async def delete_all_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> None:
+    await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    await conn.execute(t.messages.delete().where(t.messages.c.conversation_id == conversation_id))
+    await conn.execute(t.conversations.update().where(t.conversations.c.id == conversation_id)
+                       .values(message_count=0))
+    await conn.execute(t.participants.update().where(t.participants.c.conversation_id == conversation_id)
+                       .values(unread_count=0))
+
+
+async def delete_message(conn: AsyncConnection, *, app_id: str, conversation_id: str, message_id: str) -> None:
+    await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    m, c = t.messages, t.conversations
+    deleted = await conn.execute(m.delete().where(m.c.id == message_id, m.c.conversation_id == conversation_id))
+    if deleted.rowcount == 0:
+        raise NotFound("Message not found")
+    await conn.execute(c.update().where(c.c.id == conversation_id).values(message_count=c.c.message_count - 1))
+
+
+async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
+                        body: ActivityPost) -> None:
+    """conversation:read moves businessLastRead or the participant's lastRead; typing changes no state."""
+    await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    now = ids.clock()
+    if body.author.type == "user":
+        if body.type != "conversation:read":
+            raise BadRequest("type: a user author supports only conversation:read")
+        user = await participant_user(conn, app_id, conversation_id, body.author)
+        p = t.participants
+        await conn.execute(p.update().where(p.c.conversation_id == conversation_id, p.c.user_id == user["id"])
+                           .values(last_read=now, unread_count=0))
+    elif body.type == "conversation:read":
+        c = t.conversations
+        await conn.execute(c.update().where(c.c.id == conversation_id).values(business_last_read=now))

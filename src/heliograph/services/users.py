@@ -1,0 +1,155 @@
+"""Users (CreateUser, ListUsers, GetUser, UpdateUser, DeleteUser, DeleteUserPersonalInformation)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import BadRequest, Conflict, UserNotFound
+from heliograph.ids import IdFactory, is_id, parse_iso
+from heliograph.schemas import render
+from heliograph.schemas.common import UNSET, check_metadata, to_wire
+from heliograph.schemas.users import Profile, UserCreateBody, UserUpdateBody
+from heliograph.services.apps import require_app
+from heliograph.store import tables as t
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
+PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
+
+
+async def find_user(conn: AsyncConnection, *, app_id: str, user_id: str | None = None,
+                    external_id: str | None = None, brand_id: str | None = None) -> Any:
+    """The user with this id, or with this externalId (within `brand_id`); None when there is none."""
+    u = t.users
+    if user_id is not None:
+        where = u.c.id == user_id
+    else:
+        where = sa.and_(u.c.external_id == external_id, u.c.brand_key == (brand_id or ""))
+    row = (await conn.execute(sa.select(u).where(u.c.app_id == app_id, where))).first()
+    return None if row is None else row._mapping
+
+
+async def require_user(conn: AsyncConnection, *, app_id: str, id_or_external_id: str,
+                       brand_id: str | None = None) -> Any:
+    """GetUser's lookup: the path names a user by id first, then by externalId."""
+    row = None
+    if is_id(id_or_external_id):
+        row = await find_user(conn, app_id=app_id, user_id=id_or_external_id)
+    if row is None:
+        row = await find_user(conn, app_id=app_id, external_id=id_or_external_id, brand_id=brand_id)
+    if row is None:
+        await require_app(conn, app_id)
+        raise UserNotFound()
+    return row
+
+
+async def wire_user(conn: AsyncConnection, row: Any) -> dict[str, Any]:
+    i = t.identities
+    rows = await conn.execute(sa.select(i.c.type, i.c.value, i.c.verification)
+                              .where(i.c.user_id == row["id"]).order_by(i.c.type, i.c.value))
+    identities = [{k: v for k, v in r._mapping.items() if v is not None} for r in rows]
+    return render.user(row, identities)
+
+
+async def create_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
+                      body: UserCreateBody) -> dict[str, Any]:
+    await require_app(conn, app_id)
+    metadata = {} if body.metadata in (UNSET, None) else body.metadata
+    check_metadata(metadata)
+    user_id, now = ids.new_at()
+    external_id = None if body.external_id is UNSET else body.external_id
+    brand_id = None if body.brand_id is UNSET else body.brand_id
+    if external_id is not None and await find_user(
+            conn, app_id=app_id, external_id=external_id, brand_id=brand_id) is not None:
+        raise Conflict("User already exists")
+    row = {
+        "id": user_id, "app_id": app_id, "external_id": external_id, "brand_id": brand_id,
+        "brand_key": brand_id or "", "zendesk_id": None,
+        "signed_up_at": now if body.signed_up_at is UNSET else _signed_up_at(body.signed_up_at),
+        "to_be_retained": None if body.to_be_retained is UNSET else body.to_be_retained,
+        "profile": _profile({}, body.profile), "metadata": metadata, "created_at": now,
+    }
+    try:
+        await conn.execute(t.users.insert().values(row))
+    except IntegrityError:  # a concurrent request created the same externalId first
+        raise Conflict("User already exists") from None
+    return render.user(row, [])
+
+
+async def list_users(conn: AsyncConnection, *, app_id: str, email: str | None,
+                     brand_id: str | None) -> list[dict[str, Any]]:
+    await require_app(conn, app_id)
+    if not email:
+        raise BadRequest("filter[identities.email] is required")
+    u, i = t.users, t.identities
+    query = (sa.select(u).join(i, i.c.user_id == u.c.id)
+             .where(i.c.app_id == app_id, i.c.type == "email", i.c.value == email).order_by(u.c.id))
+    if brand_id is not None:
+        query = query.where(u.c.brand_key == brand_id)
+    return [await wire_user(conn, r._mapping) for r in await conn.execute(query)]
+
+
+async def get_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id: str | None) -> dict[str, Any]:
+    return await wire_user(conn, await require_user(
+        conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id))
+
+
+async def update_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id: str | None,
+                      body: UserUpdateBody) -> dict[str, Any]:
+    row = dict(await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id))
+    if body.signed_up_at is not UNSET:
+        row["signed_up_at"] = _signed_up_at(body.signed_up_at)
+    if body.to_be_retained is not UNSET:
+        row["to_be_retained"] = body.to_be_retained
+    row["profile"] = _profile(row["profile"], body.profile)
+    if body.metadata is not UNSET:
+        row["metadata"] = body.metadata or {}
+        check_metadata(row["metadata"])
+    await _save(conn, row)
+    return await wire_user(conn, row)
+
+
+async def delete_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id: str | None) -> None:
+    """Remove the user, their personal conversations (with messages) and their group memberships."""
+    row = await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
+    c, p = t.conversations, t.participants
+    personal = (sa.select(p.c.conversation_id).join(c, c.c.id == p.c.conversation_id)
+                .where(p.c.user_id == row["id"], c.c.type == "personal"))
+    await conn.execute(c.delete().where(c.c.id.in_(personal)))
+    await conn.execute(t.users.delete().where(t.users.c.id == row["id"]))
+
+
+async def delete_user_personal_information(conn: AsyncConnection, *, app_id: str, user: str,
+                                           brand_id: str | None) -> dict[str, Any]:
+    row = dict(await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id))
+    row["profile"] = {k: v for k, v in row["profile"].items() if k not in PERSONAL_PROFILE_FIELDS}
+    row["metadata"] = {}
+    await _save(conn, row)
+    return await wire_user(conn, row)
+
+
+async def _save(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(t.users.update().where(t.users.c.id == row["id"]).values(
+        signed_up_at=row["signed_up_at"], to_be_retained=row["to_be_retained"],
+        profile=row["profile"], metadata=row["metadata"]))
+
+
+def _profile(current: dict[str, Any], change: Profile | Any) -> dict[str, Any]:
+    """Profile fields given replace the stored ones; a null clears one."""
+    if change is UNSET:
+        return current
+    merged = {**current, **to_wire(change)}  # to_wire keeps explicit nulls and drops unset fields
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _signed_up_at(value: str) -> int:
+    if not _ISO.match(value):
+        raise BadRequest("Invalid signedUpAt: must be an ISO 8601 date such as 2020-05-21T15:53:30.197Z")
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise BadRequest(f"Invalid signedUpAt: {value} is not a valid date") from None

@@ -1,0 +1,73 @@
+"""The database handle: engines, transactions, and every SQLite/PostgreSQL difference.
+
+The caller owns the transaction: `async with db.write() as conn` commits when the block ends
+without an exception and rolls back otherwise. Services only take the connection.
+
+SQLite allows one writer at a time; instead of letting concurrent writers collide on
+SQLITE_BUSY, this process queues them on an asyncio lock (SQLite is the one-process engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from heliograph.config import Settings
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.is_sqlite = settings.is_sqlite
+        self.engine = _make_engine(settings)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    def lock_for_update(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        """Row lock on PostgreSQL; SQLite needs none (its writers are already serialised)."""
+        return stmt if self.is_sqlite else stmt.with_for_update()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _make_engine(settings: Settings) -> AsyncEngine:
+    if not settings.is_sqlite:
+        return create_async_engine(settings.database_url, pool_size=10, max_overflow=10)
+    url = sa.make_url(settings.database_url)
+    if url.database and url.database != ":memory:":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, pool_size=5, max_overflow=0)
+    event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,35 @@
+"""Keyset pages over a table ordered by id (ids are time-ordered, so this is creation order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.pagination import Page, Window
+
+
+async def window(conn: AsyncConnection, query: sa.Select[Any], id_col: sa.ColumnElement[str],
+                 page: Page, *, newest_first: bool = False) -> Window:
+    """One page of `query` by `page`; without a cursor, the oldest records (or the newest)."""
+    limit = page.size + 1
+    if page.after is not None:
+        rows = await _rows(conn, query.where(id_col > page.after).order_by(id_col).limit(limit))
+        more_before = await _exists(conn, query.where(id_col <= page.after))
+        return Window(rows[:page.size], more_before, len(rows) > page.size)
+    if page.before is not None or newest_first:
+        bounded = query if page.before is None else query.where(id_col < page.before)
+        rows = await _rows(conn, bounded.order_by(id_col.desc()).limit(limit))
+        more_after = page.before is not None and await _exists(conn, query.where(id_col >= page.before))
+        return Window(rows[:page.size][::-1], len(rows) > page.size, more_after)
+    rows = await _rows(conn, query.order_by(id_col).limit(limit))
+    return Window(rows[:page.size], False, len(rows) > page.size)
+
+
+async def _rows(conn: AsyncConnection, query: sa.Select[Any]) -> list[Any]:
+    return [row._mapping for row in await conn.execute(query)]
+
+
+async def _exists(conn: AsyncConnection, query: sa.Select[Any]) -> bool:
+    return bool(await conn.scalar(sa.select(query.limit(1).exists())))
