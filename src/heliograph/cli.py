@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 
 from heliograph.config import Settings
@@ -35,18 +36,26 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     from heliograph.app import create_app
     from heliograph.services.account import AccountKey
 
-    def announce(key: AccountKey | None) -> None:
-        base = f"http://{host}:{port}"
-        print(f"Heliograph is ready at {base}  (database: {_safe(settings.database_url)})", flush=True)
-        if key is not None and key.created:
-            print(f"  account key id:     {key.id}\n  account key secret: {key.secret}", flush=True)
-        else:
-            print("  account key: unchanged (`heliograph account-key` prints it)", flush=True)
-        print(f"  try: curl -u KEY_ID:SECRET {base}/v2/apps", flush=True)
+    key: list[AccountKey | None] = []
 
-    app = create_app(settings, on_ready=announce)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # listening: now the credentials are worth printing
+                _announce(settings, f"http://{host}:{port}", key[0] if key else None)
+
+    app = create_app(settings, on_ready=key.append)
+    Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")).run()
     return 0
+
+
+def _announce(settings: Settings, base: str, key: object) -> None:
+    print(f"Heliograph is ready at {base}  (database: {_safe(settings.database_url)})")
+    if key is not None and getattr(key, "created", False):
+        print(f"  account key id:     {key.id}\n  account key secret: {key.secret}")  # type: ignore[attr-defined]
+    else:
+        print("  account key: unchanged since it was first printed (`heliograph account-key` shows it)")
+    print(f"  try: curl -u KEY_ID:SECRET {base}/v2/apps", flush=True)
 
 
 async def _migrate(settings: Settings) -> None:

@@ -1,0 +1,103 @@
+"""The official OpenAPI spec, read from ../shared (never copied here), as JSON Schema validators.
+
+Every response a test sees goes through `SpecChecker.check`: its body must match the schema the
+spec gives for that path, method and status (or the error envelope for a status it does not list).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+
+SPEC_PATH = Path(os.environ.get("HELIOGRAPH_SPEC", Path(__file__).parents[1] / "../shared/spec/openapi.yaml"))
+
+
+@functools.cache
+def load_spec() -> dict[str, Any]:
+    if not SPEC_PATH.exists():
+        raise RuntimeError(f"the OpenAPI spec is missing at {SPEC_PATH} (set HELIOGRAPH_SPEC)")
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """operationId -> (METHOD, path template, operation)."""
+    found = {}
+    for path, item in load_spec()["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                found[op["operationId"]] = (method.upper(), path, op)
+    return found
+
+
+def to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema (draft 7): nullable, and discriminated oneOf as if/then."""
+    if isinstance(node, list):
+        return [to_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return {"$ref": "#/definitions/" + node["$ref"].rsplit("/", 1)[1]}
+    out = {k: to_json_schema(v) for k, v in node.items()
+           if k not in ("nullable", "discriminator", "example", "readOnly", "writeOnly", "x-resourceId")}
+    if "discriminator" in node and "oneOf" in node:
+        out.pop("oneOf")
+        out.update(_discriminated(node))
+    if isinstance(out.get("required"), bool):  # a property-level `required: true` is not JSON Schema
+        out.pop("required")
+    if node.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _discriminated(node: dict[str, Any]) -> dict[str, Any]:
+    field = node["discriminator"]["propertyName"]
+    mapping = node["discriminator"].get("mapping") or {
+        ref["$ref"].rsplit("/", 1)[1]: ref["$ref"] for ref in node["oneOf"]}
+    branches = [{"if": {"properties": {field: {"const": value}}, "required": [field]},
+                 "then": to_json_schema({"$ref": ref})} for value, ref in mapping.items()]
+    return {"required": [field], "properties": {field: {"enum": list(mapping)}}, "allOf": branches}
+
+
+@functools.cache
+def definitions() -> dict[str, Any]:
+    return {name: to_json_schema(schema) for name, schema in load_spec()["components"]["schemas"].items()}
+
+
+class SpecChecker:
+    def __init__(self) -> None:
+        self.routes = [(method, path, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", path) + "$"), op)
+                       for method, path, op in operations().values()]
+        self.checked: list[tuple[str, int]] = []  # (operationId, status) of every response seen
+
+    def operation_for(self, method: str, url: str) -> dict[str, Any] | None:
+        path = urlsplit(url).path
+        for route_method, _template, pattern, op in self.routes:
+            if route_method == method.upper() and pattern.match(path):
+                return op
+        return None
+
+    def check(self, method: str, url: str, status: int, body: Any) -> None:
+        op = self.operation_for(method, url)
+        if op is None:
+            return
+        responses = op["responses"]
+        response = responses.get(str(status))
+        if response is None:
+            assert status >= 400, f"{op['operationId']} answered {status}, which the spec does not list"
+            schema: Any = {"$ref": "#/components/schemas/errorResponse"}
+        else:
+            schema = response["content"]["application/json"]["schema"]
+        if status >= 400:
+            assert isinstance(body, dict) and body.get("errors"), f"{status} without an error envelope: {body}"
+            assert all(e.get("code") and e.get("title") for e in body["errors"]), body
+        validator = jsonschema.Draft7Validator({**to_json_schema(schema), "definitions": definitions()})
+        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        assert not errors, f"{op['operationId']} {status} violates the spec: {errors[0].message} at {list(errors[0].path)}"
+        self.checked.append((op["operationId"], status))
