@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from heliograph.auth import Authenticator, Principal
 from heliograph.config import Settings
-from heliograph.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
+from heliograph.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, UnsupportedMediaType
 from heliograph.ids import IdFactory
 from heliograph.schemas.common import decode
 from heliograph.store.db import Database
@@ -112,6 +112,8 @@ class Api:
         principal.require(route.scopes, params.get("appId"))
         body = await _read_body(scope, receive, headers, self.services.settings.max_body_bytes)
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if any("\x00" in k or "\x00" in v for k, v in query):
+            raise BadRequest("Query parameters may not contain the NUL character")
         host = _header(headers, b"host") or "localhost"
         base_url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
         return await route.handler(Call(self.services, principal, params, query, base_url, body))
@@ -124,7 +126,10 @@ class Api:
             if found is None:
                 continue
             if route.method == method:
-                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+                params = {k: unquote(v) for k, v in found.groupdict().items()}
+                if any("\x00" in v for v in params.values()):
+                    raise NotFound()  # no record can have such an id
+                return route, params
             allowed = True
         raise MethodNotAllowed() if allowed else NotFound()
 

@@ -29,8 +29,16 @@ T = TypeVar("T")
 _PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def decode(body: bytes, model: type[T]) -> T:
-    """Decode a JSON request body into `model`; any problem is a 400 that names the field."""
+    """Decode a JSON request body into `model`; any problem is a 400 that names the field.
+
+    Strings may not hold the NUL character: PostgreSQL text cannot store it, so neither engine takes it.
+    """
+    if b"\\u0000" in body and _NUL_ESCAPE.search(body):
+        raise BadRequest("Strings may not contain the NUL character (\\u0000)")
     try:
         return msgspec.json.decode(body, type=model, strict=True)
     except msgspec.ValidationError as exc:
