@@ -41,15 +41,13 @@ class Principal:
 class _Key:
     secret: str
     app_id: str | None
-    fetched_at: float
 
 
 class Authenticator:
     def __init__(self, db: Database, cache_seconds: float) -> None:
         self._db = db
         self._cache_seconds = cache_seconds
-        self._cache: dict[str, _Key | None] = {}
-        self._fetched: dict[str, float] = {}
+        self._cache: dict[str, tuple[float, _Key | None]] = {}  # key id -> (fetched at, key or None)
 
     async def authenticate(self, header: str | None) -> Principal:
         if not header:
@@ -99,18 +97,24 @@ class Authenticator:
         if key_id[:4] not in SCOPE_BY_PREFIX:
             return None
         now = time.monotonic()
-        if now - self._fetched.get(key_id, -1e9) < self._cache_seconds:
-            return self._cache[key_id]
+        cached = self._cache.get(key_id)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
         async with self._db.read() as conn:
             row = (await conn.execute(
                 sa.select(t.api_keys.c.secret, t.api_keys.c.app_id).where(t.api_keys.c.id == key_id)
             )).first()
-        key = None if row is None else _Key(row.secret, row.app_id, now)
+        key = None if row is None else _Key(row.secret, row.app_id)
         if len(self._cache) > 10_000:
-            self._cache.clear(), self._fetched.clear()
-        self._cache[key_id], self._fetched[key_id] = key, now
+            self._cache.clear()
+        self._cache[key_id] = (now, key)
         return key
 
     def forget(self, key_id: str) -> None:
         """Drop a key from this process's cache at once (called when this process deletes it)."""
-        self._fetched.pop(key_id, None)
+        self._cache.pop(key_id, None)
+
+    def forget_app(self, app_id: str) -> None:
+        """Drop every cached key of an app at once (called when this process deletes the app)."""
+        for key_id in [k for k, (_, key) in self._cache.items() if key is not None and key.app_id == app_id]:
+            self.forget(key_id)

@@ -50,6 +50,7 @@ async def delete_app(call: Call) -> Reply:
     """DELETE /v2/apps/{appId} (DeleteApp)."""
     async with call.services.db.write() as conn:
         await service.delete_app(conn, app_id=call.params["appId"])
+    call.services.auth.forget_app(call.params["appId"])
     return 200, {}
 
 
