@@ -99,5 +99,6 @@ class SpecChecker:
             assert all(e.get("code") and e.get("title") for e in body["errors"]), body
         validator = jsonschema.Draft7Validator({**to_json_schema(schema), "definitions": definitions()})
         errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
-        assert not errors, f"{op['operationId']} {status} violates the spec: {errors[0].message} at {list(errors[0].path)}"
+        assert not errors, (f"{op['operationId']} {status} violates the spec: "
+                            f"{errors[0].message} at {list(errors[0].path)}")
         self.checked.append((op["operationId"], status))

@@ -12,7 +12,7 @@ CURSOR = "0123456789abcdef01234567"
 
 @pytest.mark.parametrize("query", [
     [("page[after]", CURSOR), ("page[size]", "10")],
-    [("page", '{"after": "%s", "size": 10}' % CURSOR)],
+    [("page", f'{{"after": "{CURSOR}", "size": 10}}')],
 ])
 def test_both_query_styles_give_the_same_page(query: list[tuple[str, str]]) -> None:
     """`page[after]=…` (docs, JS SDK) and `page={json}` (Python SDK) mean the same."""

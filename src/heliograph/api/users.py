@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from heliograph.api.http import INTEGRATION, Call, Reply, Routes
 from heliograph.api.lists import string_filter
 from heliograph.schemas.users import UserCreateBody, UserUpdateBody
@@ -11,7 +13,8 @@ routes = Routes()
 USER = "/v2/apps/{appId}/users/{userIdOrExternalId}"
 
 
-def _user(call: Call) -> dict[str, str | None]:
+def _user(call: Call) -> dict[str, Any]:
+    """The user the path names: app, id or externalId, and the optional brandId query."""
     return {"app_id": call.params["appId"], "user": call.params["userIdOrExternalId"],
             "brand_id": call.query_value("brandId")}
 

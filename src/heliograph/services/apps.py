@@ -99,7 +99,7 @@ async def create_app_key(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                          body: AppKeyCreateBody) -> dict[str, Any]:
     await require_app(conn, app_id)
     count = await conn.scalar(sa.select(sa.func.count()).select_from(_keys_of(app_id).subquery()))
-    if count >= MAX_KEYS_PER_APP:
+    if (count or 0) >= MAX_KEYS_PER_APP:
         raise BadRequest(f"An app can have a maximum of {MAX_KEYS_PER_APP} keys")
     key_id, now = ids.new_at()
     row = {"id": "app_" + key_id, "app_id": app_id, "display_name": body.display_name,

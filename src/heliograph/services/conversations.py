@@ -119,7 +119,8 @@ async def update_conversation(conn: AsyncConnection, *, app_id: str, conversatio
     changes = {column: value for column, value in (
         ("display_name", body.display_name), ("description", body.description),
         ("icon_url", body.icon_url), ("metadata", body.metadata)) if value is not UNSET}
-    check_metadata(changes.get("metadata"))
+    if body.metadata is not UNSET:
+        check_metadata(body.metadata)
     if changes:
         await conn.execute(t.conversations.update().where(t.conversations.c.id == conversation_id).values(changes))
     return render.conversation({**row, **changes})

@@ -14,7 +14,11 @@ from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
 from heliograph.services.conversations import (
-    MAX_GROUP_PARTICIPANTS, add_participant, require_conversation, resolve_participant_user)
+    MAX_GROUP_PARTICIPANTS,
+    add_participant,
+    require_conversation,
+    resolve_participant_user,
+)
 from heliograph.store import tables as t
 from heliograph.store.paging import window
 
