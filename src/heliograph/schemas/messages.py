@@ -83,7 +83,7 @@ class Item(Struct):
     title: Label
     actions: Annotated[list[ActionSubset], Meta(min_length=1, max_length=3)]
     description: Short | UnsetType = UNSET
-    media_url: Annotated[str, Meta(max_length=2048)] | UnsetType = UNSET
+    media_url: Uri | UnsetType = UNSET
     media_type: Short | UnsetType = UNSET
     alt_text: Short | UnsetType = UNSET
     size: Literal["compact", "large"] | UnsetType = UNSET

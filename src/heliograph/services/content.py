@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 from heliograph.errors import BadRequest
 from heliograph.schemas import messages as m
-from heliograph.schemas.common import UNSET, check_metadata, to_wire
+from heliograph.schemas.common import check_metadata, to_wire
 
 TEXT_LIMIT = 4096
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -28,7 +28,7 @@ def prepare(content: m.Content, *, author_type: str, schema: str | None) -> dict
         raise BadRequest("content.type template requires schema to be set to 'whatsapp'")
     if isinstance(content, m.Form) and author_type != "business":
         raise BadRequest("content.type form can only be sent by the business")
-    wire = to_wire(content)
+    wire: dict[str, Any] = to_wire(content)
     _check_metadata_in(wire)
     finish = _FINISHERS.get(type(content))
     return finish(wire) if finish else wire
@@ -56,7 +56,8 @@ def _rich_text(wire: dict[str, Any]) -> dict[str, Any]:
 
 
 def _text(wire: dict[str, Any]) -> dict[str, Any]:
-    if not any(k in wire for k in ("text", "actions", "htmlText", "markdownText")):
+    """A text message must say something: empty strings and an empty actions list do not count."""
+    if not any(wire.get(k) for k in ("text", "actions", "htmlText", "markdownText")):
         raise BadRequest("content.text is required unless actions, htmlText or markdownText is provided")
     return _rich_text(wire)
 
@@ -95,7 +96,12 @@ _FINISHERS = {m.Text: _text, m.Image: _rich_text, m.File: _rich_text,
               m.Carousel: _carousel, m.List: lambda w: w, m.Location: _location, m.Form: _form}
 
 
+_BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr", "table"})
+
+
 class _TextOnly(HTMLParser):
+    """Collects the text of an HTML fragment; a line break ends each block and each <br>."""
+
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[str] = []
@@ -103,8 +109,19 @@ class _TextOnly(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
 
 def _plain(html: str) -> str:
+    """The plain text of `html`: one line per block, blank lines dropped."""
     parser = _TextOnly()
     parser.feed(html)
-    return "".join(parser.parts).strip()
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
