@@ -21,6 +21,7 @@ from heliograph.store import tables as t
 from heliograph.store.db import Database
 
 SCOPE_BY_PREFIX = {"act_": "account", "app_": "app"}
+_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id).where(t.api_keys.c.id == sa.bindparam("key_id"))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -101,9 +102,7 @@ class Authenticator:
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
         async with self._db.read() as conn:
-            row = (await conn.execute(
-                sa.select(t.api_keys.c.secret, t.api_keys.c.app_id).where(t.api_keys.c.id == key_id)
-            )).first()
+            row = (await conn.execute(_KEY, {"key_id": key_id})).first()
         key = None if row is None else _Key(row.secret, row.app_id)
         if len(self._cache) > 10_000:
             self._cache.clear()

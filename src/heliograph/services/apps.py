@@ -30,8 +30,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+_APP = sa.select(t.apps).where(t.apps.c.id == sa.bindparam("app_id"))
+
+
 async def require_app(conn: AsyncConnection, app_id: str) -> Any:
-    row = (await conn.execute(sa.select(t.apps).where(t.apps.c.id == app_id))).first()
+    row = (await conn.execute(_APP, {"app_id": app_id})).first()
     if row is None:
         raise AppNotFound()
     return row._mapping
@@ -44,7 +47,7 @@ async def create_app(conn: AsyncConnection, *, ids: IdFactory, body: AppCreateBo
     app_id, now = ids.new_at()
     row = {"id": app_id, "display_name": body.display_name, "settings": settings,
            "metadata": metadata, "created_at": now}
-    await conn.execute(t.apps.insert().values(row))
+    await conn.execute(t.apps.insert(), row)
     return render.app(row)
 
 
@@ -104,7 +107,7 @@ async def create_app_key(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
     key_id, now = ids.new_at()
     row = {"id": "app_" + key_id, "app_id": app_id, "display_name": body.display_name,
            "secret": new_secret(), "created_at": now}
-    await conn.execute(t.api_keys.insert().values(row))
+    await conn.execute(t.api_keys.insert(), row)
     return render.app_key(row)
 
 

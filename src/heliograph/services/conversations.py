@@ -23,9 +23,12 @@ from heliograph.store.paging import window
 MAX_GROUP_PARTICIPANTS = 10
 
 
+_CONVERSATION = sa.select(t.conversations).where(
+    t.conversations.c.id == sa.bindparam("conversation_id"), t.conversations.c.app_id == sa.bindparam("app_id"))
+
+
 async def require_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> Any:
-    c = t.conversations
-    row = (await conn.execute(sa.select(c).where(c.c.id == conversation_id, c.c.app_id == app_id))).first()
+    row = (await conn.execute(_CONVERSATION, {"conversation_id": conversation_id, "app_id": app_id})).first()
     if row is None:
         await require_app(conn, app_id)
         raise ConversationNotFound()
@@ -63,7 +66,7 @@ async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFac
         "icon_url": _set(body.icon_url), "metadata": _set(body.metadata), "business_last_read": None,
         "last_updated_at": now, "created_at": now, "message_count": 0,
     }
-    await conn.execute(t.conversations.insert().values(row))
+    await conn.execute(t.conversations.insert(), row)
     for user in users:
         await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
     return render.conversation(row)
@@ -91,7 +94,7 @@ async def add_participant(conn: AsyncConnection, *, ids: IdFactory, conversation
                           user_id: str) -> dict[str, Any]:
     row = {"id": ids.new(), "conversation_id": conversation_id, "user_id": user_id,
            "unread_count": 0, "last_read": None, "client_associations": []}
-    await conn.execute(t.participants.insert().values(row))
+    await conn.execute(t.participants.insert(), row)
     return row
 
 

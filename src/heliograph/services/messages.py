@@ -26,6 +26,31 @@ from heliograph.store.paging import window
 
 API_SOURCE = {"type": "api:conversations"}
 
+# The hot path's statements, built once: building a statement costs more than running it.
+# (Bind names take a p_ prefix: SQLAlchemy reserves column names in UPDATE statements.)
+_c, _p = t.conversations, t.participants
+
+
+def _count_statement(by_business: bool) -> sa.Update:
+    """Count one message if there is room; a business that writes has read what came before."""
+    values: dict[str, Any] = {"message_count": _c.c.message_count + 1, "last_updated_at": sa.bindparam("p_now")}
+    if by_business:
+        values["business_last_read"] = sa.bindparam("p_now")
+    return _c.update().where(
+        _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
+        _c.c.message_count < sa.bindparam("p_limit"),
+    ).values(values).returning(_c.c.type)
+
+
+_COUNT = {"business": _count_statement(True), "user": _count_statement(False)}
+_IN_CONVERSATION = _p.c.conversation_id == sa.bindparam("p_conversation_id")
+_IS_AUTHOR = _p.c.user_id == sa.bindparam("p_author_id")
+_UNREAD_FOR_ALL = _p.update().where(_IN_CONVERSATION).values(unread_count=_p.c.unread_count + 1)
+_UNREAD_FOR_OTHERS = _p.update().where(_IN_CONVERSATION).values(
+    unread_count=sa.case((_IS_AUTHOR, 0), else_=_p.c.unread_count + 1),
+    last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read))
+_MEMBER = sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id"))
+
 
 async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str,
                        conversation_id: str, body: MessagePost) -> dict[str, Any]:
@@ -39,7 +64,7 @@ async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app
     author = await _author(conn, app_id, conversation_id, body.author)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": API_SOURCE, "metadata": metadata}
-    await conn.execute(t.messages.insert().values(row))
+    await conn.execute(t.messages.insert(), row)
     await _mark_unread(conn, conversation_id, author.get("userId"), now)
     return render.message(row)
 
@@ -47,13 +72,8 @@ async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app
 async def _count_message(conn: AsyncConnection, app_id: str, conversation_id: str, limit: int,
                          now: int, author_type: str) -> str:
     """Count the message against the conversation's limit; the conversation's type, or 404 / 423."""
-    c = t.conversations
-    values: dict[str, Any] = {"message_count": c.c.message_count + 1, "last_updated_at": now}
-    if author_type == "business":  # a business that writes has read what came before
-        values["business_last_read"] = now
-    kind = await conn.scalar(c.update().where(
-        c.c.id == conversation_id, c.c.app_id == app_id, c.c.message_count < limit,
-    ).values(values).returning(c.c.type))
+    kind = await conn.scalar(_COUNT[author_type], {
+        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
     if kind is None:
         await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise Locked(f"Message limit of {limit} per conversation reached.")
@@ -103,9 +123,7 @@ async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: 
         brand_id=None if author.brand_id is UNSET else author.brand_id)
     if user is None:
         raise UserNotFound()
-    p = t.participants
-    member = await conn.scalar(sa.select(p.c.id).where(
-        p.c.conversation_id == conversation_id, p.c.user_id == user["id"]))
+    member = await conn.scalar(_MEMBER, {"p_conversation_id": conversation_id, "p_user_id": user["id"]})
     if member is None:
         raise BadRequest(f"author: user {user['id']} is not a participant of the conversation")
     return user
@@ -113,14 +131,11 @@ async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: 
 
 async def _mark_unread(conn: AsyncConnection, conversation_id: str, author_id: str | None, now: int) -> None:
     """Everyone but the author has one more unread message; the author has read up to now."""
-    p = t.participants
     if author_id is None:
-        values: dict[str, Any] = {"unread_count": p.c.unread_count + 1}
+        await conn.execute(_UNREAD_FOR_ALL, {"p_conversation_id": conversation_id})
     else:
-        is_author = p.c.user_id == author_id
-        values = {"unread_count": sa.case((is_author, 0), else_=p.c.unread_count + 1),
-                  "last_read": sa.case((is_author, now), else_=p.c.last_read)}
-    await conn.execute(p.update().where(p.c.conversation_id == conversation_id).values(values))
+        await conn.execute(_UNREAD_FOR_OTHERS, {
+            "p_conversation_id": conversation_id, "p_author_id": author_id, "p_now": now})
 
 
 async def list_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str, page: Page) -> Window:

@@ -19,17 +19,22 @@ from heliograph.store import tables as t
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
+_USER_BY_ID = sa.select(t.users).where(
+    t.users.c.app_id == sa.bindparam("app_id"), t.users.c.id == sa.bindparam("user_id"))
+_USER_BY_EXTERNAL_ID = sa.select(t.users).where(
+    t.users.c.app_id == sa.bindparam("app_id"), t.users.c.external_id == sa.bindparam("external_id"),
+    t.users.c.brand_key == sa.bindparam("brand_key"))
 
 
 async def find_user(conn: AsyncConnection, *, app_id: str, user_id: str | None = None,
                     external_id: str | None = None, brand_id: str | None = None) -> Any:
     """The user with this id, or with this externalId (within `brand_id`); None when there is none."""
-    u = t.users
     if user_id is not None:
-        where = u.c.id == user_id
+        result = await conn.execute(_USER_BY_ID, {"app_id": app_id, "user_id": user_id})
     else:
-        where = sa.and_(u.c.external_id == external_id, u.c.brand_key == (brand_id or ""))
-    row = (await conn.execute(sa.select(u).where(u.c.app_id == app_id, where))).first()
+        result = await conn.execute(_USER_BY_EXTERNAL_ID, {
+            "app_id": app_id, "external_id": external_id, "brand_key": brand_id or ""})
+    row = result.first()
     return None if row is None else row._mapping
 
 
@@ -74,7 +79,7 @@ async def create_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
         "profile": _profile({}, body.profile), "metadata": metadata, "created_at": now,
     }
     try:
-        await conn.execute(t.users.insert().values(row))
+        await conn.execute(t.users.insert(), row)
     except IntegrityError:  # a concurrent request created the same externalId first
         raise Conflict("User already exists") from None
     return render.user(row, [])
