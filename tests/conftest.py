@@ -24,6 +24,7 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.spec import SpecChecker
+from tests.utils import make_conversation, make_user
 
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -156,3 +157,15 @@ def http(server: Server, checker: SpecChecker) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, auth=server.account_key,
                       event_hooks={"response": [check]}) as client:
         yield client
+
+
+@pytest.fixture
+def user(account: sc.ApiClient, app_id: str) -> sc.User:
+    """A user with an externalId."""
+    return make_user(account, app_id, external_id="ana")
+
+
+@pytest.fixture
+def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
+    """A personal conversation with the user as its participant."""
+    return str(make_conversation(account, app_id, user).id)

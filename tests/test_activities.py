@@ -9,21 +9,7 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.utils import make_conversation, make_user, post, text
-
-MISSING = "0123456789abcdef01234567"  # a well-formed id that names nothing
-
-
-@pytest.fixture
-def user(account: sc.ApiClient, app_id: str) -> sc.User:
-    """A user with an externalId."""
-    return make_user(account, app_id, external_id="ana")
-
-
-@pytest.fixture
-def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
-    """A personal conversation with the user as its participant."""
-    return str(make_conversation(account, app_id, user).id)
+from tests.utils import MISSING_ID, make_user, post, sdk_error, text
 
 
 def _activity(account: sc.ApiClient, app_id: str, conversation_id: str, kind: str,
@@ -46,11 +32,6 @@ def _state(account: sc.ApiClient, app_id: str, conversation_id: str) -> tuple[An
     """Everything an activity could change: the conversation and its participants."""
     return (_conversation(account, app_id, conversation_id).to_dict(),
             [p.to_dict() for p in _participants(account, app_id, conversation_id)])
-
-
-def _error(raised: pytest.ExceptionInfo[sc.ApiException]) -> tuple[int, str, str]:
-    error = json.loads(raised.value.body)["errors"][0]
-    return raised.value.status, error["code"], error["title"]
 
 
 def test_business_read_sets_business_last_read(account: sc.ApiClient, app_id: str, user: sc.User,
@@ -107,7 +88,7 @@ def test_user_typing_is_400(account: sc.ApiClient, app_id: str, user: sc.User, c
     before = _state(account, app_id, conversation_id)
     with pytest.raises(sc.ApiException) as raised:
         _activity(account, app_id, conversation_id, kind, sc.Author(type="user", user_id=user.id))
-    status, code, title = _error(raised)
+    status, code, title = sdk_error(raised)
     assert (400, "bad_request", True) == (status, code, "type" in title)
     assert before == _state(account, app_id, conversation_id)
 
@@ -117,22 +98,22 @@ def test_user_must_be_a_participant(account: sc.ApiClient, app_id: str, conversa
     stranger = make_user(account, app_id, external_id="stranger")
     with pytest.raises(sc.ApiException) as raised:
         _activity(account, app_id, conversation_id, "conversation:read", sc.Author(type="user", user_id=stranger.id))
-    status, code, title = _error(raised)
+    status, code, title = sdk_error(raised)
     assert (400, "bad_request", True) == (status, code, "author" in title)
 
 
 def test_unknown_user_is_404(account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
     """A user author that names no user is a 404 user_not_found."""
     with pytest.raises(sc.ApiException) as raised:
-        _activity(account, app_id, conversation_id, "conversation:read", sc.Author(type="user", user_id=MISSING))
-    assert (404, "user_not_found") == _error(raised)[:2]
+        _activity(account, app_id, conversation_id, "conversation:read", sc.Author(type="user", user_id=MISSING_ID))
+    assert (404, "user_not_found") == sdk_error(raised)[:2]
 
 
 def test_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """An activity in a conversation that does not exist is a 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as raised:
-        _activity(account, app_id, MISSING, "typing:start")
-    assert (404, "conversation_not_found") == _error(raised)[:2]
+        _activity(account, app_id, MISSING_ID, "typing:start")
+    assert (404, "conversation_not_found") == sdk_error(raised)[:2]
 
 
 BAD_ACTIVITIES = {

@@ -216,7 +216,8 @@ def test_session_settings_require_multi_convo(account: sc.ApiClient, http: httpx
     assert before == raw_app(http, app.id)
     together = {"settings": {"multiConvoEnabled": True, setting: True}}
     assert 200 == http.patch(f"/v2/apps/{app.id}", json=together).status_code
-    assert (True, True) == (raw_app(http, app.id)["settings"][setting], raw_app(http, app.id)["settings"]["multiConvoEnabled"])
+    settings = raw_app(http, app.id)["settings"]
+    assert (True, True) == (settings[setting], settings["multiConvoEnabled"])
 
 
 @pytest.mark.parametrize("body", [{"displayName": ""}, {"settings": {"echoPostback": "yes"}}, {"metadata": "text"}])

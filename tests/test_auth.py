@@ -169,7 +169,7 @@ def test_app_key_cannot_touch_another_app(account: sc.ApiClient, http: httpx.Cli
     calls = [(apps.get_app, other), (apps.update_app, other, sc.AppUpdateBody(display_name="Mine")),
              (users.create_user, other, sc.UserCreateBody(external_id="intruder")),
              (users.get_user, other, user.id), (users.delete_user, other, user.id),
-             (conversations.get_conversation, other, conversation.id), 
+             (conversations.get_conversation, other, conversation.id),
              (conversations.list_conversations, other, sc.ConversationListFilter(user_id=user.id)),
              (conversations.delete_conversation, other, conversation.id),
              (messages.list_messages, other, conversation.id),

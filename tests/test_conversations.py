@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.utils import make_conversation, make_user, post, text
-
-UNKNOWN_ID = "5f0c1e8a9b3d4c2e1f0a9b8c"
-
-
-def error(exc: pytest.ExceptionInfo[sc.ApiException]) -> tuple[int, str, str]:
-    """The status, code and title of an SDK error."""
-    first = json.loads(exc.value.body)["errors"][0]
-    return exc.value.status, first["code"], first["title"]
-
-
-def raw_error(response: httpx.Response) -> tuple[int, str, str]:
-    first = response.json()["errors"][0]
-    return response.status_code, first["code"], first["title"]
+from tests.utils import MISSING_ID, http_error, make_conversation, make_user, post, sdk_error, text
 
 
 def conversations(account: sc.ApiClient) -> sc.ConversationsApi:
@@ -66,7 +52,7 @@ def test_personal_conversation_needs_exactly_one_participant(account: sc.ApiClie
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).create_conversation(app_id, sc.ConversationCreateBody(
             type="personal", participants=[by_id(u, None) for u in people[:count]] or None))
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
     assert ([], []) == (listed_ids(account, app_id, user_id=people[0].id),
                         listed_ids(account, app_id, user_id=people[1].id))
 
@@ -85,7 +71,7 @@ def test_sdk_group_with_eleven_participants_is_400(account: sc.ApiClient, http: 
     """An sdkGroup conversation with 11 participants is 400 and creates nothing (the SDK refuses to send it)."""
     people = users(account, app_id, 11)
     body = {"type": "sdkGroup", "participants": [{"userId": u.id, "subscribeSDKClient": False} for u in people]}
-    status, code, title = raw_error(http.post(f"/v2/apps/{app_id}/conversations", json=body))
+    status, code, title = http_error(http.post(f"/v2/apps/{app_id}/conversations", json=body))
     assert (400, "bad_request", True) == (status, code, "participants" in title)
     assert [] == listed_ids(account, app_id, user_id=people[0].id)
 
@@ -96,7 +82,7 @@ def test_sdk_group_participants_need_subscribe_sdk_client(account: sc.ApiClient,
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).create_conversation(app_id, sc.ConversationCreateBody(
             type="sdkGroup", participants=[by_id(user, None)]))
-    status, code, title = error(exc)
+    status, code, title = sdk_error(exc)
     assert (400, "bad_request", True) == (status, code, "subscribeSDKClient" in title)
     assert [] == listed_ids(account, app_id, user_id=user.id)
 
@@ -109,7 +95,7 @@ def test_create_with_unknown_participant_is_404_user_not_found(account: sc.ApiCl
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).create_conversation(app_id, sc.ConversationCreateBody(
             type="sdkGroup", participants=[by_id(user), ghost]))
-    assert (404, "user_not_found") == error(exc)[:2]
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
     assert [] == listed_ids(account, app_id, user_id=user.id)
 
 
@@ -121,7 +107,7 @@ def test_create_with_the_same_user_twice_is_400(account: sc.ApiClient, app_id: s
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).create_conversation(app_id, sc.ConversationCreateBody(type="sdkGroup",
                                                                                      participants=twice))
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
     assert [] == listed_ids(account, app_id, user_id=user.id)
 
 
@@ -130,7 +116,7 @@ def test_create_with_the_same_user_twice_is_400(account: sc.ApiClient, app_id: s
                                   {"type": "sdkGroup", "iconUrl": "not a url"}])
 def test_create_conversation_rejects_malformed_bodies(http: httpx.Client, app_id: str, body: dict[str, Any]) -> None:
     """An unknown type, a missing type or a wrongly typed field is 400 bad_request."""
-    assert (400, "bad_request") == raw_error(http.post(f"/v2/apps/{app_id}/conversations", json=body))[:2]
+    assert (400, "bad_request") == http_error(http.post(f"/v2/apps/{app_id}/conversations", json=body))[:2]
 
 
 def test_first_personal_conversation_is_the_default(account: sc.ApiClient, app_id: str) -> None:
@@ -145,8 +131,8 @@ def test_first_personal_conversation_is_the_default(account: sc.ApiClient, app_i
 def test_create_conversation_in_unknown_app_is_404_app_not_found(account: sc.ApiClient) -> None:
     """CreateConversation under an app that does not exist is 404 app_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        conversations(account).create_conversation(UNKNOWN_ID, sc.ConversationCreateBody(type="sdkGroup"))
-    assert (404, "app_not_found") == error(exc)[:2]
+        conversations(account).create_conversation(MISSING_ID, sc.ConversationCreateBody(type="sdkGroup"))
+    assert (404, "app_not_found") == sdk_error(exc)[:2]
 
 
 # GetConversation, UpdateConversation, DeleteConversation
@@ -154,8 +140,8 @@ def test_create_conversation_in_unknown_app_is_404_app_not_found(account: sc.Api
 def test_get_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """GetConversation for an id that matches nothing is 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        conversations(account).get_conversation(app_id, UNKNOWN_ID)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+        conversations(account).get_conversation(app_id, MISSING_ID)
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
 
 
 def test_update_conversation_sets_and_clears_fields(account: sc.ApiClient, app_id: str) -> None:
@@ -186,7 +172,7 @@ def test_update_conversation_with_bad_input_is_400_and_changes_nothing(
     for body, field in [({"displayName": 7}, "displayName"), ({"description": "d" * 101}, "description"),
                         ({"metadata": {"a": ["b"]}, "displayName": "Changed"}, "metadata"),
                         ({"metadata": {"a": "x" * 4100}}, "metadata"), ({"iconUrl": "nope"}, "iconUrl")]:
-        status, code, title = raw_error(http.patch(f"/v2/apps/{app_id}/conversations/{made.id}", json=body))
+        status, code, title = http_error(http.patch(f"/v2/apps/{app_id}/conversations/{made.id}", json=body))
         assert (400, "bad_request", True) == (status, code, field in title)
     assert made.to_dict() == conversations(account).get_conversation(app_id, made.id).conversation.to_dict()
 
@@ -194,8 +180,8 @@ def test_update_conversation_with_bad_input_is_400_and_changes_nothing(
 def test_update_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """UpdateConversation for an id that matches nothing is 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        conversations(account).update_conversation(app_id, UNKNOWN_ID, sc.ConversationUpdateBody(display_name="x"))
-    assert (404, "conversation_not_found") == error(exc)[:2]
+        conversations(account).update_conversation(app_id, MISSING_ID, sc.ConversationUpdateBody(display_name="x"))
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
 
 
 def test_default_conversation_cannot_be_deleted(account: sc.ApiClient, app_id: str) -> None:
@@ -205,7 +191,7 @@ def test_default_conversation_cannot_be_deleted(account: sc.ApiClient, app_id: s
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).delete_conversation(app_id, default.id)
     expected = (400, "bad_request", f"Conversation {default.id} cannot be deleted because it is the default.")
-    assert expected == error(exc)
+    assert expected == sdk_error(exc)
     assert [default.id] == listed_ids(account, app_id, user_id=user.id)
 
 
@@ -218,15 +204,15 @@ def test_delete_conversation_then_it_is_gone(account: sc.ApiClient, app_id: str)
     assert {} == conversations(account).delete_conversation(app_id, other.id)
     with pytest.raises(sc.ApiException) as exc:
         conversations(account).get_conversation(app_id, other.id)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
     assert [default.id] == listed_ids(account, app_id, user_id=user.id)
 
 
 def test_delete_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """DeleteConversation for an id that matches nothing is 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        conversations(account).delete_conversation(app_id, UNKNOWN_ID)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+        conversations(account).delete_conversation(app_id, MISSING_ID)
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
 
 
 # ListConversations
@@ -257,7 +243,7 @@ def test_list_conversations_needs_exactly_one_filter(account: sc.ApiClient, http
     """ListConversations with no user filter, both filters or an unknown one is 400 bad_request."""
     user = make_user(account, app_id, external_id="user-0")
     params = {k: user.id if v == "U" else v for k, v in params.items()}
-    assert (400, "bad_request") == raw_error(http.get(f"/v2/apps/{app_id}/conversations", params=params))[:2]
+    assert (400, "bad_request") == http_error(http.get(f"/v2/apps/{app_id}/conversations", params=params))[:2]
 
 
 def test_list_conversations_with_both_filters_through_the_sdk_is_400(account: sc.ApiClient, app_id: str) -> None:
@@ -265,15 +251,15 @@ def test_list_conversations_with_both_filters_through_the_sdk_is_400(account: sc
     user = make_user(account, app_id, external_id="u")
     with pytest.raises(sc.ApiException) as exc:
         listed_ids(account, app_id, user_id=user.id, user_external_id="u")
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
 
 
 def test_list_conversations_of_unknown_user_is_404(account: sc.ApiClient, app_id: str) -> None:
     """ListConversations for a user that does not exist is 404 user_not_found."""
-    for filter in ({"user_id": UNKNOWN_ID}, {"user_external_id": "ghost"}):
+    for filter in ({"user_id": MISSING_ID}, {"user_external_id": "ghost"}):
         with pytest.raises(sc.ApiException) as exc:
             listed_ids(account, app_id, **filter)
-        assert (404, "user_not_found") == error(exc)[:2]
+        assert (404, "user_not_found") == sdk_error(exc)[:2]
 
 
 def test_list_conversations_pages_with_after_cursors(account: sc.ApiClient, app_id: str) -> None:

@@ -9,21 +9,9 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.utils import make_conversation, make_user, post, text
+from tests.utils import post, text
 
 MAP_URL = "https://maps.example.com/pin"
-
-
-@pytest.fixture
-def user(account: sc.ApiClient, app_id: str) -> sc.User:
-    """A user with an externalId."""
-    return make_user(account, app_id, external_id="ana")
-
-
-@pytest.fixture
-def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
-    """A personal conversation with the user as its participant."""
-    return str(make_conversation(account, app_id, user).id)
 
 
 def _listed(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[dict[str, Any]]:

@@ -10,21 +10,7 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server
-from tests.utils import make_conversation, make_user, post, seed_messages, text
-
-MISSING = "0123456789abcdef01234567"  # a well-formed id that names nothing
-
-
-@pytest.fixture
-def user(account: sc.ApiClient, app_id: str) -> sc.User:
-    """A user with an externalId."""
-    return make_user(account, app_id, external_id="ana")
-
-
-@pytest.fixture
-def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
-    """A personal conversation with the user as its participant."""
-    return str(make_conversation(account, app_id, user).id)
+from tests.utils import MISSING_ID, make_conversation, make_user, post, sdk_error, seed_messages, text
 
 
 def _messages(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[sc.Message]:
@@ -37,11 +23,6 @@ def _texts(messages: list[sc.Message]) -> list[str]:
 
 def _conversation(account: sc.ApiClient, app_id: str, conversation_id: str) -> sc.Conversation:
     return sc.ConversationsApi(account).get_conversation(app_id, conversation_id).conversation
-
-
-def _error(raised: pytest.ExceptionInfo[sc.ApiException]) -> tuple[int, str, str]:
-    error = json.loads(raised.value.body)["errors"][0]
-    return raised.value.status, error["code"], error["title"]
 
 
 def _raw_post(http: httpx.Client, app_id: str, conversation_id: str, body: Any) -> httpx.Response:
@@ -84,7 +65,8 @@ def test_user_author_by_external_id_is_not_echoed(http: httpx.Client, app_id: st
                                                   conversation_id: str) -> None:
     """userExternalId is write-only: the message names its author by userId instead."""
     response = _raw_post(http, app_id, conversation_id,
-                         {"author": {"type": "user", "userExternalId": "ana"}, "content": {"type": "text", "text": "Hi"}})
+                         {"author": {"type": "user", "userExternalId": "ana"},
+                          "content": {"type": "text", "text": "Hi"}})
     author = response.json()["messages"][0]["author"]
     assert (201, "user", user.id, False) == (
         response.status_code, author["type"], author["userId"], "userExternalId" in author)
@@ -95,26 +77,26 @@ def test_user_author_must_be_a_participant(account: sc.ApiClient, app_id: str, c
     stranger = make_user(account, app_id, external_id="stranger")
     with pytest.raises(sc.ApiException) as raised:
         post(account, app_id, conversation_id, text("Hi"), sc.Author(type="user", user_id=stranger.id))
-    status, code, title = _error(raised)
+    status, code, title = sdk_error(raised)
     assert (400, "bad_request", True) == (status, code, "author" in title)
     assert [] == _messages(account, app_id, conversation_id)
 
 
-@pytest.mark.parametrize("author", [sc.Author(type="user", user_id=MISSING),
+@pytest.mark.parametrize("author", [sc.Author(type="user", user_id=MISSING_ID),
                                     sc.Author(type="user", user_external_id="nobody")], ids=["userId", "externalId"])
 def test_unknown_user_author_is_404(account: sc.ApiClient, app_id: str, conversation_id: str,
                                     author: sc.Author) -> None:
     """A user author that names no user is a 404 user_not_found."""
     with pytest.raises(sc.ApiException) as raised:
         post(account, app_id, conversation_id, text("Hi"), author)
-    assert (404, "user_not_found") == _error(raised)[:2]
+    assert (404, "user_not_found") == sdk_error(raised)[:2]
 
 
 def test_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """Posting to a conversation that does not exist is a 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as raised:
-        post(account, app_id, MISSING, text("Hi"))
-    assert (404, "conversation_not_found") == _error(raised)[:2]
+        post(account, app_id, MISSING_ID, text("Hi"))
+    assert (404, "conversation_not_found") == sdk_error(raised)[:2]
 
 
 def test_silent_message_is_accepted(account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
@@ -130,7 +112,7 @@ BAD_BODIES = {
     "unknown author type": ({"author": {"type": "bot"}, "content": TEXT}, "author.type"),
     "author missing": ({"content": TEXT}, "author"),
     "user author without id": ({"author": {"type": "user"}, "content": TEXT}, "author"),
-    "user author with both ids": ({"author": {"type": "user", "userId": MISSING, "userExternalId": "ana"},
+    "user author with both ids": ({"author": {"type": "user", "userId": MISSING_ID, "userExternalId": "ana"},
                                    "content": TEXT}, "author"),
     "bad avatarUrl": ({"author": {**BUSINESS, "avatarUrl": "not a url"}, "content": TEXT}, "author.avatarUrl"),
     "unknown subtype": ({"author": {**BUSINESS, "subtypes": ["robot"]}, "content": TEXT}, "author.subtypes"),
@@ -162,7 +144,8 @@ def test_bad_body_is_refused_naming_the_field(http: httpx.Client, account: sc.Ap
 def test_malformed_json_is_400(http: httpx.Client, account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
     """A body that is not JSON is a 400 that says so."""
     response = http.post(f"/v2/apps/{app_id}/conversations/{conversation_id}/messages",
-                         content=b'{"author": {"type": "business"}, "content": ', headers={"content-type": "application/json"})
+                         content=b'{"author": {"type": "business"}, "content": ',
+                         headers={"content-type": "application/json"})
     assert (400, True) == (response.status_code, "JSON" in response.json()["errors"][0]["title"])
     assert [] == _messages(account, app_id, conversation_id)
 
@@ -174,7 +157,7 @@ def test_destination_in_a_group_conversation_is_400(account: sc.ApiClient, app_i
     destination = sc.Destination(sc.IntegrationType(integration_type="none"))
     with pytest.raises(sc.ApiException) as raised:
         post(account, app_id, group.id, text("Hi"), destination=destination)
-    status, code, title = _error(raised)
+    status, code, title = sdk_error(raised)
     assert (400, "bad_request", True) == (status, code, "destination" in title)
     assert ([], before) == (_messages(account, app_id, group.id), _conversation(account, app_id, group.id))
 
@@ -247,7 +230,7 @@ def test_bad_cursor_is_400(http: httpx.Client, app_id: str, conversation_id: str
 def test_list_of_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """Listing the messages of a conversation that does not exist is a 404."""
     with pytest.raises(sc.ApiException) as raised:
-        sc.MessagesApi(account).list_messages(app_id, MISSING)
+        sc.MessagesApi(account).list_messages(app_id, MISSING_ID)
     assert 404 == raised.value.status
 
 
@@ -260,7 +243,7 @@ def test_conversation_is_locked_at_30000_messages(account: sc.ApiClient, server:
     last = post(account, app_id, conversation_id, text("number 30000"))
     with pytest.raises(sc.ApiException) as raised:
         post(account, app_id, conversation_id, text("one too many"))
-    assert (423, "locked", "Message limit of 30000 per conversation reached.") == _error(raised)
+    assert (423, "locked", "Message limit of 30000 per conversation reached.") == sdk_error(raised)
     assert last.id == _messages(account, app_id, conversation_id)[-1].id
     sc.MessagesApi(account).delete_message(app_id, conversation_id, last.id)
     post(account, app_id, conversation_id, text("room for one"))
@@ -285,7 +268,7 @@ def test_delete_message_removes_only_that_message(account: sc.ApiClient, app_id:
 @pytest.mark.parametrize("which", ["message", "conversation"])
 def test_delete_unknown_message_is_404(account: sc.ApiClient, app_id: str, conversation_id: str, which: str) -> None:
     """Deleting a message that does not exist, or in a conversation that does not, is a 404."""
-    ids = (conversation_id, MISSING) if which == "message" else (MISSING, MISSING)
+    ids = (conversation_id, MISSING_ID) if which == "message" else (MISSING_ID, MISSING_ID)
     with pytest.raises(sc.ApiException) as raised:
         sc.MessagesApi(account).delete_message(app_id, *ids)
     assert 404 == raised.value.status
@@ -304,8 +287,8 @@ def test_delete_all_messages_empties_the_conversation(account: sc.ApiClient, app
 def test_delete_all_of_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """DeleteAllMessages on a conversation that does not exist is a 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as raised:
-        sc.MessagesApi(account).delete_all_messages(app_id, MISSING)
-    assert (404, "conversation_not_found") == _error(raised)[:2]
+        sc.MessagesApi(account).delete_all_messages(app_id, MISSING_ID)
+    assert (404, "conversation_not_found") == sdk_error(raised)[:2]
 
 
 # --- conversation bookkeeping ---------------------------------------------------------------

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.utils import make_conversation, make_user, post, text
-
-UNKNOWN_ID = "5f0c1e8a9b3d4c2e1f0a9b8c"
-
-
-def error(exc: pytest.ExceptionInfo[sc.ApiException]) -> tuple[int, str, str]:
-    """The status, code and title of an SDK error."""
-    first = json.loads(exc.value.body)["errors"][0]
-    return exc.value.status, first["code"], first["title"]
+from tests.utils import MISSING_ID, make_conversation, make_user, post, sdk_error, text
 
 
 def participants(account: sc.ApiClient) -> sc.ParticipantsApi:
@@ -66,7 +56,7 @@ def test_join_a_personal_conversation_is_400(account: sc.ApiClient, app_id: str)
     personal = make_conversation(account, app_id, owner)
     with pytest.raises(sc.ApiException) as exc:
         join(account, app_id, personal.id, user_id=other.id)
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
     assert [owner.id] == list(members(account, app_id, personal.id))
 
 
@@ -76,7 +66,7 @@ def test_join_twice_is_409(account: sc.ApiClient, app_id: str) -> None:
     group = make_conversation(account, app_id, user, kind="sdkGroup")
     with pytest.raises(sc.ApiException) as exc:
         join(account, app_id, group.id, user_external_id="u")
-    assert (409, "conflict") == error(exc)[:2]
+    assert (409, "conflict") == sdk_error(exc)[:2]
     assert [user.id] == list(members(account, app_id, group.id))
 
 
@@ -86,7 +76,7 @@ def test_eleventh_participant_is_400(account: sc.ApiClient, app_id: str) -> None
     group = make_conversation(account, app_id, *people[:10], kind="sdkGroup")
     with pytest.raises(sc.ApiException) as exc:
         join(account, app_id, group.id, user_id=people[10].id)
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
     assert sorted(u.id for u in people[:10]) == sorted(members(account, app_id, group.id))
 
 
@@ -96,7 +86,7 @@ def test_join_needs_subscribe_sdk_client(account: sc.ApiClient, app_id: str) -> 
     group = make_conversation(account, app_id, kind="sdkGroup")
     with pytest.raises(sc.ApiException) as exc:
         participants(account).join_conversation(app_id, group.id, sc.ParticipantJoinBody(user_id=user.id))
-    status, code, title = error(exc)
+    status, code, title = sdk_error(exc)
     assert (400, "bad_request", True) == (status, code, "subscribeSDKClient" in title)
     assert {} == members(account, app_id, group.id)
 
@@ -121,11 +111,11 @@ def test_join_unknown_user_or_conversation_is_404(account: sc.ApiClient, app_id:
     user = make_user(account, app_id, external_id="u")
     group = make_conversation(account, app_id, kind="sdkGroup")
     with pytest.raises(sc.ApiException) as exc:
-        join(account, app_id, group.id, user_id=UNKNOWN_ID)
-    assert (404, "user_not_found") == error(exc)[:2]
+        join(account, app_id, group.id, user_id=MISSING_ID)
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
     with pytest.raises(sc.ApiException) as exc:
-        join(account, app_id, UNKNOWN_ID, user_id=user.id)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+        join(account, app_id, MISSING_ID, user_id=user.id)
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
 
 
 # ListParticipants
@@ -155,8 +145,8 @@ def test_list_participants_without_external_id(account: sc.ApiClient, http: http
 def test_list_participants_of_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None:
     """ListParticipants for a conversation that does not exist is 404 conversation_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        participants(account).list_participants(app_id, UNKNOWN_ID)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+        participants(account).list_participants(app_id, MISSING_ID)
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
 
 
 # LeaveConversation
@@ -178,7 +168,7 @@ def test_leave_when_not_a_member_is_404(account: sc.ApiClient, app_id: str) -> N
     group = make_conversation(account, app_id, member, kind="sdkGroup")
     for ref in (sc.ParticipantLeaveBodyUserId(user_id=outsider.id),
                 sc.ParticipantLeaveBodyUserExternalId(user_external_id="ghost"),
-                sc.ParticipantLeaveBodyParticipantId(participant_id=UNKNOWN_ID)):
+                sc.ParticipantLeaveBodyParticipantId(participant_id=MISSING_ID)):
         with pytest.raises(sc.ApiException) as exc:
             leave(account, app_id, group.id, ref)
         assert 404 == exc.value.status
@@ -191,7 +181,7 @@ def test_leave_a_personal_conversation_is_400(account: sc.ApiClient, app_id: str
     personal = make_conversation(account, app_id, owner)
     with pytest.raises(sc.ApiException) as exc:
         leave(account, app_id, personal.id, sc.ParticipantLeaveBodyUserId(user_id=owner.id))
-    assert (400, "bad_request") == error(exc)[:2]
+    assert (400, "bad_request") == sdk_error(exc)[:2]
     assert [owner.id] == list(members(account, app_id, personal.id))
 
 

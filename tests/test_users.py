@@ -12,20 +12,7 @@ import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server
-from tests.utils import make_conversation, make_user
-
-UNKNOWN_ID = "5f0c1e8a9b3d4c2e1f0a9b8c"
-
-
-def error(exc: pytest.ExceptionInfo[sc.ApiException]) -> tuple[int, str, str]:
-    """The status, code and title of an SDK error."""
-    first = json.loads(exc.value.body)["errors"][0]
-    return exc.value.status, first["code"], first["title"]
-
-
-def raw_error(response: httpx.Response) -> tuple[int, str, str]:
-    first = response.json()["errors"][0]
-    return response.status_code, first["code"], first["title"]
+from tests.utils import MISSING_ID, http_error, make_conversation, make_user, sdk_error
 
 
 def in_database(server: Server, statement: Any) -> list[Any]:
@@ -103,7 +90,7 @@ def test_create_user_with_a_taken_external_id_is_409_and_creates_nothing(
     first = make_user(account, app_id, external_id="dup", profile=sc.Profile(given_name="First"))
     with pytest.raises(sc.ApiException) as exc:
         make_user(account, app_id, external_id="dup", profile=sc.Profile(given_name="Second"))
-    assert (409, "conflict") == error(exc)[:2]
+    assert (409, "conflict") == sdk_error(exc)[:2]
     assert 1 == user_count(server, app_id)
     again = users_api(account).get_user(app_id, "dup").user
     assert (first.id, "First") == (again.id, again.profile.given_name)
@@ -128,7 +115,7 @@ BAD_CREATE_BODIES = [
 def test_create_user_rejects_bad_input_naming_the_field(server: Server, http: httpx.Client, app_id: str,
                                                          body: dict[str, Any], field: str) -> None:
     """A malformed CreateUser body is a 400 bad_request whose title names the field, and no user is made."""
-    status, code, title = raw_error(http.post(f"/v2/apps/{app_id}/users", json=body))
+    status, code, title = http_error(http.post(f"/v2/apps/{app_id}/users", json=body))
     assert (400, "bad_request") == (status, code)
     assert field in title
     assert 0 == user_count(server, app_id)
@@ -137,8 +124,8 @@ def test_create_user_rejects_bad_input_naming_the_field(server: Server, http: ht
 def test_create_user_in_unknown_app_is_404_app_not_found(account: sc.ApiClient) -> None:
     """CreateUser under an app that does not exist is 404 app_not_found (the account key sees every app)."""
     with pytest.raises(sc.ApiException) as exc:
-        make_user(account, UNKNOWN_ID, external_id="nobody")
-    assert (404, "app_not_found") == error(exc)[:2]
+        make_user(account, MISSING_ID, external_id="nobody")
+    assert (404, "app_not_found") == sdk_error(exc)[:2]
 
 
 # GetUser
@@ -156,17 +143,17 @@ def test_get_user_by_id_and_by_external_id(account: sc.ApiClient, app_id: str, e
 
 def test_get_unknown_user_is_404_user_not_found(account: sc.ApiClient, app_id: str) -> None:
     """GetUser for an id or externalId that matches no user is 404 user_not_found."""
-    for ref in (UNKNOWN_ID, "no-such-user"):
+    for ref in (MISSING_ID, "no-such-user"):
         with pytest.raises(sc.ApiException) as exc:
             users_api(account).get_user(app_id, ref)
-        assert (404, "user_not_found") == error(exc)[:2]
+        assert (404, "user_not_found") == sdk_error(exc)[:2]
 
 
 def test_get_user_in_unknown_app_is_404_app_not_found(account: sc.ApiClient) -> None:
     """GetUser under an app that does not exist is 404 app_not_found, not user_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        users_api(account).get_user(UNKNOWN_ID, "anyone")
-    assert (404, "app_not_found") == error(exc)[:2]
+        users_api(account).get_user(MISSING_ID, "anyone")
+    assert (404, "app_not_found") == sdk_error(exc)[:2]
 
 
 # UpdateUser
@@ -207,7 +194,7 @@ def test_update_user_with_bad_input_is_400_and_changes_nothing(account: sc.ApiCl
                         ({"metadata": {"a": "x" * 4100}}, "metadata"),
                         ({"profile": {"surname": "s" * 129}}, "profile.surname"),
                         ({"signedUpAt": 12}, "signedUpAt")]:
-        status, code, title = raw_error(http.patch(f"/v2/apps/{app_id}/users/{user.id}", json=body))
+        status, code, title = http_error(http.patch(f"/v2/apps/{app_id}/users/{user.id}", json=body))
         assert (400, "bad_request", True) == (status, code, field in title)
     assert before == users_api(account).get_user(app_id, user.id).user.to_dict()
 
@@ -216,7 +203,7 @@ def test_update_unknown_user_is_404_user_not_found(account: sc.ApiClient, app_id
     """UpdateUser on a user that does not exist is 404 user_not_found."""
     with pytest.raises(sc.ApiException) as exc:
         users_api(account).update_user(app_id, "ghost", sc.UserUpdateBody(metadata={"a": "1"}))
-    assert (404, "user_not_found") == error(exc)[:2]
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
 
 
 # DeleteUser
@@ -230,10 +217,10 @@ def test_delete_user_removes_the_user_and_their_personal_conversations(account: 
     assert {} == users_api(account).delete_user(app_id, "leaving")
     with pytest.raises(sc.ApiException) as exc:
         users_api(account).get_user(app_id, user.id)
-    assert (404, "user_not_found") == error(exc)[:2]
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
     with pytest.raises(sc.ApiException) as exc:
         sc.ConversationsApi(account).get_conversation(app_id, conversation.id)
-    assert (404, "conversation_not_found") == error(exc)[:2]
+    assert (404, "conversation_not_found") == sdk_error(exc)[:2]
     assert kept.id == sc.ConversationsApi(account).get_conversation(app_id, kept.id).conversation.id
 
 
@@ -257,8 +244,8 @@ def test_delete_user_frees_the_external_id(account: sc.ApiClient, app_id: str) -
 def test_delete_unknown_user_is_404_user_not_found(account: sc.ApiClient, app_id: str) -> None:
     """DeleteUser on a user that does not exist is 404 user_not_found."""
     with pytest.raises(sc.ApiException) as exc:
-        users_api(account).delete_user(app_id, UNKNOWN_ID)
-    assert (404, "user_not_found") == error(exc)[:2]
+        users_api(account).delete_user(app_id, MISSING_ID)
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
 
 
 # DeleteUserPersonalInformation
@@ -278,14 +265,14 @@ def test_delete_personal_information_of_unknown_user_is_404(account: sc.ApiClien
     """DeleteUserPersonalInformation on a user that does not exist is 404 user_not_found."""
     with pytest.raises(sc.ApiException) as exc:
         users_api(account).delete_user_personal_information(app_id, "ghost")
-    assert (404, "user_not_found") == error(exc)[:2]
+    assert (404, "user_not_found") == sdk_error(exc)[:2]
 
 
 # ListUsers (the SDK has no list_users, so these go through raw HTTP)
 
 def test_list_users_requires_the_email_filter(http: httpx.Client, app_id: str) -> None:
     """ListUsers without filter[identities.email] is 400 bad_request."""
-    status, code, title = raw_error(http.get(f"/v2/apps/{app_id}/users"))
+    status, code, title = http_error(http.get(f"/v2/apps/{app_id}/users"))
     assert (400, "bad_request", True) == (status, code, "identities.email" in title)
 
 
@@ -313,5 +300,5 @@ def test_list_users_matches_identities_not_profile_email(server: Server, account
 
 def test_list_users_in_unknown_app_is_404_app_not_found(http: httpx.Client) -> None:
     """ListUsers under an app that does not exist is 404 app_not_found."""
-    response = http.get(f"/v2/apps/{UNKNOWN_ID}/users", params={"filter[identities.email]": "a@b.org"})
-    assert (404, "app_not_found") == raw_error(response)[:2]
+    response = http.get(f"/v2/apps/{MISSING_ID}/users", params={"filter[identities.email]": "a@b.org"})
+    assert (404, "app_not_found") == http_error(response)[:2]

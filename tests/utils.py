@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import sunshine_conversations_client as sc
@@ -54,3 +55,18 @@ async def _seed(database_url: str, conversation_id: str, count: int) -> None:
         await conn.execute(t.conversations.update().where(t.conversations.c.id == conversation_id)
                            .values(message_count=t.conversations.c.message_count + count))
     await db.dispose()
+
+
+MISSING_ID = "0123456789abcdef01234567"  # a well-formed id that names nothing
+
+
+def sdk_error(raised: Any) -> tuple[int, str, str]:
+    """The status, code and title of the error an SDK call raised (a pytest.ExceptionInfo)."""
+    first = json.loads(raised.value.body)["errors"][0]
+    return raised.value.status, first["code"], first["title"]
+
+
+def http_error(response: Any) -> tuple[int, str, str]:
+    """The status, code and title of an error response from the raw HTTP client."""
+    first = response.json()["errors"][0]
+    return response.status_code, first["code"], first["title"]
