@@ -10,7 +10,8 @@ SQLITE_BUSY, this process queues them on an asyncio lock (SQLite is the one-proc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,21 +21,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from heliograph.config import Settings
 
+WAKE_FLAG = "heliograph_wake_dispatcher"  # set on a connection whose transaction wrote deliveries
+
 
 class Database:
     def __init__(self, settings: Settings) -> None:
         self.is_sqlite = settings.is_sqlite
         self.engine = _make_engine(settings)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._after_outbox_commit: list[Callable[[], None]] = []
+
+    def on_outbox_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after each commit of this process that wrote to the outbox."""
+        self._after_outbox_commit.append(callback)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        if self._write_lock is None:
+        async with self._write_lock or contextlib.nullcontext():
             async with self.engine.begin() as conn:
+                conn.info.pop(WAKE_FLAG, None)  # connection info outlives a rolled-back transaction
                 yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
-            yield conn
+                woken = conn.info.pop(WAKE_FLAG, False)
+        if woken:  # committed, with new deliveries
+            for callback in self._after_outbox_commit:
+                callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

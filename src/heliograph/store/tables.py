@@ -116,3 +116,79 @@ messages = sa.Table(
     sa.Column("metadata", Json),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
 )
+
+# --- integrations, webhooks and the event outbox (revision 0002) ------------------------------
+
+integrations = sa.Table(
+    "integrations", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _app_fk(), nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("display_name", sa.String(100)),
+    sa.Column("config", Json, nullable=False),  # the type's own fields, secrets included
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+webhooks = sa.Table(
+    "webhooks", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _app_fk(), nullable=False, index=True),
+    sa.Column("integration_id", Id, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("target", sa.String(2048), nullable=False),
+    sa.Column("triggers", Json, nullable=False),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("include_full_user", sa.Boolean, nullable=False),
+    sa.Column("include_full_source", sa.Boolean, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+integration_keys = sa.Table(  # custom-integration API keys (int_…); app and account keys stay in api_keys
+    "integration_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("app_id", Id, _app_fk(), nullable=False),
+    sa.Column("integration_id", Id, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+events = sa.Table(  # one row per emitted event that at least one webhook subscribed to
+    "events", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _app_fk(), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("body", Json, nullable=False),  # {id, type, createdAt, payload}, with full user and source
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+deliveries = sa.Table(  # the outbox proper: one row per (event, subscribed webhook)
+    "deliveries", metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("event_id", Id, sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("webhook_id", Id, sa.ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("app_id", Id, nullable=False),
+    sa.Column("lane", sa.String(64), nullable=False),  # deliveries of one webhook and lane leave in seq order
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Ms, nullable=False),
+    sa.Column("leased_until", Ms),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("finished_at", Ms),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+    sa.Index("ix_deliveries_lane", "webhook_id", "lane", "seq"),
+)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("delivery_seq", sa.BigInteger, sa.ForeignKey("deliveries.seq", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("attempted_at", Ms, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+)
