@@ -18,7 +18,6 @@ from heliograph.store import tables as t
 from heliograph.store.db import WAKE_FLAG
 
 CHANNEL = "heliograph_outbox"
-ALL_TRIGGERS = "*"
 
 _SUBSCRIBERS = sa.select(t.webhooks.c.id, t.webhooks.c.triggers).where(
     t.webhooks.c.app_id == sa.bindparam("app_id"))
@@ -32,7 +31,7 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
     in the order they were emitted.
     """
     rows = (await conn.execute(_SUBSCRIBERS, {"app_id": app_id})).all()
-    hooks = [row.id for row in rows if type in row.triggers or ALL_TRIGGERS in row.triggers]
+    hooks = [row.id for row in rows if type in row.triggers]
     if not hooks:
         return None
     event_id, now = ids.new_at()
