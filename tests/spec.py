@@ -51,6 +51,9 @@ def to_json_schema(node: Any) -> Any:
         out.update(_discriminated(node))
     if isinstance(out.get("required"), bool):  # a property-level `required: true` is not JSON Schema
         out.pop("required")
+    if isinstance(out.get("required"), list):  # responses are checked: writeOnly properties are absent there
+        properties = node.get("properties", {})
+        out["required"] = [name for name in out["required"] if not properties.get(name, {}).get("writeOnly")]
     if node.get("nullable"):
         out = {"anyOf": [out, {"type": "null"}]}
     return out

@@ -14,6 +14,9 @@ CORE_OPERATIONS = {
     "CreateConversation", "ListConversations", "GetConversation", "UpdateConversation", "DeleteConversation",
     "JoinConversation", "ListParticipants", "LeaveConversation",
     "PostMessage", "ListMessages", "DeleteAllMessages", "DeleteMessage", "PostActivity",
+    "CreateIntegration", "ListIntegrations", "GetIntegration", "UpdateIntegration", "DeleteIntegration",
+    "CreateCustomIntegrationKey", "ListCustomIntegrationKeys", "GetCustomIntegrationKey", "DeleteCustomIntegrationKey",
+    "CreateWebhook", "ListWebhooks", "GetWebhook", "UpdateWebhook", "DeleteWebhook",
 }
 
 

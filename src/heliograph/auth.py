@@ -1,8 +1,10 @@
 """Who is calling: Basic auth (key id / secret) or an HS256 JWT signed with a key's secret.
 
 Account keys (`act_…`) have the `account` scope over every app; app keys (`app_…`) the `app`
-scope over their own app. Keys are cached in-process for at most `key_cache_seconds`, so a
-deleted key stops working everywhere within about a second without a lookup per request.
+scope over their own app; custom-integration keys (`int_…`) the `integration` scope over their
+integration's app (and, for webhooks, over their own integration only). Keys are cached
+in-process for at most `key_cache_seconds`, so a deleted key stops working everywhere within
+about a second without a lookup per request.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import binascii
 import dataclasses
 import hmac
 import time
+from collections.abc import Callable
 
 import jwt
 import sqlalchemy as sa
@@ -20,15 +23,20 @@ from heliograph.errors import Forbidden, Unauthorized
 from heliograph.store import tables as t
 from heliograph.store.db import Database
 
-SCOPE_BY_PREFIX = {"act_": "account", "app_": "app"}
-_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id).where(t.api_keys.c.id == sa.bindparam("key_id"))
+SCOPE_BY_PREFIX = {"act_": "account", "app_": "app", "int_": "integration"}
+_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id, sa.null().label("integration_id")).where(
+    t.api_keys.c.id == sa.bindparam("key_id"))
+_INTEGRATION_KEY = sa.select(t.integration_keys.c.secret, t.integration_keys.c.app_id,
+                             t.integration_keys.c.integration_id).where(
+    t.integration_keys.c.id == sa.bindparam("key_id"))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
-    scope: str  # "account" | "app"
+    scope: str  # "account" | "app" | "integration"
     key_id: str
     app_id: str | None  # None for account keys
+    integration_id: str | None = None  # the custom integration of an integration key
 
     def require(self, scopes: frozenset[str], app_id: str | None) -> None:
         """Refuse a scope the operation does not list, or an app that is not the key's own."""
@@ -42,6 +50,7 @@ class Principal:
 class _Key:
     secret: str
     app_id: str | None
+    integration_id: str | None
 
 
 class Authenticator:
@@ -92,7 +101,8 @@ class Authenticator:
 
     @staticmethod
     def _principal(key_id: str, key: _Key) -> Principal:
-        return Principal(scope=SCOPE_BY_PREFIX[key_id[:4]], key_id=key_id, app_id=key.app_id)
+        return Principal(scope=SCOPE_BY_PREFIX[key_id[:4]], key_id=key_id, app_id=key.app_id,
+                         integration_id=key.integration_id)
 
     async def _key(self, key_id: str) -> _Key | None:
         if key_id[:4] not in SCOPE_BY_PREFIX:
@@ -101,9 +111,10 @@ class Authenticator:
         cached = self._cache.get(key_id)
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
+        query = _INTEGRATION_KEY if key_id.startswith("int_") else _KEY
         async with self._db.read() as conn:
-            row = (await conn.execute(_KEY, {"key_id": key_id})).first()
-        key = None if row is None else _Key(row.secret, row.app_id)
+            row = (await conn.execute(query, {"key_id": key_id})).first()
+        key = None if row is None else _Key(row.secret, row.app_id, row.integration_id)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[key_id] = (now, key)
@@ -114,6 +125,13 @@ class Authenticator:
         self._cache.pop(key_id, None)
 
     def forget_app(self, app_id: str) -> None:
-        """Drop every cached key of an app at once (called when this process deletes the app)."""
-        for key_id in [k for k, (_, key) in self._cache.items() if key is not None and key.app_id == app_id]:
+        """Drop every cached key of an app, integration keys included (when this process deletes the app)."""
+        self._forget_if(lambda key: key.app_id == app_id)
+
+    def forget_integration(self, integration_id: str) -> None:
+        """Drop every cached key of a custom integration (when this process deletes the integration)."""
+        self._forget_if(lambda key: key.integration_id == integration_id)
+
+    def _forget_if(self, matches: Callable[[_Key], bool]) -> None:
+        for key_id in [k for k, (_, key) in self._cache.items() if key is not None and matches(key)]:
             self.forget(key_id)

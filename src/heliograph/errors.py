@@ -7,7 +7,8 @@
     ├── NotFound              404 not_found
     │   ├── AppNotFound           app_not_found
     │   ├── UserNotFound          user_not_found
-    │   └── ConversationNotFound  conversation_not_found
+    │   ├── ConversationNotFound  conversation_not_found
+    │   └── IntegrationNotFound   integration_not_found
     ├── MethodNotAllowed      405 method_not_allowed
     ├── Conflict              409 conflict
     ├── PayloadTooLarge       413 payload_too_large
@@ -57,6 +58,10 @@ class UserNotFound(NotFound):
 
 class ConversationNotFound(NotFound):
     code, default_title = "conversation_not_found", "Conversation not found"
+
+
+class IntegrationNotFound(NotFound):
+    code, default_title = "integration_not_found", "Integration not found"
 
 
 class MethodNotAllowed(ApiError):

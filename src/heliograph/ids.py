@@ -54,6 +54,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(64)
 
 
+def new_webhook_secret() -> str:
+    """A webhook (or channel webhook) secret: 16 random bytes as 32 hex characters, like the spec's examples."""
+    return secrets.token_hex(16)
+
+
 def iso(ms: int | None) -> str | None:
     """Milliseconds since the epoch as YYYY-MM-DDThh:mm:ss.SSSZ."""
     if ms is None:

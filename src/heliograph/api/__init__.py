@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from heliograph.api import apps, conversations, messages, participants, users
+from heliograph.api import (
+    apps,
+    conversations,
+    integration_keys,
+    integrations,
+    messages,
+    participants,
+    users,
+    webhooks,
+)
 from heliograph.api.http import Route
 
-RESOURCES = (apps, users, conversations, participants, messages)
+RESOURCES = (apps, users, conversations, participants, messages, integrations, integration_keys, webhooks)
 
 
 def all_routes() -> list[Route]:

@@ -31,6 +31,7 @@ Handler = Callable[["Call"], Awaitable[Reply]]
 ACCOUNT = frozenset({"account"})
 APP = frozenset({"account", "app"})
 INTEGRATION = frozenset({"account", "app", "integration"})
+CONNECT = frozenset({"app", "integration"})  # the Webhooks tag: integration and app keys, no account key
 
 _encode = msgspec.json.Encoder().encode
 

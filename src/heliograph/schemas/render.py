@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from heliograph.ids import iso
+from heliograph.schemas.integrations import WRITE_ONLY
+from heliograph.schemas.webhooks import VERSION
 
 Row = Mapping[str, Any]
 
@@ -55,3 +57,20 @@ def message(row: Row) -> dict[str, Any]:
         ("id", row["id"]), ("received", iso(row["received"])), ("author", row["author"]),
         ("content", row["content"]), ("source", row["source"]), ("metadata", row["metadata"]),
     ])
+
+
+def integration(row: Row, webhooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The type's stored fields without its write-only ones; a custom integration's `webhooks` when given."""
+    hidden = WRITE_ONLY[row["type"]]
+    config = [(k, v) for k, v in row["config"].items() if k not in hidden]
+    body = _present([("id", row["id"]), ("type", row["type"]), ("status", row["status"]),
+                     ("displayName", row["display_name"]), *config])
+    if webhooks is not None:
+        body["webhooks"] = webhooks
+    return body
+
+
+def webhook(row: Row) -> dict[str, Any]:
+    return {"id": row["id"], "version": VERSION, "target": row["target"], "triggers": row["triggers"],
+            "secret": row["secret"], "includeFullUser": row["include_full_user"],
+            "includeFullSource": row["include_full_source"]}

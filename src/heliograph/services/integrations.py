@@ -1,0 +1,190 @@
+"""Integrations (CreateIntegration … DeleteIntegration) and what their keys and webhooks share.
+
+Each type's own fields live in `integrations.config`, secrets included; the renderer leaves out
+the ones the spec marks write-only. A custom integration is created with its first webhook, and
+answers with it in `webhooks` (the spec's schema holds exactly one; ListWebhooks lists them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import BadRequest, IntegrationNotFound
+from heliograph.ids import IdFactory, new_webhook_secret
+from heliograph.pagination import Page, Window
+from heliograph.schemas import render
+from heliograph.schemas.common import UNSET, Struct, decode, to_wire
+from heliograph.schemas.integrations import (
+    DEFAULTS,
+    TYPES,
+    UPDATE_MODELS,
+    Custom,
+    IntegrationBody,
+    Line,
+    Mailgun,
+    Messagebird,
+    Twilio,
+)
+from heliograph.schemas.webhooks import WebhookCreateBody, check_webhook
+from heliograph.services.apps import require_app
+from heliograph.store import tables as t
+from heliograph.store.db import Database
+from heliograph.store.paging import window
+
+MAX_WEBHOOKS_PER_APP = 10
+_NOT_CONFIG = ("type", "displayName", "defaultResponderId", "webhooks")  # columns, or never stored
+
+_INTEGRATION = sa.select(t.integrations).where(
+    t.integrations.c.app_id == sa.bindparam("app_id"), t.integrations.c.id == sa.bindparam("integration_id"))
+_APP_ROW = sa.select(t.apps.c.id).where(t.apps.c.id == sa.bindparam("app_id"))
+_APP_WEBHOOKS = sa.select(sa.func.count()).select_from(t.webhooks).where(
+    t.webhooks.c.app_id == sa.bindparam("app_id"))
+
+
+async def require_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> Any:
+    row = (await conn.execute(_INTEGRATION, {"app_id": app_id, "integration_id": integration_id})).first()
+    if row is None:
+        await require_app(conn, app_id)
+        raise IntegrationNotFound()
+    return row._mapping
+
+
+async def require_custom(conn: AsyncConnection, *, app_id: str, integration_id: str,
+                         feature: str) -> Any:
+    """The integration, which must be of type custom for `feature` (the spec's 400 otherwise)."""
+    row = await require_integration(conn, app_id=app_id, integration_id=integration_id)
+    if row["type"] != "custom":
+        raise BadRequest(f"{feature} are available only for custom integrations")
+    return row
+
+
+async def add_webhook(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, integration_id: str,
+                      body: WebhookCreateBody) -> dict[str, Any]:
+    """Store a webhook whose body is checked already, within the app's limit of webhooks."""
+    await conn.execute(db.lock_for_update(_APP_ROW), {"app_id": app_id})  # one count-then-insert at a time
+    if (await conn.scalar(_APP_WEBHOOKS, {"app_id": app_id}) or 0) >= MAX_WEBHOOKS_PER_APP:
+        raise BadRequest(f"An app can have a maximum of {MAX_WEBHOOKS_PER_APP} webhooks")
+    webhook_id, now = ids.new_at()
+    row = {"id": webhook_id, "app_id": app_id, "integration_id": integration_id, "target": body.target,
+           "triggers": body.triggers, "secret": new_webhook_secret(), "include_full_user": body.include_full_user,
+           "include_full_source": body.include_full_source, "created_at": now}
+    await conn.execute(t.webhooks.insert(), row)
+    return render.webhook(row)
+
+
+# --- integrations ------------------------------------------------------------------------------
+
+async def create_integration(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+                             body: IntegrationBody) -> dict[str, Any]:
+    hook = check_webhook(body.webhooks[0], field="webhooks[0].") if isinstance(body, Custom) else None
+    _check_rules(body)
+    await require_app(conn, app_id)
+    kind = type(body).__struct_config__.tag
+    assert isinstance(kind, str)
+    config = {**DEFAULTS[kind], **_given(body)}
+    if isinstance(body, Messagebird):
+        config["webhookSecret"] = new_webhook_secret()
+    integration_id, now = ids.new_at()
+    row = {"id": integration_id, "app_id": app_id, "type": kind, "status": "active",
+           "display_name": None if body.display_name is UNSET else body.display_name, "config": config,
+           "created_at": now}
+    await conn.execute(t.integrations.insert(), row)
+    if hook is None:
+        return render.integration(row)
+    webhook = await add_webhook(conn, db=db, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
+    return render.integration(row, [webhook])
+
+
+async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, types: str | None) -> Window:
+    """A page of the app's integrations, rendered; `types` is the comma-separated filter."""
+    query = sa.select(t.integrations).where(t.integrations.c.app_id == app_id)
+    if types is not None:
+        query = query.where(t.integrations.c.type.in_(_types(types)))
+    await require_app(conn, app_id)
+    found = await window(conn, query, t.integrations.c.id, page)
+    hooks = await _first_webhooks(conn, [r["id"] for r in found.records if r["type"] == "custom"])
+    records = [render.integration(r, hooks.get(r["id"]) if r["type"] == "custom" else None)
+               for r in found.records]
+    return Window(records, found.more_before, found.more_after)
+
+
+async def get_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> dict[str, Any]:
+    return await _wire(conn, await require_integration(conn, app_id=app_id, integration_id=integration_id))
+
+
+async def update_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
+                             raw_body: bytes) -> dict[str, Any]:
+    """The body's model is the integration's type's `…Update`, so the integration is read first."""
+    row = dict(await require_integration(conn, app_id=app_id, integration_id=integration_id))
+    body = decode(raw_body, UPDATE_MODELS[row["type"]])
+    _check_rules(body)
+    changes = to_wire(body)
+    if "displayName" in changes:
+        row["display_name"] = changes["displayName"]
+    config = dict(row["config"])
+    for name, value in changes.items():
+        if name not in _NOT_CONFIG:
+            config[name] = value
+    row["config"] = {k: v for k, v in config.items() if v is not None}  # null unsets a field
+    await conn.execute(t.integrations.update().where(t.integrations.c.id == integration_id).values(
+        display_name=row["display_name"], config=row["config"]))
+    return await _wire(conn, row)
+
+
+async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> None:
+    """Delete the integration; its webhooks and keys go with it (foreign keys cascade)."""
+    result = await conn.execute(t.integrations.delete().where(
+        t.integrations.c.app_id == app_id, t.integrations.c.id == integration_id))
+    if result.rowcount == 0:
+        await require_app(conn, app_id)
+        raise IntegrationNotFound()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _check_rules(body: Struct) -> None:
+    """What the types cannot say: the spec's prose about one type's fields."""
+    if getattr(body, "default_responder_id", None) not in (None, UNSET):
+        raise BadRequest("Invalid defaultResponderId: this server has no switchboard integration to name")
+    if isinstance(body, Twilio) and body.phone_number_sid is UNSET and body.messaging_service_sid is UNSET:
+        raise BadRequest("One of `phoneNumberSid` or `messagingServiceSid` must be provided")
+    if isinstance(body, Line) and (body.channel_id is UNSET) != (body.channel_secret is UNSET):
+        raise BadRequest("`channelId` and `channelSecret` are given together or not at all")
+    if isinstance(body, Mailgun) and body.incoming_address.rpartition("@")[2].lower() != body.domain.lower():
+        raise BadRequest(f"Invalid incomingAddress: must be an address of the domain `{body.domain}`")
+
+
+def _given(body: Struct) -> dict[str, Any]:
+    return {k: v for k, v in to_wire(body).items() if k not in _NOT_CONFIG and v is not None}
+
+
+def _types(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise BadRequest("Invalid filter[types]: expected a comma-separated list of integration types")
+    for name in names:
+        if name not in TYPES:
+            raise BadRequest(f"Invalid filter[types]: unknown integration type '{name}'")
+    return names
+
+
+async def _first_webhooks(conn: AsyncConnection, integration_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each custom integration's oldest webhook, as its `webhooks` list."""
+    if not integration_ids:
+        return {}
+    query: sa.Select[Any] = sa.select(t.webhooks).where(t.webhooks.c.integration_id.in_(integration_ids))
+    rows = await conn.execute(query.order_by(t.webhooks.c.id))
+    first: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        first.setdefault(row.integration_id, [render.webhook(row._mapping)])
+    return first
+
+
+async def _wire(conn: AsyncConnection, row: Mapping[str, Any]) -> dict[str, Any]:
+    if row["type"] != "custom":
+        return render.integration(row)
+    return render.integration(row, (await _first_webhooks(conn, [row["id"]])).get(row["id"], []))
