@@ -57,5 +57,5 @@ async def update_conversation(call: Call) -> Reply:
 async def delete_conversation(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/conversations/{conversationId} (DeleteConversation)."""
     async with call.services.db.write() as conn:
-        await service.delete_conversation(conn, **conversation_ids(call))
+        await service.delete_conversation(conn, ids=call.services.ids, **conversation_ids(call))
     return 200, {}

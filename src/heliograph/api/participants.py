@@ -36,5 +36,5 @@ async def leave_conversation(call: Call) -> Reply:
     """POST /v2/apps/{appId}/conversations/{conversationId}/leave (LeaveConversation)."""
     body = call.body(ParticipantLeaveBody)
     async with call.services.db.write() as conn:
-        await service.leave_conversation(conn, **conversation_ids(call), body=body)
+        await service.leave_conversation(conn, ids=call.services.ids, **conversation_ids(call), body=body)
     return 200, {}

@@ -57,7 +57,7 @@ async def update_user(call: Call) -> Reply:
 async def delete_user(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/users/{userIdOrExternalId} (DeleteUser)."""
     async with call.services.db.write() as conn:
-        await service.delete_user(conn, **_user(call))
+        await service.delete_user(conn, ids=call.services.ids, **_user(call))
     return 200, {}
 
 

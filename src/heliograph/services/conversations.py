@@ -14,10 +14,12 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
+from heliograph.services import events
 from heliograph.services.apps import require_app
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
 from heliograph.store.db import Database
+from heliograph.store.outbox import emit
 from heliograph.store.paging import window
 
 MAX_GROUP_PARTICIPANTS = 10
@@ -69,6 +71,9 @@ async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFac
     await conn.execute(t.conversations.insert(), row)
     for user in users:
         await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    owner = users[0] if body.type == "personal" else None  # sdkGroup members: no conversation:join (see docs)
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:create", lane=conversation_id,
+               payload=events.conversation_create(row, owner))
     return render.conversation(row)
 
 
@@ -129,11 +134,13 @@ async def update_conversation(conn: AsyncConnection, *, app_id: str, conversatio
     return render.conversation({**row, **changes})
 
 
-async def delete_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> None:
+async def delete_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str) -> None:
     row = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
     if row["is_default"]:
         raise BadRequest(f"Conversation {conversation_id} cannot be deleted because it is the default.")
     await conn.execute(t.conversations.delete().where(t.conversations.c.id == conversation_id))
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:remove", lane=conversation_id,
+               payload=events.conversation_remove(row))
 
 
 def _set(value: Any) -> Any:

@@ -1,8 +1,8 @@
 """Messages and activities (PostMessage, ListMessages, DeleteAllMessages, DeleteMessage, PostActivity).
 
 PostMessage is the hot path: after validation it costs one conditional UPDATE (existence,
-the 30,000-message limit, lastUpdatedAt and the counter in one statement), one INSERT and one
-UPDATE of the participants' unread counts.
+the 30,000-message limit, lastUpdatedAt and the counter in one statement, returning what the
+webhook event needs), one INSERT, one UPDATE of the participants' unread counts and one emit.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.services import content as content_rules
+from heliograph.services import events
 from heliograph.services.conversations import require_conversation
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
+from heliograph.store.outbox import emit
 from heliograph.store.paging import window
 
-API_SOURCE = {"type": "api:conversations"}
+API_SOURCE = events.API_SOURCE
 
 # The hot path's statements, built once: building a statement costs more than running it.
 # (Bind names take a p_ prefix: SQLAlchemy reserves column names in UPDATE statements.)
@@ -39,7 +41,7 @@ def _count_statement(by_business: bool) -> sa.Update:
     return _c.update().where(
         _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
         _c.c.message_count < sa.bindparam("p_limit"),
-    ).values(values).returning(_c.c.type)
+    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata)
 
 
 _COUNT = {"business": _count_statement(True), "user": _count_statement(False)}
@@ -59,25 +61,29 @@ async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app
     metadata = None if body.metadata is UNSET else body.metadata
     check_metadata(metadata)
     message_id, now = ids.new_at()
-    kind = await _count_message(conn, app_id, conversation_id, limit, now, body.author.type)
-    _check_destination(body, kind)
-    author = await _author(conn, app_id, conversation_id, body.author)
+    conversation = await _count_message(conn, app_id, conversation_id, limit, now, body.author.type)
+    _check_destination(body, conversation["type"])
+    author, user = await _author(conn, app_id, conversation_id, body.author)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": API_SOURCE, "metadata": metadata}
     await conn.execute(t.messages.insert(), row)
     await _mark_unread(conn, conversation_id, author.get("userId"), now)
-    return render.message(row)
+    message = render.message(row)
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
+               payload=events.conversation_message(conversation, message, user))
+    return message
 
 
 async def _count_message(conn: AsyncConnection, app_id: str, conversation_id: str, limit: int,
-                         now: int, author_type: str) -> str:
-    """Count the message against the conversation's limit; the conversation's type, or 404 / 423."""
-    kind = await conn.scalar(_COUNT[author_type], {
-        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
-    if kind is None:
+                         now: int, author_type: str) -> Any:
+    """Count the message against the conversation's limit; the conversation's id, type and metadata,
+    or 404 / 423."""
+    conversation = (await conn.execute(_COUNT[author_type], {
+        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})).first()
+    if conversation is None:
         await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise Locked(f"Message limit of {limit} per conversation reached.")
-    return str(kind)
+    return conversation._mapping
 
 
 def _check_destination(body: MessagePost, conversation_type: str) -> None:
@@ -95,9 +101,11 @@ def _check_destination(body: MessagePost, conversation_type: str) -> None:
                          "attached to the conversation")
 
 
-async def _author(conn: AsyncConnection, app_id: str, conversation_id: str, author: Author) -> dict[str, Any]:
-    """The stored author: write-only fields dropped; a user author resolved to a participant."""
+async def _author(conn: AsyncConnection, app_id: str, conversation_id: str,
+                  author: Author) -> tuple[dict[str, Any], Any]:
+    """The stored author (write-only fields dropped) and, for a user author, the participant's user row."""
     wire: dict[str, Any] = {"type": author.type}
+    user = None
     if author.subtypes is not UNSET:
         wire["subtypes"] = author.subtypes
     if author.type == "user":
@@ -110,7 +118,7 @@ async def _author(conn: AsyncConnection, app_id: str, conversation_id: str, auth
     for field, value in (("displayName", author.display_name), ("avatarUrl", author.avatar_url)):
         if value is not UNSET:
             wire[field] = value
-    return {k: v for k, v in wire.items() if v is not None}
+    return {k: v for k, v in wire.items() if v is not None}, user
 
 
 async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: str, author: Author) -> Any:
@@ -164,9 +172,13 @@ async def delete_message(conn: AsyncConnection, *, app_id: str, conversation_id:
 
 async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                         body: ActivityPost) -> None:
-    """conversation:read moves businessLastRead or the participant's lastRead; typing changes no state."""
-    await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    """conversation:read moves businessLastRead or the participant's lastRead; typing changes no state.
+
+    A user's read and every typing activity emit their webhook event; the business's own read does not.
+    """
+    conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
     now = ids.clock()
+    user = None
     if body.author.type == "user":
         if body.type != "conversation:read":
             raise BadRequest("type: a user author supports only conversation:read")
@@ -177,3 +189,6 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
     elif body.type == "conversation:read":
         c = t.conversations
         await conn.execute(c.update().where(c.c.id == conversation_id).values(business_last_read=now))
+        return
+    await emit(conn, ids=ids, app_id=app_id, type=events.activity_trigger(body.type), lane=conversation_id,
+               payload=events.conversation_activity(conversation, body.type, body.author.type, user))

@@ -13,6 +13,7 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
+from heliograph.services import events
 from heliograph.services.conversations import (
     MAX_GROUP_PARTICIPANTS,
     add_participant,
@@ -20,12 +21,17 @@ from heliograph.services.conversations import (
     resolve_participant_user,
 )
 from heliograph.store import tables as t
+from heliograph.store.outbox import emit
 from heliograph.store.paging import window
 
 
 def participants_query() -> sa.Select[Any]:
     p, u = t.participants, t.users
     return sa.select(p, u.c.external_id).join(u, u.c.id == p.c.user_id)
+
+
+_MEMBER_USER = sa.select(t.participants.c.id.label("participant_id"), t.users).join(
+    t.users, t.users.c.id == t.participants.c.user_id)  # a participant's user, as the leave event names them
 
 
 async def _require_group(conn: AsyncConnection, app_id: str, conversation_id: str) -> Any:
@@ -37,7 +43,7 @@ async def _require_group(conn: AsyncConnection, app_id: str, conversation_id: st
 
 async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                             body: ParticipantSubSchema) -> dict[str, Any]:
-    await _require_group(conn, app_id, conversation_id)
+    conversation = await _require_group(conn, app_id, conversation_id)
     if body.subscribe_sdk_client is UNSET:
         raise BadRequest("subscribeSDKClient is required for sdkGroup conversations")
     user = await resolve_participant_user(conn, app_id=app_id, ref=body, field="body")
@@ -48,6 +54,8 @@ async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: st
     if len(members) >= MAX_GROUP_PARTICIPANTS:
         raise BadRequest(f"An sdkGroup conversation can have at most {MAX_GROUP_PARTICIPANTS} participants")
     row = await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:join", lane=conversation_id,
+               payload=events.conversation_participant(conversation, user))
     return render.participant({**row, "external_id": user["external_id"]})
 
 
@@ -57,9 +65,9 @@ async def list_participants(conn: AsyncConnection, *, app_id: str, conversation_
     return await window(conn, query, t.participants.c.id, page)
 
 
-async def leave_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str,
+async def leave_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                              body: ParticipantLeaveBody) -> None:
-    await _require_group(conn, app_id, conversation_id)
+    conversation = await _require_group(conn, app_id, conversation_id)
     given = {k: v for k, v in (("userId", body.user_id), ("userExternalId", body.user_external_id),
                                ("participantId", body.participant_id)) if v is not UNSET}
     if len(given) != 1:
@@ -67,8 +75,10 @@ async def leave_conversation(conn: AsyncConnection, *, app_id: str, conversation
     p, u = t.participants, t.users
     column = {"userId": p.c.user_id, "userExternalId": u.c.external_id, "participantId": p.c.id}
     field, value = next(iter(given.items()))
-    member = (await conn.execute(participants_query().where(
+    member = (await conn.execute(_MEMBER_USER.where(
         p.c.conversation_id == conversation_id, column[field] == value))).first()
     if member is None:
         raise NotFound("User is not a member of the conversation")
-    await conn.execute(p.delete().where(p.c.id == member.id))
+    await conn.execute(p.delete().where(p.c.id == member.participant_id))
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:leave", lane=conversation_id,
+               payload=events.conversation_participant(conversation, member._mapping))

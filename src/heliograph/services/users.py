@@ -14,8 +14,10 @@ from heliograph.ids import IdFactory, is_id, parse_iso
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata, to_wire
 from heliograph.schemas.users import Profile, UserCreateBody, UserUpdateBody
+from heliograph.services import events
 from heliograph.services.apps import require_app
 from heliograph.store import tables as t
+from heliograph.store.outbox import emit
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
@@ -118,14 +120,34 @@ async def update_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id
     return await wire_user(conn, row)
 
 
-async def delete_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id: str | None) -> None:
-    """Remove the user, their personal conversations (with messages) and their group memberships."""
+async def delete_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, user: str,
+                      brand_id: str | None) -> None:
+    """Remove the user, their personal conversations (with messages) and their group memberships.
+
+    Emits conversation:remove per personal conversation, conversation:leave per group, then
+    user:remove (the spec: the user is completely deleted once that event fires).
+    """
     row = await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
     c, p = t.conversations, t.participants
-    personal = (sa.select(p.c.conversation_id).join(c, c.c.id == p.c.conversation_id)
-                .where(p.c.user_id == row["id"], c.c.type == "personal"))
-    await conn.execute(c.delete().where(c.c.id.in_(personal)))
+    conversations = (await conn.execute(
+        sa.select(c.c.id, c.c.type, c.c.metadata).join(p, p.c.conversation_id == c.c.id)
+        .where(p.c.user_id == row["id"]).order_by(c.c.id))).all()
+    personal = [conversation.id for conversation in conversations if conversation.type == "personal"]
+    if personal:
+        await conn.execute(c.delete().where(c.c.id.in_(personal)))
     await conn.execute(t.users.delete().where(t.users.c.id == row["id"]))
+    for conversation in conversations:
+        await _emit_departure(conn, ids, app_id, conversation._mapping, row)
+    await emit(conn, ids=ids, app_id=app_id, type="user:remove", lane=row["id"], payload=events.user_remove(row))
+
+
+async def _emit_departure(conn: AsyncConnection, ids: IdFactory, app_id: str, conversation: Any, user: Any) -> None:
+    """A deleted user's personal conversation is removed; a group they belonged to sees them leave."""
+    if conversation["type"] == "personal":
+        kind, payload = "conversation:remove", events.conversation_remove(conversation)
+    else:
+        kind, payload = "conversation:leave", events.conversation_participant(conversation, user)
+    await emit(conn, ids=ids, app_id=app_id, type=kind, lane=conversation["id"], payload=payload)
 
 
 async def delete_user_personal_information(conn: AsyncConnection, *, app_id: str, user: str,

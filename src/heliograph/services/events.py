@@ -1,0 +1,129 @@
+"""Webhook event payloads, shaped as the spec's EventWebhooks operation describes them.
+
+The builders are pure: rows and wire objects in, the event's `payload` out. A stored payload
+carries full users and full sources; `for_webhook` cuts a stored event body down to what one
+webhook asked for (`includeFullUser`, `includeFullSource`) just before it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from heliograph.schemas import render
+
+Row = Mapping[Any, Any]  # a table row's mapping (SQLAlchemy's RowMapping) or a dict of its columns
+Path = tuple[str, ...]
+
+API_SOURCE = {"type": "api:conversations"}
+USER_TRUNCATED_FIELDS = ("id", "externalId", "authenticated", "zendeskId", "brandId")
+FULL_SOURCE_FIELDS = ("client", "device")
+# Where the payloads of the spec hold a full `user` or a `source`, as key paths from `payload`.
+USER_PATHS: tuple[Path, ...] = (("user",), ("message", "author", "user"), ("activity", "author", "user"))
+SOURCE_PATHS: tuple[Path, ...] = (("source",), ("message", "source"), ("activity", "source"))
+
+
+def conversation(row: Row) -> dict[str, Any]:
+    """conversationTruncated: id, type and the metadata if any (no switchboard exists yet)."""
+    truncated = {"id": row["id"], "type": row["type"]}
+    if row["metadata"] is not None:
+        truncated["metadata"] = row["metadata"]
+    return truncated
+
+
+def user(row: Row) -> dict[str, Any]:
+    """The full user, as GetUser renders it but without `identities` (kept in their own table)."""
+    full = render.user(row, [])
+    del full["identities"]
+    return full
+
+
+def user_truncated(row: Row) -> dict[str, Any]:
+    """userTruncated: what identifies the user, and nothing personal."""
+    return _truncate(user(row))
+
+
+def conversation_create(conversation_row: Row, user_row: Row | None) -> dict[str, Any]:
+    """conversation:create for CreateConversation; `user_row` is the personal conversation's user."""
+    payload = {"conversation": conversation(conversation_row), "creationReason": "none", "source": dict(API_SOURCE)}
+    if user_row is not None:
+        payload["user"] = user(user_row)
+    return payload
+
+
+def conversation_participant(conversation_row: Row, user_row: Row) -> dict[str, Any]:
+    """conversation:join and conversation:leave: the conversation and the (truncated) user."""
+    return {"conversation": conversation(conversation_row), "user": user_truncated(user_row)}
+
+
+def conversation_remove(conversation_row: Row) -> dict[str, Any]:
+    """conversation:remove: the deleted conversation."""
+    return {"conversation": conversation(conversation_row)}
+
+
+def conversation_message(conversation_row: Row, message: Mapping[str, Any], user_row: Row | None) -> dict[str, Any]:
+    """conversation:message: `message` is the wire message; a user author also carries the full user."""
+    wire = dict(message)
+    wire["author"] = _author(message["author"], user_row)
+    return {"conversation": conversation(conversation_row), "message": wire}
+
+
+def conversation_activity(conversation_row: Row, activity_type: str, author_type: str,
+                          user_row: Row | None) -> dict[str, Any]:
+    """conversation:read and conversation:typing: the activity, its author and its source."""
+    activity = {"type": activity_type, "author": _author({"type": author_type}, user_row),
+                "source": dict(API_SOURCE)}
+    return {"conversation": conversation(conversation_row), "activity": activity}
+
+
+def user_remove(user_row: Row) -> dict[str, Any]:
+    """user:remove: the deleted user, truncated."""
+    return {"user": user_truncated(user_row)}
+
+
+def activity_trigger(activity_type: str) -> str:
+    """The trigger of an activity: typing:start and typing:stop are both conversation:typing."""
+    return "conversation:typing" if activity_type.startswith("typing:") else activity_type
+
+
+def for_webhook(body: Mapping[str, Any], *, include_full_user: bool, include_full_source: bool) -> dict[str, Any]:
+    """A stored event body as one webhook receives it; the stored body is left untouched.
+
+    Without includeFullUser every user object of the payload is reduced to the userTruncated
+    fields; without includeFullSource every source loses its `client` and `device`.
+    """
+    payload = body["payload"]
+    if not include_full_user:
+        for path in USER_PATHS:
+            payload = _replace(payload, path, _truncate)
+    if not include_full_source:
+        for path in SOURCE_PATHS:
+            payload = _replace(payload, path, _without_full_source)
+    return {**body, "payload": payload}
+
+
+def _author(author: Mapping[str, Any], user_row: Row | None) -> dict[str, Any]:
+    """authorWebhook: the author as stored, with the full user when a user wrote."""
+    wire = dict(author)
+    if user_row is not None:
+        wire["userId"] = user_row["id"]
+        wire["user"] = user(user_row)
+    return wire
+
+
+def _truncate(full: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: full[k] for k in USER_TRUNCATED_FIELDS if k in full}
+
+
+def _without_full_source(source: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in source.items() if k not in FULL_SOURCE_FIELDS}
+
+
+def _replace(node: Mapping[str, Any], path: Path,
+             change: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Mapping[str, Any]:
+    """`node` with the object at `path` replaced by `change(object)`, copying only along the path."""
+    head, rest = path[0], path[1:]
+    child = node.get(head)
+    if not isinstance(child, Mapping):
+        return node
+    return {**node, head: _replace(child, rest, change) if rest else change(child)}
