@@ -7,12 +7,9 @@ PostgreSQL is optional on a developer machine and mandatory when CI=true.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ import jwt
 import pytest
 import sunshine_conversations_client as sc
 
+from tests.servers import Process
 from tests.spec import SpecChecker
 from tests.utils import make_conversation, make_user
 
@@ -48,10 +46,38 @@ def checker() -> SpecChecker:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp(request.param)
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{data_dir / 'test.sqlite3'}"
-        yield from _serve(request.param, url, data_dir)
+        yield from _serve(request.param, f"sqlite+aiosqlite:///{data_dir / 'test.sqlite3'}", data_dir)
         return
-    name = "heliograph_test_" + secrets.token_hex(6)
+    with throwaway_postgres("heliograph_test_") as url:
+        yield from _serve(request.param, url, data_dir)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each engine, for tests that drive the store without a server."""
+    from heliograph.config import Settings
+    from heliograph.store.db import Database
+    from heliograph.store.migrate import upgrade
+
+    async def migrate(url: str) -> None:
+        db = Database(Settings(database_url=url, data_dir=tmp_path))
+        await upgrade(db)
+        await db.dispose()
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+        asyncio.run(migrate(url))
+        yield url
+        return
+    with throwaway_postgres("heliograph_store_") as url:
+        asyncio.run(migrate(url))
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards; skipped locally without PostgreSQL."""
+    name = prefix + secrets.token_hex(6)
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     except OSError as exc:
@@ -59,8 +85,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             pytest.fail(f"PostgreSQL is required when CI=true: {exc}")
         pytest.skip(f"PostgreSQL not available: {exc}")
     try:
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        yield from _serve(request.param, f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}", data_dir)
+        yield f"postgresql+asyncpg://{PG_ADMIN_URL.rsplit('/', 1)[0].split('://', 1)[1]}/{name}"
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -76,36 +101,13 @@ async def _pg_admin(sql: str) -> None:
 
 
 def _serve(engine: str, database_url: str, data_dir: Path) -> Iterator[Server]:
-    port = _free_port()
-    env = {**os.environ, "HELIOGRAPH_DATABASE_URL": database_url, "HELIOGRAPH_DATA_DIR": str(data_dir),
-           "HELIOGRAPH_ACCOUNT_KEY_ID": ACCOUNT_KEY[0], "HELIOGRAPH_ACCOUNT_KEY_SECRET": ACCOUNT_KEY[1]}
-    process = subprocess.Popen([sys.executable, "-m", "heliograph.cli", "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    output = []
-    for line in process.stdout:  # the server prints its ready line once /health answers 200
-        output.append(line)
-        if "is ready at" in line:
-            break
-    else:
-        raise RuntimeError("the server did not start:\n" + "".join(output))
-    drain = threading.Thread(target=output.extend, args=(process.stdout,), daemon=True)
-    drain.start()  # keep reading, so a chatty server never blocks on a full pipe
+    process = Process("serve", database_url=database_url, data_dir=data_dir, account_key=ACCOUNT_KEY)
     try:
-        yield Server(engine, f"http://127.0.0.1:{port}", database_url, ACCOUNT_KEY)
+        yield Server(engine, process.base_url, database_url, ACCOUNT_KEY)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        drain.join(timeout=5)
-        process.stdout.close()
-        if any("Traceback" in line for line in output):
-            pytest.fail("the server logged an unhandled error:\n" + "".join(output))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        process.stop()
+        if process.tracebacks():
+            pytest.fail("the server logged an unhandled error:\n" + process.tracebacks())
 
 
 class CheckedApiClient(sc.ApiClient):

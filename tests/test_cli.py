@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sunshine_conversations_client as sc
 
-from tests.conftest import _free_port
+from tests.servers import free_port as _free_port
 
 README = Path(__file__).parents[1] / "README.md"
 

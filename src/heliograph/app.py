@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from heliograph.api import all_routes
+from heliograph.api import admin, all_routes
 from heliograph.api.http import Api, Services
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
@@ -18,6 +18,7 @@ from heliograph.ids import IdFactory
 from heliograph.services.account import AccountKey, ensure_account_key
 from heliograph.store.db import Database
 from heliograph.store.migrate import upgrade
+from heliograph.worker.runner import delivering
 
 
 def create_app(settings: Settings, *, ids: IdFactory | None = None,
@@ -34,15 +35,18 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
         async with db.write() as conn:
             key = await ensure_account_key(conn, ids=services.ids, key_id=settings.account_key_id,
                                            secret=settings.account_key_secret)
-        ready = True
-        if on_ready is not None:
-            on_ready(key)
-        yield
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.dispatcher:
+                await stack.enter_async_context(delivering(settings, db))
+            ready = True
+            if on_ready is not None:
+                on_ready(key)
+            yield
         await db.dispose()
 
     async def health(_request: Request) -> JSONResponse:
         """GET /health: 200 once migrations ran and the account key exists."""
         return JSONResponse({"status": "ok"} if ready else {"status": "starting"}, 200 if ready else 503)
 
-    routes = [Route("/health", health), Mount("/", app=Api(services, all_routes()))]
+    routes = [Route("/health", health), Mount("/", app=Api(services, all_routes() + admin.routes.routes))]
     return Starlette(routes=routes, lifespan=lifespan)

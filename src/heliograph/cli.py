@@ -1,4 +1,4 @@
-"""The `heliograph` command: serve, migrate, account-key. Thin: settings in, one call out."""
+"""The `heliograph` command: serve, worker, migrate, account-key, deliveries. Thin: settings in, one call out."""
 
 from __future__ import annotations
 
@@ -17,11 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser("worker", help="deliver webhooks without serving the API (PostgreSQL; run any number)")
     commands.add_parser("account-key", help="print the account-scope API keys")
+    _deliveries_parser(commands.add_parser("deliveries", help="list, inspect and redeliver webhook deliveries"))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
+    if args.command == "deliveries":
+        return asyncio.run(_deliveries(settings, args))
+    if args.command == "worker":
+        return _worker(settings)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("migrations applied")
@@ -56,6 +62,75 @@ def _announce(settings: Settings, base: str, key: object) -> None:
     else:
         print("  account key: unchanged since it was first printed (`heliograph account-key` shows it)")
     print(f"  try: curl -u KEY_ID:SECRET {base}/v2/apps", flush=True)
+
+
+def _deliveries_parser(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="a webhook's deliveries, newest first")
+    listing.add_argument("webhook_id")
+    listing.add_argument("--status", choices=["pending", "delivered", "failed"])
+    listing.add_argument("--limit", type=int, default=50)
+    actions.add_parser("show", help="one delivery, its event and every attempt").add_argument("delivery_id", type=int)
+    actions.add_parser("redeliver", help="send a delivery again, same event id").add_argument("delivery_id", type=int)
+
+
+async def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    """The CLI face of services.deliveries: JSON out, a clear message and exit 1 on errors."""
+    import json
+
+    from heliograph.errors import ApiError
+    from heliograph.ids import system_clock
+    from heliograph.services import deliveries
+    from heliograph.store.db import Database
+
+    db = Database(settings)
+    try:
+        if args.action == "list":
+            async with db.read() as conn:
+                rows = await deliveries.list_deliveries(conn, webhook_id=args.webhook_id, status=args.status,
+                                                        limit=args.limit)
+            for row in rows:
+                print(json.dumps(row))
+        elif args.action == "show":
+            async with db.read() as conn:
+                print(json.dumps(await deliveries.get_delivery(conn, delivery_id=args.delivery_id), indent=2))
+        else:
+            async with db.write() as conn:
+                delivery = await deliveries.redeliver(conn, delivery_id=args.delivery_id, now=system_clock())
+            print(json.dumps(delivery, indent=2))
+        return 0
+    except ApiError as error:
+        print(error.title, file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+
+
+def _worker(settings: Settings) -> int:
+    if settings.is_sqlite:
+        print("heliograph worker needs PostgreSQL: on SQLite, `heliograph serve` delivers webhooks itself",
+              file=sys.stderr)
+        return 2
+    asyncio.run(_run_worker(settings))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from heliograph.store.db import Database
+    from heliograph.store.migrate import upgrade
+    from heliograph.worker.runner import delivering
+
+    db = Database(settings)
+    await upgrade(db)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    async with delivering(settings, db):
+        print(f"Heliograph worker is delivering webhooks (database: {_safe(settings.database_url)})", flush=True)
+        await stop.wait()
+    await db.dispose()
 
 
 async def _migrate(settings: Settings) -> None:

@@ -16,6 +16,10 @@ class Settings:
     max_body_bytes: int = 100 * 1024  # "JSON: 100kb" in the spec's Request Size Limits
     message_limit: int = 30_000  # "Conversations are limited to 30,000 messages"
     key_cache_seconds: float = 1.0  # how long a process may trust a cached API key
+    dispatcher: bool = True  # deliver webhooks inside `heliograph serve`
+    # The spec's retry policy: 5 attempts over 15 minutes, exponentially spaced, 20 s timeout.
+    retry_delays: tuple[float, ...] = (60.0, 120.0, 240.0, 480.0)
+    webhook_timeout: float = 20.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -31,6 +35,9 @@ class Settings:
             data_dir=data_dir,
             account_key_id=env.get("HELIOGRAPH_ACCOUNT_KEY_ID") or None,
             account_key_secret=env.get("HELIOGRAPH_ACCOUNT_KEY_SECRET") or None,
+            dispatcher=env.get("HELIOGRAPH_DISPATCHER", "on").lower() not in ("off", "0", "false", "no"),
+            retry_delays=_seconds_list(env.get("HELIOGRAPH_WEBHOOK_RETRY_DELAYS"), cls.retry_delays),
+            webhook_timeout=float(env.get("HELIOGRAPH_WEBHOOK_TIMEOUT") or cls.webhook_timeout),
         )
 
 
@@ -42,3 +49,10 @@ def normalise_url(url: str) -> str:
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
     return url
+
+
+def _seconds_list(value: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
+    """`60,120,240,480`: the waits before the 2nd, 3rd … attempt (so len + 1 attempts in all)."""
+    if not value:
+        return default
+    return tuple(float(part) for part in value.split(",") if part.strip())

@@ -42,11 +42,12 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
         {"event_id": event_id, "webhook_id": hook, "app_id": app_id, "lane": lane, "status": "pending",
          "attempts": 0, "next_attempt_at": now, "leased_until": None, "created_at": now,
          "finished_at": None, "last_error": None} for hook in hooks])
-    await _wake_after_commit(conn)
+    await wake_after_commit(conn)
     return event_id
 
 
-async def _wake_after_commit(conn: AsyncConnection) -> None:
+async def wake_after_commit(conn: AsyncConnection) -> None:
+    """Have dispatchers look at the outbox once this transaction commits (here, and via NOTIFY elsewhere)."""
     if conn.dialect.name == "postgresql" and not conn.info.get(WAKE_FLAG):
         await conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
     conn.info[WAKE_FLAG] = True

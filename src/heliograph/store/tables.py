@@ -178,8 +178,12 @@ deliveries = sa.Table(  # the outbox proper: one row per (event, subscribed webh
     sa.Column("created_at", Ms, nullable=False),
     sa.Column("finished_at", Ms),
     sa.Column("last_error", sa.Text),
-    sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
-    sa.Index("ix_deliveries_lane", "webhook_id", "lane", "seq"),
+    # Partial indexes: only pending rows matter to the dispatcher, however long the history grows.
+    sa.Index("ix_deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'"),
+             sqlite_where=sa.text("status = 'pending'")),
+    sa.Index("ix_deliveries_lane", "webhook_id", "lane", "seq", postgresql_where=sa.text("status = 'pending'"),
+             sqlite_where=sa.text("status = 'pending'")),
+    sa.Index("ix_deliveries_webhook", "webhook_id", "seq"),
 )
 
 delivery_attempts = sa.Table(

@@ -75,8 +75,12 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.BigInteger),
         sa.Column("last_error", sa.Text),
     )
-    op.create_index("ix_deliveries_due", "deliveries", ["status", "next_attempt_at"])
-    op.create_index("ix_deliveries_lane", "deliveries", ["webhook_id", "lane", "seq"])
+    pending = sa.text("status = 'pending'")  # only pending rows matter to the dispatcher
+    op.create_index("ix_deliveries_due", "deliveries", ["next_attempt_at"],
+                    postgresql_where=pending, sqlite_where=pending)
+    op.create_index("ix_deliveries_lane", "deliveries", ["webhook_id", "lane", "seq"],
+                    postgresql_where=pending, sqlite_where=pending)
+    op.create_index("ix_deliveries_webhook", "deliveries", ["webhook_id", "seq"])
     op.create_table(
         "delivery_attempts",
         sa.Column("id", SEQ, primary_key=True, autoincrement=True),

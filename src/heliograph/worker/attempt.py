@@ -1,0 +1,32 @@
+"""One delivery attempt: POST a webhook payload and describe what happened. Never raises."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import msgspec
+
+from heliograph.worker.policy import Outcome
+
+_encode = msgspec.json.Encoder().encode
+
+
+async def attempt(client: httpx.AsyncClient, *, target: str, secret: str, payload: dict[str, Any],
+                  timeout: float) -> Outcome:
+    """POST `payload` to `target` with the webhook's secret in X-API-Key, within `timeout` seconds."""
+    started = time.perf_counter()
+    try:
+        response = await client.post(target, content=_encode(payload), timeout=timeout, headers={
+            "content-type": "application/json", "x-api-key": secret})
+    except httpx.TimeoutException:
+        return Outcome(None, _since(started), f"no response within {timeout:g} s")
+    except httpx.HTTPError as exc:
+        return Outcome(None, _since(started), f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    return Outcome(response.status_code, _since(started),
+                   None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")
+
+
+def _since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

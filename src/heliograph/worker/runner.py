@@ -1,0 +1,41 @@
+"""Running the dispatcher beside the API (`heliograph serve`) or alone (`heliograph worker`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from heliograph.config import Settings
+from heliograph.services.events import for_webhook
+from heliograph.store import deliveries
+from heliograph.store.db import Database
+from heliograph.worker.dispatcher import Dispatcher
+from heliograph.worker.listen import listen
+from heliograph.worker.policy import Policy
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(delays=settings.retry_delays, timeout=settings.webhook_timeout)
+
+
+@asynccontextmanager
+async def delivering(settings: Settings, db: Database) -> AsyncIterator[Dispatcher]:
+    """A running dispatcher, woken by this process's commits and, on PostgreSQL, by everyone's."""
+    if db.is_sqlite:  # SQLite has one process: leases left by a crashed run belong to nobody now
+        async with db.write() as conn:
+            await deliveries.release_leases(conn)
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        dispatcher = Dispatcher(db, policy(settings), client, for_webhook)
+        db.on_outbox_commit(dispatcher.wake)
+        tasks = [asyncio.create_task(dispatcher.run())]
+        if not db.is_sqlite:
+            tasks.append(asyncio.create_task(listen(settings.database_url, dispatcher.wake)))
+        try:
+            yield dispatcher
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
