@@ -23,6 +23,8 @@ class Received:
 class Receiver:
     def __init__(self, status: int = 200, port: int = 0) -> None:
         self.status = status
+        self.hold = threading.Event()  # cleared: every reply waits until it is set again
+        self.hold.set()
         self.requests: list[Received] = []
         self._changed = threading.Condition()
         receiver = self
@@ -34,6 +36,7 @@ class Receiver:
                 with receiver._changed:
                     receiver.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                     receiver._changed.notify_all()
+                receiver.hold.wait(60)
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -61,5 +64,6 @@ class Receiver:
         return events
 
     def stop(self) -> None:
+        self.hold.set()
         self._server.shutdown()
         self._server.server_close()

@@ -3,6 +3,10 @@ loopback gets the events, checked against the spec's EventWebhooks schema."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,3 +110,51 @@ def eventually(read: Any, attempts: int = 500) -> Any:
         if value:
             return value
     raise AssertionError("the state never appeared")
+
+
+def test_a_hanging_target_does_not_hold_up_the_api(account: sc.ApiClient, app_id: str,
+                                                  receiver: Receiver) -> None:
+    """While a delivery waits on a target that does not answer, the API goes on serving writes."""
+    receiver.hold.clear()  # the receiver takes requests but does not answer them
+    custom_integration(account, app_id, receiver.url, ["conversation:message"])
+    conversation = make_conversation(account, app_id, make_user(account, app_id, external_id="ana"))
+    first = post(account, app_id, conversation.id, text("first")).id
+    receiver.wait_for(lambda got: len(got) >= 1)  # the delivery is now in flight, unanswered
+    later = [post(account, app_id, conversation.id, text(f"later {n}")).id for n in range(20)]
+    listed = sc.MessagesApi(account).list_messages(app_id, conversation.id).messages
+    assert [first, *later] == [m.id for m in listed]
+    assert 1 == len(receiver.requests)  # the conversation's next deliveries wait for the first
+    receiver.hold.set()
+    events = receiver.wait_for(lambda got: len({e["id"] for e in got}) >= 21)
+    assert [first, *later] == list(dict.fromkeys(e["payload"]["message"]["id"] for e in events))
+
+
+def test_deliveries_command_lists_and_redelivers(server: Server, account: sc.ApiClient, app_id: str) -> None:
+    """`heliograph deliveries list/show/redeliver` shows a failed delivery and sends it again."""
+    receiver = Receiver(status=406)
+    try:
+        _, webhook = custom_integration(account, app_id, receiver.url, ["conversation:message"])
+        conversation = make_conversation(account, app_id, make_user(account, app_id, external_id="ana"))
+        post(account, app_id, conversation.id, text("hello"))
+        [event] = receiver.wait_for(lambda got: len(got) >= 1)
+        failed = eventually(lambda: cli(server, "list", webhook.id, "--status", "failed").splitlines())
+        delivery = json.loads(failed[0])
+        assert (event["id"], "failed", "HTTP 406") == (delivery["eventId"], delivery["status"], delivery["lastError"])
+        shown = json.loads(cli(server, "show", str(delivery["id"])))
+        assert ([406], event) == ([a["statusCode"] for a in shown["attemptLog"]], shown["event"])
+        receiver.status = 200
+        assert "pending" == json.loads(cli(server, "redeliver", str(delivery["id"])))["status"]
+        again = receiver.wait_for(lambda got: len(got) >= 2)
+        assert [event["id"]] * 2 == [e["id"] for e in again]
+    finally:
+        receiver.stop()
+
+
+def cli(server: Server, *args: str) -> str:
+    """Run `heliograph deliveries …` against the test server's database; its standard output."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")},
+           "HELIOGRAPH_DATABASE_URL": server.database_url}
+    result = subprocess.run([sys.executable, "-m", "heliograph.cli", "deliveries", *args], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert 0 == result.returncode, result.stderr
+    return result.stdout
