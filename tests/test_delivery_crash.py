@@ -70,10 +70,9 @@ def test_sigkill_with_pending_events_loses_none(database_url: str, tmp_path: Pat
     assert "" == first.tracebacks() + second.tracebacks()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # workers need PostgreSQL
 def test_two_workers_never_deliver_the_same_event_twice(database_url: str, tmp_path: Path) -> None:
     """With the API process not delivering and two `heliograph worker`s, each event arrives exactly once."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("heliograph worker runs on PostgreSQL; SQLite has one process")
     receiver = Receiver()
     server = Process("serve", database_url=database_url, data_dir=tmp_path, account_key=KEY,
                      env={"HELIOGRAPH_DISPATCHER": "off"})
