@@ -21,7 +21,7 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.servers import Process
-from tests.spec import SpecChecker
+from tests.spec import SpecChecker, operations
 from tests.utils import make_conversation, make_user
 
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -37,9 +37,28 @@ class Server:
     account_key: tuple[str, str]
 
 
+CHECKER = SpecChecker()  # one for the session: it also proves every operation was exercised
+
+
 @pytest.fixture(scope="session")
 def checker() -> SpecChecker:
-    return SpecChecker()
+    return CHECKER
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On a full run, every routed operationId of the spec must have answered some test (any status)."""
+    if exitstatus != 0 or session.config.args != [] and session.config.args != session.config.getini("testpaths"):
+        return
+    if session.config.getoption("keyword") or session.config.getoption("markexpr"):
+        return
+    from heliograph.api import all_routes
+
+    routed = {route.operation_id for route in all_routes()} & set(operations())
+    missing = sorted(routed - {operation for operation, _ in CHECKER.checked})
+    if missing:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"operations of the spec that no test exercised: {', '.join(missing)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -1,0 +1,7 @@
+"""DownloadMessageRef and PostConversionEvents routes."""
+
+from __future__ import annotations
+
+from heliograph.api.http import Routes
+
+routes = Routes()

@@ -1,0 +1,7 @@
+"""Switchboards and Switchboard Integrations routes."""
+
+from __future__ import annotations
+
+from heliograph.api.http import Routes
+
+routes = Routes()
