@@ -42,3 +42,9 @@ def test_routes_accept_exactly_the_scopes_of_the_spec_security_block() -> None:
         security = spec[route.operation_id][2]["security"]
         scopes = {scope for requirement in security for listed in requirement.values() for scope in listed}
         assert (route.operation_id, scopes) == (route.operation_id, set(route.scopes))
+
+
+def test_every_operation_of_the_spec_is_routed_exactly_once() -> None:
+    """All the spec's operations are served: none missing, none twice (a full run also proves each answered)."""
+    counts = Counter(route.operation_id for route in all_routes())
+    assert {op: 1 for op in sorted(operations())} == {op: counts[op] for op in sorted(operations())}

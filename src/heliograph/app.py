@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from heliograph.api import admin, all_routes
+from heliograph.api import admin, all_routes, attachments, oauth
 from heliograph.api.http import Api, Services
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
 from heliograph.ids import IdFactory
 from heliograph.services.account import AccountKey, ensure_account_key
+from heliograph.store import media
 from heliograph.store.db import Database
 from heliograph.store.migrate import upgrade
 from heliograph.worker.runner import delivering
@@ -26,12 +27,14 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     db = Database(settings)
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
                         auth=Authenticator(db, settings.key_cache_seconds))
+    db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
     ready = False
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         nonlocal ready
         await upgrade(db)
+        await media.sweep(db, settings.attachments_path, orphans=True)
         async with db.write() as conn:
             key = await ensure_account_key(conn, ids=services.ids, key_id=settings.account_key_id,
                                            secret=settings.account_key_secret)
@@ -48,5 +51,8 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
         """GET /health: 200 once migrations ran and the account key exists."""
         return JSONResponse({"status": "ok"} if ready else {"status": "starting"}, 200 if ready else 503)
 
-    routes = [Route("/health", health), Mount("/", app=Api(services, all_routes() + admin.routes.routes))]
+    api = Api(services, all_routes() + admin.routes.routes + oauth.consent.routes)
+    routes = [Route("/health", health),
+              Route(attachments.MEDIA_ROUTE, attachments.media_endpoint(services), methods=["GET", "HEAD"]),
+              Mount("/", app=api)]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -22,13 +22,21 @@ import sqlalchemy as sa
 from heliograph.errors import Forbidden, Unauthorized
 from heliograph.store import tables as t
 from heliograph.store.db import Database
+from heliograph.store.oauth_tables import oauth_tokens
 
-SCOPE_BY_PREFIX = {"act_": "account", "app_": "app", "int_": "integration"}
-_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id, sa.null().label("integration_id")).where(
-    t.api_keys.c.id == sa.bindparam("key_id"))
+TOKEN_PREFIX = "oat_"  # OAuth access tokens: never a Basic key id, only the `kid` of a JWT
+SCOPE_BY_PREFIX = {"act_": "account", "app_": "app", "int_": "integration", TOKEN_PREFIX: "integration"}
+# The paths the spec's OAuth tag opens to access tokens (route templates start with one of them).
+OAUTH_REACH = ("/v2/apps/{appId}/users", "/v2/apps/{appId}/conversations",
+               "/v2/apps/{appId}/integrations/{integrationId}/webhooks", "/oauth/")
+_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id, sa.null().label("integration_id"),
+                 sa.null().label("client_id")).where(t.api_keys.c.id == sa.bindparam("key_id"))
 _INTEGRATION_KEY = sa.select(t.integration_keys.c.secret, t.integration_keys.c.app_id,
-                             t.integration_keys.c.integration_id).where(
+                             t.integration_keys.c.integration_id, sa.null().label("client_id")).where(
     t.integration_keys.c.id == sa.bindparam("key_id"))
+_TOKEN = sa.select(oauth_tokens.c.secret, oauth_tokens.c.app_id, oauth_tokens.c.integration_id,
+                   oauth_tokens.c.client_id).where(oauth_tokens.c.id == sa.bindparam("key_id"))
+_QUERY_BY_PREFIX = {"int_": _INTEGRATION_KEY, TOKEN_PREFIX: _TOKEN}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,14 +44,18 @@ class Principal:
     scope: str  # "account" | "app" | "integration"
     key_id: str
     app_id: str | None  # None for account keys
-    integration_id: str | None = None  # the custom integration of an integration key
+    integration_id: str | None = None  # the integration of an integration key or OAuth access token
+    client_id: str | None = None  # the OAuth client of an access token
 
-    def require(self, scopes: frozenset[str], app_id: str | None) -> None:
-        """Refuse a scope the operation does not list, or an app that is not the key's own."""
+    def require(self, scopes: frozenset[str], app_id: str | None, template: str) -> None:
+        """Refuse a scope the operation does not list, an app that is not the key's own, or (for an
+        OAuth access token) a path outside the spec's OAuth table."""
         if self.scope not in scopes:
             raise Forbidden(f"This operation requires one of these scopes: {', '.join(sorted(scopes))}")
         if self.app_id is not None and app_id is not None and app_id != self.app_id:
             raise Forbidden("The credentials do not give access to this app")
+        if self.client_id is not None and not template.startswith(OAUTH_REACH):
+            raise Forbidden("An OAuth access token reaches users, conversations and its own webhooks only")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,6 +63,7 @@ class _Key:
     secret: str
     app_id: str | None
     integration_id: str | None
+    client_id: str | None
 
 
 class Authenticator:
@@ -74,7 +87,7 @@ class Authenticator:
             key_id, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("Malformed Basic credentials") from None
-        key = await self._key(key_id)
+        key = None if key_id.startswith(TOKEN_PREFIX) else await self._key(key_id)
         if key is None or not hmac.compare_digest(key.secret.encode(), secret.encode()):
             raise Unauthorized("Invalid credentials")
         return self._principal(key_id, key)
@@ -102,7 +115,7 @@ class Authenticator:
     @staticmethod
     def _principal(key_id: str, key: _Key) -> Principal:
         return Principal(scope=SCOPE_BY_PREFIX[key_id[:4]], key_id=key_id, app_id=key.app_id,
-                         integration_id=key.integration_id)
+                         integration_id=key.integration_id, client_id=key.client_id)
 
     async def _key(self, key_id: str) -> _Key | None:
         if key_id[:4] not in SCOPE_BY_PREFIX:
@@ -111,10 +124,10 @@ class Authenticator:
         cached = self._cache.get(key_id)
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
-        query = _INTEGRATION_KEY if key_id.startswith("int_") else _KEY
+        query = _QUERY_BY_PREFIX.get(key_id[:4], _KEY)
         async with self._db.read() as conn:
             row = (await conn.execute(query, {"key_id": key_id})).first()
-        key = None if row is None else _Key(row.secret, row.app_id, row.integration_id)
+        key = None if row is None else _Key(row.secret, row.app_id, row.integration_id, row.client_id)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[key_id] = (now, key)
@@ -129,7 +142,7 @@ class Authenticator:
         self._forget_if(lambda key: key.app_id == app_id)
 
     def forget_integration(self, integration_id: str) -> None:
-        """Drop every cached key of a custom integration (when this process deletes the integration)."""
+        """Drop every cached key or access token of an integration (when this process deletes it)."""
         self._forget_if(lambda key: key.integration_id == integration_id)
 
     def _forget_if(self, matches: Callable[[_Key], bool]) -> None:

@@ -1,4 +1,6 @@
-"""The `heliograph` command: serve, worker, migrate, account-key, deliveries. Thin: settings in, one call out."""
+"""The `heliograph` command: serve, worker, migrate, account-key, deliveries, oauth-client.
+
+Thin: settings in, one call out."""
 
 from __future__ import annotations
 
@@ -20,12 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="deliver webhooks without serving the API (PostgreSQL; run any number)")
     commands.add_parser("account-key", help="print the account-scope API keys")
     _deliveries_parser(commands.add_parser("deliveries", help="list, inspect and redeliver webhook deliveries"))
+    _oauth_client_parser(commands.add_parser("oauth-client", help="register, list and delete OAuth clients"))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "deliveries":
         return asyncio.run(_deliveries(settings, args))
+    if args.command == "oauth-client":
+        return asyncio.run(_oauth_client(settings, args))
     if args.command == "worker":
         return _worker(settings)
     if args.command == "migrate":
@@ -98,6 +103,48 @@ async def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
             async with db.write() as conn:
                 delivery = await deliveries.redeliver(conn, delivery_id=args.delivery_id, now=system_clock())
             print(json.dumps(delivery, indent=2))
+        return 0
+    except ApiError as error:
+        print(error.title, file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+
+
+def _oauth_client_parser(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="register a client; prints its id and secret (shown once)")
+    create.add_argument("--name", required=True, help="shown to app owners on the consent page")
+    create.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris",
+                        help="an allowed redirect URI (repeat for several; the first is the default)")
+    actions.add_parser("list", help="every client and the apps it is connected to")
+    actions.add_parser("delete", help="remove a client, its connections, their webhooks and tokens").add_argument(
+        "client_id")
+
+
+async def _oauth_client(settings: Settings, args: argparse.Namespace) -> int:
+    """The CLI face of services.oauth's clients: JSON out, a clear message and exit 1 on errors."""
+    import json
+
+    from heliograph.errors import ApiError
+    from heliograph.ids import IdFactory
+    from heliograph.services import oauth
+    from heliograph.store.db import Database
+    from heliograph.store.migrate import upgrade
+
+    db = Database(settings)
+    try:
+        await upgrade(db)
+        async with db.write() as conn:
+            if args.action == "create":
+                print(json.dumps(await oauth.create_client(conn, ids=IdFactory(), name=args.name,
+                                                           redirect_uris=args.redirect_uris), indent=2))
+            elif args.action == "list":
+                for client in await oauth.list_clients(conn):
+                    print(json.dumps(client))
+            else:
+                await oauth.delete_client(conn, client_id=args.client_id)
+                print(f"deleted OAuth client {args.client_id}")
         return 0
     except ApiError as error:
         print(error.title, file=sys.stderr)

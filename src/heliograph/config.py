@@ -20,10 +20,17 @@ class Settings:
     # The spec's retry policy: 5 attempts over 15 minutes, exponentially spaced, 20 s timeout.
     retry_delays: tuple[float, ...] = (60.0, 120.0, 240.0, 480.0)
     webhook_timeout: float = 20.0
+    max_upload_bytes: int = 50 * 1024 * 1024  # UploadAttachment: files of at most 50 MB
+    attachments_dir: Path | None = None  # where uploads are kept; None: <data_dir>/attachments
+    public_url: str | None = None  # scheme://host[/prefix] of mediaUrls; None: the request's scheme and host
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def attachments_path(self) -> Path:
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -38,6 +45,9 @@ class Settings:
             dispatcher=env.get("HELIOGRAPH_DISPATCHER", "on").lower() not in ("off", "0", "false", "no"),
             retry_delays=_seconds_list(env.get("HELIOGRAPH_WEBHOOK_RETRY_DELAYS"), cls.retry_delays),
             webhook_timeout=float(env.get("HELIOGRAPH_WEBHOOK_TIMEOUT") or cls.webhook_timeout),
+            attachments_dir=Path(env["HELIOGRAPH_ATTACHMENTS_DIR"]).resolve()
+            if env.get("HELIOGRAPH_ATTACHMENTS_DIR") else None,
+            public_url=_public_url(env.get("HELIOGRAPH_PUBLIC_URL")),
         )
 
 
@@ -56,3 +66,12 @@ def _seconds_list(value: str | None, default: tuple[float, ...]) -> tuple[float,
     if not value:
         return default
     return tuple(float(part) for part in value.split(",") if part.strip())
+
+
+def _public_url(value: str | None) -> str | None:
+    """`https://chat.example.com[/prefix]`, without the trailing slash; refused unless http(s)."""
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"HELIOGRAPH_PUBLIC_URL must start with http:// or https://, not {value!r}")
+    return value.rstrip("/")

@@ -83,3 +83,32 @@ class UnsupportedMediaType(ApiError):
 
 class Locked(ApiError):
     status, code, default_title = 423, "locked", "Locked"
+
+
+class ClientNotFound(NotFound):
+    code, default_title = "client_not_found", "Client not found"
+
+
+class DeviceNotFound(NotFound):
+    code, default_title = "device_not_found", "Device not found"
+
+
+# --- switchboards (NotFound and BadRequest subclasses) -------------------------------------------
+
+class SwitchboardNotFound(NotFound):
+    code, default_title = "switchboard_not_found", "Switchboard not found"
+
+
+class SwitchboardIntegrationNotFound(NotFound):
+    code, default_title = "switchboard_integration_not_found", "SwitchboardIntegration not found"
+
+
+class TooManySwitchboardIntegrations(BadRequest):
+    code = "too_many_switchboard_integrations"
+    default_title = "Switchboard has reached the max number of switchboard integrations (10)"
+
+
+class BadGateway(ApiError):
+    """502: the answer would come from a service Heliograph does not reach (Apple, Meta)."""
+
+    status, code, default_title = 502, "bad_gateway", "Bad gateway"

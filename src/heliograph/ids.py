@@ -76,3 +76,8 @@ def parse_iso(value: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def new_media_token() -> str:
+    """The unguessable part of an attachment's mediaUrl: 24 random bytes, URL-safe (32 characters)."""
+    return secrets.token_urlsafe(24)

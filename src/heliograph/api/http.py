@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import msgspec
+from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import Receive, Scope, Send
 
 from heliograph.auth import Authenticator, Principal
@@ -32,6 +34,11 @@ ACCOUNT = frozenset({"account"})
 APP = frozenset({"account", "app"})
 INTEGRATION = frozenset({"account", "app", "integration"})
 CONNECT = frozenset({"app", "integration"})  # the Webhooks tag: integration and app keys, no account key
+PUBLIC: frozenset[str] = frozenset()  # the spec's `security: []`: the handler authenticates, if at all
+JSON = frozenset({b"application/json"})
+FORM = b"application/x-www-form-urlencoded"
+MULTIPART = frozenset({b"multipart/form-data"})  # streamed to disk with the upload limit, never read whole
+ANONYMOUS = Principal(scope="anonymous", key_id="", app_id=None)
 
 _encode = msgspec.json.Encoder().encode
 
@@ -52,6 +59,16 @@ class Route:
     scopes: frozenset[str]
     handler: Handler
     pattern: re.Pattern[str]
+    content_types: frozenset[bytes] = JSON
+
+
+@dataclasses.dataclass(frozen=True)
+class Raw:
+    """A reply that is not JSON (a redirect, a page): its bytes, type and extra headers."""
+
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Routes:
@@ -60,12 +77,13 @@ class Routes:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def __call__(self, method: str, template: str, operation_id: str,
-                 scopes: frozenset[str]) -> Callable[[Handler], Handler]:
+    def __call__(self, method: str, template: str, operation_id: str, scopes: frozenset[str],
+                 content_types: frozenset[bytes] = JSON) -> Callable[[Handler], Handler]:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, template, operation_id, scopes, handler, re.compile(f"^{regex}$")))
+            self.routes.append(Route(method, template, operation_id, scopes, handler, re.compile(f"^{regex}$"),
+                                     content_types))
             return handler
         return register
 
@@ -80,8 +98,13 @@ class Call:
     query: list[tuple[str, str]]
     base_url: str
     raw_body: bytes
+    authorization: str | None = None  # the header, for handlers of PUBLIC routes that authenticate
+    content_type: bytes = b"application/json"
+    form: FormData | None = None  # a MULTIPART route's parts, files spooled to disk
 
     def body(self, model: type[T]) -> T:
+        if self.content_type == FORM:
+            return decode(_encode(dict(parse_qsl(self.raw_body.decode("latin-1"), keep_blank_values=True))), model)
         return decode(self.raw_body, model)
 
     def query_value(self, name: str) -> str | None:
@@ -104,20 +127,37 @@ class Api:
         except Exception:  # a bug: report it in the envelope, never leak a traceback
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             status, payload = 500, ApiError().envelope()
-        await _send_json(send, status, payload)
+        if isinstance(payload, Raw):
+            await _send(send, status, payload.body, payload.content_type, payload.headers)
+            return
+        challenge = (("www-authenticate", 'Basic realm="Heliograph"'),) if status == 401 else ()
+        await _send(send, status, _encode(payload), "application/json; charset=utf-8", challenge)
 
     async def _dispatch(self, scope: Scope, receive: Receive) -> Reply:
         route, params = self._match(scope["method"], scope.get("raw_path") or scope["path"].encode())
         headers = dict(scope["headers"])
-        principal = await self.services.auth.authenticate(_header(headers, b"authorization"))
-        principal.require(route.scopes, params.get("appId"))
-        body = await _read_body(scope, receive, headers, self.services.settings.max_body_bytes)
+        principal = ANONYMOUS
+        if route.scopes:
+            principal = await self.services.auth.authenticate(_header(headers, b"authorization"))
+            principal.require(route.scopes, params.get("appId"), route.template)
+        multipart = route.content_types == MULTIPART
+        settings = self.services.settings
+        body = b"" if multipart else await _read_body(scope, receive, headers, settings.max_body_bytes,
+                                                      route.content_types)
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         if any("\x00" in k or "\x00" in v for k, v in query):
             raise BadRequest("Query parameters may not contain the NUL character")
         host = _header(headers, b"host") or "localhost"
         base_url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
-        return await route.handler(Call(self.services, principal, params, query, base_url, body))
+        call = Call(self.services, principal, params, query, base_url, body,
+                    _header(headers, b"authorization"), _content_type(headers))
+        if not multipart:
+            return await route.handler(call)
+        call.form = form = await _read_form(scope, receive, settings.max_upload_bytes)
+        try:
+            return await route.handler(call)
+        finally:
+            await form.close()
 
     def _match(self, method: str, raw_path: bytes) -> tuple[Route, dict[str, str]]:
         path = raw_path.split(b"?", 1)[0].decode("latin-1")
@@ -140,7 +180,12 @@ def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-async def _read_body(scope: Scope, receive: Receive, headers: dict[bytes, bytes], limit: int) -> bytes:
+def _content_type(headers: dict[bytes, bytes]) -> bytes:
+    return (headers.get(b"content-type") or b"").split(b";")[0].strip().lower()
+
+
+async def _read_body(scope: Scope, receive: Receive, headers: dict[bytes, bytes], limit: int,
+                     accepted: frozenset[bytes]) -> bytes:
     if scope["method"] in ("GET", "DELETE", "HEAD"):
         return b""
     declared = headers.get(b"content-length")
@@ -156,14 +201,53 @@ async def _read_body(scope: Scope, receive: Receive, headers: dict[bytes, bytes]
         chunks.append(chunk)
         more = message.get("more_body", False)
     body = b"".join(chunks)
-    content_type = (headers.get(b"content-type") or b"").split(b";")[0].strip().lower()
-    if body and content_type != b"application/json":
-        raise UnsupportedMediaType()
+    if body and _content_type(headers) not in accepted:
+        raise UnsupportedMediaType(None if accepted == JSON else
+                                   f"Content-Type must be one of {', '.join(sorted(t.decode() for t in accepted))}")
     return body
 
 
-async def _send_json(send: Send, status: int, payload: Any) -> None:
-    body = _encode(payload)
+_FORM_OVERHEAD = 64 * 1024  # room for the boundaries and part headers around a file of the largest size
+
+
+async def _read_form(scope: Scope, receive: Receive, limit: int) -> FormData:
+    """A multipart/form-data body with one file of at most `limit` bytes (413 beyond), spooled to disk."""
+    headers = Headers(scope=scope)
+    if headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+        raise UnsupportedMediaType("Content-Type must be multipart/form-data")
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+        raise _too_large(limit)
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise BadRequest("The client disconnected before the end of the body")
+            size += len(message.get("body", b""))
+            if size > limit + _FORM_OVERHEAD:
+                raise _too_large(limit)
+            yield message.get("body", b"")
+            more = message.get("more_body", False)
+
+    try:
+        form = await MultiPartParser(headers, stream(), max_files=1, max_fields=10).parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"Invalid multipart body: {exc.message}") from None
+    if any(isinstance(value, UploadFile) and (value.size or 0) > limit for _, value in form.multi_items()):
+        await form.close()
+        raise _too_large(limit)
+    return form
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Attachments are limited to {limit // (1024 * 1024)} MB ({limit} bytes)")
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: str,
+                headers: tuple[tuple[str, str], ...]) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        (b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
+        *((name.encode(), value.encode("latin-1")) for name, value in headers)]})
     await send({"type": "http.response.body", "body": body})

@@ -35,13 +35,25 @@ def user(row: Row, identities: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def conversation(row: Row) -> dict[str, Any]:
+    """A conversation; `active_sbi_…` / `pending_sbi_…` columns, when present, name its switchboard control."""
     return _present([
         ("id", row["id"]), ("type", row["type"]), ("metadata", row["metadata"]),
+        ("activeSwitchboardIntegration", _control(row, "active")),
+        ("pendingSwitchboardIntegration", _control(row, "pending")),
         ("isDefault", row["is_default"]), ("displayName", row["display_name"]),
         ("description", row["description"]), ("iconUrl", row["icon_url"]),
         ("businessLastRead", iso(row["business_last_read"])),
         ("lastUpdatedAt", iso(row["last_updated_at"])), ("createdAt", iso(row["created_at"])),
     ])
+
+
+def _control(row: Row, role: str) -> dict[str, Any] | None:
+    """switchboardIntegrationWebhook of the integration in control (`active`) or offered it (`pending`)."""
+    if row.get(f"{role}_sbi_id") is None:
+        return None
+    return {"id": row[f"{role}_sbi_id"], "name": row[f"{role}_sbi_name"],
+            "integrationId": row[f"{role}_sbi_integration_id"],
+            "integrationType": row[f"{role}_sbi_integration_type"]}
 
 
 def participant(row: Row) -> dict[str, Any]:

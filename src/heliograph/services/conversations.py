@@ -16,6 +16,8 @@ from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
 from heliograph.services import events
 from heliograph.services.apps import require_app
+from heliograph.services.clients import subscribe_sdk_clients
+from heliograph.services.switchboards import initial_control, select_conversations
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
 from heliograph.store.db import Database
@@ -25,12 +27,16 @@ from heliograph.store.paging import window
 MAX_GROUP_PARTICIPANTS = 10
 
 
-_CONVERSATION = sa.select(t.conversations).where(
-    t.conversations.c.id == sa.bindparam("conversation_id"), t.conversations.c.app_id == sa.bindparam("app_id"))
+_OF_APP = (t.conversations.c.id == sa.bindparam("conversation_id"),
+           t.conversations.c.app_id == sa.bindparam("app_id"))
+_CONVERSATION = sa.select(t.conversations).where(*_OF_APP)
+_WITH_CONTROL = select_conversations().where(*_OF_APP)  # with its switchboard control, to render it
 
 
-async def require_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> Any:
-    row = (await conn.execute(_CONVERSATION, {"conversation_id": conversation_id, "app_id": app_id})).first()
+async def require_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str,
+                               with_control: bool = False) -> Any:
+    query = _WITH_CONTROL if with_control else _CONVERSATION
+    row = (await conn.execute(query, {"conversation_id": conversation_id, "app_id": app_id})).first()
     if row is None:
         await require_app(conn, app_id)
         raise ConversationNotFound()
@@ -71,10 +77,13 @@ async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFac
     await conn.execute(t.conversations.insert(), row)
     for user in users:
         await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    await subscribe_sdk_clients(conn, ids=ids, app_id=app_id, conversation_id=conversation_id,
+                                users=users, entries=entries)
+    control = await initial_control(conn, app_id=app_id, conversation_id=conversation_id)
     owner = users[0] if body.type == "personal" else None  # sdkGroup members: no conversation:join (see docs)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:create", lane=conversation_id,
                payload=events.conversation_create(row, owner))
-    return render.conversation(row)
+    return render.conversation({**row, **control})
 
 
 def _check_participant_count(kind: str, entries: list[ParticipantSubSchema]) -> None:
@@ -113,17 +122,18 @@ async def list_conversations(conn: AsyncConnection, *, app_id: str, page: Page,
     if user is None:
         raise UserNotFound()
     c, p = t.conversations, t.participants
-    query = sa.select(c).join(p, p.c.conversation_id == c.c.id).where(p.c.user_id == user["id"])
+    query = select_conversations().join(p, p.c.conversation_id == c.c.id).where(p.c.user_id == user["id"])
     return await window(conn, query, c.c.id, page)
 
 
 async def get_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
-    return render.conversation(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id))
+    return render.conversation(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id,
+                                                          with_control=True))
 
 
 async def update_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str,
                               body: ConversationUpdateBody) -> dict[str, Any]:
-    row = dict(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id))
+    row = dict(await require_conversation(conn, app_id=app_id, conversation_id=conversation_id, with_control=True))
     changes = {column: value for column, value in (
         ("display_name", body.display_name), ("description", body.description),
         ("icon_url", body.icon_url), ("metadata", body.metadata)) if value is not UNSET}

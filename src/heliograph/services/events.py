@@ -19,12 +19,13 @@ API_SOURCE = {"type": "api:conversations"}
 USER_TRUNCATED_FIELDS = ("id", "externalId", "authenticated", "zendeskId", "brandId")
 FULL_SOURCE_FIELDS = ("client", "device")
 # Where the payloads of the spec hold a full `user` or a `source`, as key paths from `payload`.
-USER_PATHS: tuple[Path, ...] = (("user",), ("message", "author", "user"), ("activity", "author", "user"))
+USER_PATHS: tuple[Path, ...] = (("user",), ("message", "author", "user"), ("activity", "author", "user"),
+                                 ("mergedUsers", "surviving"), ("mergedUsers", "discarded"))
 SOURCE_PATHS: tuple[Path, ...] = (("source",), ("message", "source"), ("activity", "source"))
 
 
 def conversation(row: Row) -> dict[str, Any]:
-    """conversationTruncated: id, type and the metadata if any (no switchboard exists yet)."""
+    """conversationTruncated: id, type and the metadata if any (switchboard fields: GetConversation)."""
     truncated = {"id": row["id"], "type": row["type"]}
     if row["metadata"] is not None:
         truncated["metadata"] = row["metadata"]

@@ -3,6 +3,9 @@
 Each type's own fields live in `integrations.config`, secrets included; the renderer leaves out
 the ones the spec marks write-only. A custom integration is created with its first webhook, and
 answers with it in `webhooks` (the spec's schema holds exactly one; ListWebhooks lists them all).
+An `oauth` integration (an OAuth client's connection to the app, services/oauth.py) only holds the
+webhooks its access tokens create: the spec's integration schema has no such type, so the
+Integrations operations neither list nor show it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from heliograph.store.db import Database
 from heliograph.store.paging import window
 
 MAX_WEBHOOKS_PER_APP = 10
+OAUTH = "oauth"
 _NOT_CONFIG = ("type", "displayName", "defaultResponderId", "webhooks")  # columns, or never stored
 
 _INTEGRATION = sa.select(t.integrations).where(
@@ -45,19 +49,21 @@ _APP_WEBHOOKS = sa.select(sa.func.count()).select_from(t.webhooks).where(
     t.webhooks.c.app_id == sa.bindparam("app_id"))
 
 
-async def require_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> Any:
+async def require_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
+                              oauth: bool = False) -> Any:
+    """The integration; an `oauth` one only where `oauth` says so (for its webhooks)."""
     row = (await conn.execute(_INTEGRATION, {"app_id": app_id, "integration_id": integration_id})).first()
-    if row is None:
+    if row is None or row.type == OAUTH and not oauth:
         await require_app(conn, app_id)
         raise IntegrationNotFound()
     return row._mapping
 
 
 async def require_custom(conn: AsyncConnection, *, app_id: str, integration_id: str,
-                         feature: str) -> Any:
-    """The integration, which must be of type custom for `feature` (the spec's 400 otherwise)."""
-    row = await require_integration(conn, app_id=app_id, integration_id=integration_id)
-    if row["type"] != "custom":
+                         feature: str, oauth: bool = False) -> Any:
+    """The integration, which must be of type custom (or `oauth`, if allowed) for `feature` (400 otherwise)."""
+    row = await require_integration(conn, app_id=app_id, integration_id=integration_id, oauth=oauth)
+    if row["type"] not in ("custom", OAUTH):
         raise BadRequest(f"{feature} are available only for custom integrations")
     return row
 
@@ -101,7 +107,7 @@ async def create_integration(conn: AsyncConnection, *, db: Database, ids: IdFact
 
 async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, types: str | None) -> Window:
     """A page of the app's integrations, rendered; `types` is the comma-separated filter."""
-    query = sa.select(t.integrations).where(t.integrations.c.app_id == app_id)
+    query = sa.select(t.integrations).where(t.integrations.c.app_id == app_id, t.integrations.c.type != OAUTH)
     if types is not None:
         query = query.where(t.integrations.c.type.in_(_types(types)))
     await require_app(conn, app_id)
@@ -138,7 +144,7 @@ async def update_integration(conn: AsyncConnection, *, app_id: str, integration_
 async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> None:
     """Delete the integration; its webhooks and keys go with it (foreign keys cascade)."""
     result = await conn.execute(t.integrations.delete().where(
-        t.integrations.c.app_id == app_id, t.integrations.c.id == integration_id))
+        t.integrations.c.app_id == app_id, t.integrations.c.id == integration_id, t.integrations.c.type != OAUTH))
     if result.rowcount == 0:
         await require_app(conn, app_id)
         raise IntegrationNotFound()

@@ -3,6 +3,8 @@
 PostMessage is the hot path: after validation it costs one conditional UPDATE (existence,
 the 30,000-message limit, lastUpdatedAt and the counter in one statement, returning what the
 webhook event needs), one INSERT, one UPDATE of the participants' unread counts and one emit.
+An image or file message whose mediaUrl looks like an upload costs one SELECT more (and one
+UPDATE when it claims an upload `for=message`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
+from heliograph.services import attachments, events
 from heliograph.services import content as content_rules
-from heliograph.services import events
 from heliograph.services.conversations import require_conversation
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
@@ -64,9 +66,15 @@ async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app
     conversation = await _count_message(conn, app_id, conversation_id, limit, now, body.author.type)
     _check_destination(body, conversation["type"])
     author, user = await _author(conn, app_id, conversation_id, body.author)
+    upload = None
+    if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
+        upload = await attachments.describe_media(conn, app_id=app_id, conversation_id=conversation_id,
+                                                  content=content)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": API_SOURCE, "metadata": metadata}
     await conn.execute(t.messages.insert(), row)
+    if upload is not None:
+        await attachments.claim(conn, token=upload, message_id=message_id)
     await _mark_unread(conn, conversation_id, author.get("userId"), now)
     message = render.message(row)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,

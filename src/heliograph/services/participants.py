@@ -14,6 +14,7 @@ from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
 from heliograph.services import events
+from heliograph.services.clients import subscribe_sdk_client
 from heliograph.services.conversations import (
     MAX_GROUP_PARTICIPANTS,
     add_participant,
@@ -54,6 +55,9 @@ async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: st
     if len(members) >= MAX_GROUP_PARTICIPANTS:
         raise BadRequest(f"An sdkGroup conversation can have at most {MAX_GROUP_PARTICIPANTS} participants")
     row = await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    if body.subscribe_sdk_client is True:
+        row["client_associations"] = await subscribe_sdk_client(conn, ids=ids, app_id=app_id,
+                                                                conversation_id=conversation_id, user=user)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:join", lane=conversation_id,
                payload=events.conversation_participant(conversation, user))
     return render.participant({**row, "external_id": user["external_id"]})

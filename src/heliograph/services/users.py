@@ -17,6 +17,7 @@ from heliograph.schemas.users import Profile, UserCreateBody, UserUpdateBody
 from heliograph.services import events
 from heliograph.services.apps import require_app
 from heliograph.store import tables as t
+from heliograph.store.client_tables import clients
 from heliograph.store.outbox import emit
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
@@ -26,6 +27,8 @@ _USER_BY_ID = sa.select(t.users).where(
 _USER_BY_EXTERNAL_ID = sa.select(t.users).where(
     t.users.c.app_id == sa.bindparam("app_id"), t.users.c.external_id == sa.bindparam("external_id"),
     t.users.c.brand_key == sa.bindparam("brand_key"))
+_CLEAR_CLIENTS = clients.update().where(clients.c.user_id == sa.bindparam("p_user_id")).values(
+    display_name=None, avatar_url=None, info=None, raw=None)  # the personal part of every client of a user
 
 
 async def find_user(conn: AsyncConnection, *, app_id: str, user_id: str | None = None,
@@ -122,7 +125,7 @@ async def update_user(conn: AsyncConnection, *, app_id: str, user: str, brand_id
 
 async def delete_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, user: str,
                       brand_id: str | None) -> None:
-    """Remove the user, their personal conversations (with messages) and their group memberships.
+    """Remove the user, their personal conversations (with messages), group memberships, clients and devices.
 
     Emits conversation:remove per personal conversation, conversation:leave per group, then
     user:remove (the spec: the user is completely deleted once that event fires).
@@ -156,6 +159,7 @@ async def delete_user_personal_information(conn: AsyncConnection, *, app_id: str
     row["profile"] = {k: v for k, v in row["profile"].items() if k not in PERSONAL_PROFILE_FIELDS}
     row["metadata"] = {}
     await _save(conn, row)
+    await conn.execute(_CLEAR_CLIENTS, {"p_user_id": row["id"]})
     return await wire_user(conn, row)
 
 

@@ -1,4 +1,4 @@
-"""Webhooks (CreateWebhook … DeleteWebhook) of a custom integration.
+"""Webhooks (CreateWebhook … DeleteWebhook) of a custom integration, or of an OAuth client's (`oauth`).
 
 `caller` is the integration of an integration-scoped key (None for an app key): such a caller
 names its own integration as `me` or by id, and may not touch another integration's webhooks.
@@ -28,7 +28,7 @@ _OF_INTEGRATION = _w.c.integration_id == sa.bindparam("integration_id")
 _WEBHOOKS: sa.Select[Any] = sa.select(_w).where(_OF_INTEGRATION).order_by(_w.c.id)
 _WEBHOOK: sa.Select[Any] = sa.select(_w).where(_OF_INTEGRATION, _w.c.id == sa.bindparam("webhook_id"))
 _COUNT = sa.select(sa.func.count()).select_from(_w).where(_OF_INTEGRATION)
-_INTEGRATION_ROW = sa.select(t.integrations.c.id).where(t.integrations.c.id == sa.bindparam("integration_id"))
+_INTEGRATION_TYPE = sa.select(t.integrations.c.type).where(t.integrations.c.id == sa.bindparam("integration_id"))
 
 
 def owned(integration_id: str, caller: str | None) -> str:
@@ -47,14 +47,14 @@ async def create_webhook(conn: AsyncConnection, *, db: Database, ids: IdFactory,
                          integration_id: str, caller: str | None, body: WebhookCreateBody) -> dict[str, Any]:
     integration_id = owned(integration_id, caller)
     body = check_webhook(body)
-    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE)
+    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
     return await add_webhook(conn, db=db, ids=ids, app_id=app_id, integration_id=integration_id, body=body)
 
 
 async def list_webhooks(conn: AsyncConnection, *, app_id: str, integration_id: str,
                         caller: str | None) -> list[dict[str, Any]]:
     integration_id = owned(integration_id, caller)
-    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE)
+    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
     return [render.webhook(r._mapping) for r in await conn.execute(_WEBHOOKS, {"integration_id": integration_id})]
 
 
@@ -88,15 +88,15 @@ async def delete_webhook(conn: AsyncConnection, *, db: Database, app_id: str, in
     integration_id = owned(integration_id, caller)
     await _require_webhook(conn, app_id, integration_id, webhook_id)
     params = {"integration_id": integration_id}
-    await conn.execute(db.lock_for_update(_INTEGRATION_ROW), params)  # one count-then-delete at a time
-    if (await conn.scalar(_COUNT, params) or 0) <= 1:
+    kind = await conn.scalar(db.lock_for_update(_INTEGRATION_TYPE), params)  # one count-then-delete at a time
+    if kind == "custom" and (await conn.scalar(_COUNT, params) or 0) <= 1:
         raise BadRequest("A custom integration keeps at least one webhook: "
                          "delete the integration to remove its last webhook")
     await conn.execute(_w.delete().where(_w.c.id == webhook_id))
 
 
 async def _require_webhook(conn: AsyncConnection, app_id: str, integration_id: str, webhook_id: str) -> Any:
-    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE)
+    await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
     row = (await conn.execute(_WEBHOOK, {"integration_id": integration_id, "webhook_id": webhook_id})).first()
     if row is None:
         raise NotFound("Webhook not found")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from heliograph.config import Settings
 
 WAKE_FLAG = "heliograph_wake_dispatcher"  # set on a connection whose transaction wrote deliveries
+DELETE_FLAG = "heliograph_deleted"  # set on a connection whose transaction ran a DELETE (when watched)
 
 
 class Database:
@@ -30,21 +31,37 @@ class Database:
         self.engine = _make_engine(settings)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._after_outbox_commit: list[Callable[[], None]] = []
+        self._after_delete_commit: list[Callable[[], Awaitable[None]]] = []
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after each commit of this process that wrote to the outbox."""
         self._after_outbox_commit.append(callback)
+
+    def on_delete_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await `callback` after each commit of this process whose transaction ran a DELETE.
+
+        Cascades follow the DELETE they come from, so this sees them too (the attachments sweep
+        relies on it). Statements are watched only once a callback is registered.
+        """
+        if not self._after_delete_commit:
+            event.listen(self.engine.sync_engine, "before_cursor_execute", _note_delete)
+        self._after_delete_commit.append(callback)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         async with self._write_lock or contextlib.nullcontext():
             async with self.engine.begin() as conn:
                 conn.info.pop(WAKE_FLAG, None)  # connection info outlives a rolled-back transaction
+                conn.info.pop(DELETE_FLAG, None)
                 yield conn
                 woken = conn.info.pop(WAKE_FLAG, False)
+                deleted = conn.info.pop(DELETE_FLAG, False)
         if woken:  # committed, with new deliveries
             for callback in self._after_outbox_commit:
                 callback()
+        if deleted:  # committed, having deleted rows
+            for after_delete in self._after_delete_commit:
+                await after_delete()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -75,6 +92,11 @@ def _make_engine(settings: Settings) -> AsyncEngine:
     event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _note_delete(conn: sa.Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if statement.startswith("DELETE"):
+        conn.info[DELETE_FLAG] = True
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

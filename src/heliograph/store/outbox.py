@@ -1,9 +1,11 @@
 """The transactional outbox: events are written by the change that causes them, in its transaction.
 
 `emit` stores the event once and one delivery row per webhook subscribed to its type; nothing
-is stored when no webhook listens. A committed change therefore always has its deliveries, and
-a rolled-back one has none. After the commit the dispatcher is woken: in this process at once,
-and in other processes through PostgreSQL's NOTIFY (which PostgreSQL sends only on commit).
+is stored when no webhook listens. With an enabled switchboard, a `conversation:*` event skips the
+webhooks of switchboard integrations in standby for that conversation whose `deliverStandbyEvents`
+is false. A committed change therefore always has its deliveries, and a rolled-back one has none.
+After the commit the dispatcher is woken: in this process at once, and in other processes through
+PostgreSQL's NOTIFY (which PostgreSQL sends only on commit).
 """
 
 from __future__ import annotations
@@ -14,13 +16,24 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.ids import IdFactory, iso
+from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.db import WAKE_FLAG
 
 CHANNEL = "heliograph_outbox"
 
-_SUBSCRIBERS = sa.select(t.webhooks.c.id, t.webhooks.c.triggers).where(
-    t.webhooks.c.app_id == sa.bindparam("app_id"))
+# Each webhook of the app, with the switchboard integration its integration is in (if the app's
+# switchboard is enabled) and the one in control of the lane's conversation: the conversation's own
+# ('' once released), or else the default. One statement, on the hot path of every message.
+_w, _si, _sb, _cs = t.webhooks, s.switchboard_integrations, s.switchboards, s.conversation_switchboards
+_ENABLED_MEMBER = _si.join(_sb, sa.and_(_sb.c.id == _si.c.switchboard_id, _sb.c.enabled == sa.true()))
+_CONTROL = sa.select(sa.func.coalesce(_cs.c.active_id, "")).where(
+    _cs.c.conversation_id == sa.bindparam("lane")).scalar_subquery()
+_SUBSCRIBERS = sa.select(
+    _w.c.id, _w.c.triggers, _si.c.id.label("member"), _si.c.deliver_standby_events.label("standby"),
+    sa.func.coalesce(_CONTROL, _sb.c.default_id).label("in_control"),
+).select_from(_w.outerjoin(_ENABLED_MEMBER, _si.c.integration_id == _w.c.integration_id)).where(
+    _w.c.app_id == sa.bindparam("app_id"))
 
 
 async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str, payload: dict[str, Any],
@@ -30,8 +43,9 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
     `lane` orders deliveries: those of one webhook and one lane (a conversation, or a user) leave
     in the order they were emitted.
     """
-    rows = (await conn.execute(_SUBSCRIBERS, {"app_id": app_id})).all()
-    hooks = [row.id for row in rows if type in row.triggers]
+    rows = (await conn.execute(_SUBSCRIBERS, {"app_id": app_id, "lane": lane})).all()
+    standby_applies = type.startswith("conversation:")
+    hooks = [row.id for row in rows if type in row.triggers and not (standby_applies and _in_standby(row))]
     if not hooks:
         return None
     event_id, now = ids.new_at()
@@ -44,6 +58,11 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
          "finished_at": None, "last_error": None} for hook in hooks])
     await wake_after_commit(conn)
     return event_id
+
+
+def _in_standby(row: Any) -> bool:
+    """Whether the webhook's integration is a switchboard integration in standby that wants no standby events."""
+    return row.member is not None and not row.standby and row.member != row.in_control
 
 
 async def wake_after_commit(conn: AsyncConnection) -> None:

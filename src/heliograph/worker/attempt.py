@@ -1,4 +1,4 @@
-"""One delivery attempt: POST a webhook payload and describe what happened. Never raises."""
+"""One delivery attempt: POST a webhook payload and describe what happened. Never raises (but cancels)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ async def attempt(client: httpx.AsyncClient, *, target: str, secret: str, payloa
             "content-type": "application/json", "x-api-key": secret})
     except httpx.TimeoutException:
         return Outcome(None, _since(started), f"no response within {timeout:g} s")
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # httpx errors, and anything its transport lets slip (seen: anyio on a closing peer)
         return Outcome(None, _since(started), f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
     return Outcome(response.status_code, _since(started),
                    None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")

@@ -1,0 +1,46 @@
+"""Webhook payloads of clients and merges (client:add, client:remove, user:merge), as the spec shapes them.
+
+Pure builders like those of services/events.py: rows and wire objects in, the event's payload out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from heliograph.schemas.clients import client as wire_client
+from heliograph.services.events import API_SOURCE, Row, conversation, user, user_truncated
+
+CHANNEL_LINKING = "channelLinking"
+
+
+def client_add(client_row: Row, user_row: Row, target: Row | None) -> dict[str, Any]:
+    """client:add. A channel link names its target conversation and the `channelLinking` reason;
+    an SDK client made by the API has neither (no reason of the spec's list applies to it)."""
+    payload: dict[str, Any] = {"user": user_truncated(user_row), "client": wire_client(client_row)}
+    if target is not None:
+        payload["conversation"] = conversation(target)
+        payload["reason"] = CHANNEL_LINKING
+    payload["source"] = dict(API_SOURCE)
+    return payload
+
+
+def client_remove(client_row: Row, user_row: Row, reason: str) -> dict[str, Any]:
+    """client:remove: the removed client as it was, and why (`api` for RemoveClient)."""
+    return {"user": user_truncated(user_row), "client": wire_client(client_row), "reason": reason,
+            "source": dict(API_SOURCE)}
+
+
+def user_merge(surviving: Row, discarded: Row, *, conversations: tuple[Row, Row] | None,
+               clients: tuple[Row, Row] | None, discarded_metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """user:merge with reason `api`; the merged pairs appear only when something was merged."""
+    payload: dict[str, Any] = {"mergedUsers": {"surviving": user(surviving), "discarded": user(discarded)}}
+    if conversations is not None:
+        payload["mergedConversations"] = {"surviving": conversation(conversations[0]),
+                                          "discarded": conversation(conversations[1])}
+    if clients is not None:
+        payload["mergedClients"] = {"surviving": wire_client(clients[0]), "discarded": wire_client(clients[1])}
+    if discarded_metadata:
+        payload["discardedMetadata"] = dict(discarded_metadata)
+    payload["reason"] = "api"
+    return payload

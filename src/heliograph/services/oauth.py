@@ -1,0 +1,219 @@
+"""OAuth for marketplace integrations (Authorize, GetToken, RevokeAccess, GetTokenInfo) and its clients.
+
+An operator registers a client (`heliograph oauth-client create`). Authorize checks the client and its
+redirect URI and stores a pending request; the consent page (account or app key, in the browser) picks
+an app and answers it: a single-use code, valid for `LIFETIME_MS`, goes to the redirect URI. GetToken
+trades the code for an access token: an HS256 JWT whose `kid` is an `oat_…` token id and whose key is
+that token's secret, bound to an integration of type `oauth` (one per client and app) that owns the
+webhooks the token creates. RevokeAccess deletes that integration: its tokens and webhooks go with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.auth import TOKEN_PREFIX, Principal
+from heliograph.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from heliograph.ids import IdFactory, new_secret
+from heliograph.schemas import render
+from heliograph.schemas.oauth import ConsentForm, GetTokenBody
+from heliograph.schemas.webhooks import check_target
+from heliograph.services.apps import require_app
+from heliograph.services.integrations import OAUTH
+from heliograph.store import tables as t
+from heliograph.store.oauth_tables import oauth_clients, oauth_codes, oauth_tokens
+
+LIFETIME_MS = 10 * 60 * 1000  # a pending request and a code: RFC 6749's recommended maximum for codes
+MAX_REDIRECT_URIS = 10
+_codes = oauth_codes
+_CLIENT = sa.select(oauth_clients).where(oauth_clients.c.id == sa.bindparam("client_id"))
+_PENDING = sa.select(_codes, oauth_clients.c.name).join(oauth_clients).where(
+    _codes.c.id == sa.bindparam("request_id"), _codes.c.code_hash.is_(None),
+    _codes.c.expires_at > sa.bindparam("now"))
+_CODE = sa.select(_codes).where(_codes.c.code_hash == sa.bindparam("code_hash"),
+                                _codes.c.client_id == sa.bindparam("client_id"))
+_CONNECTION = sa.select(oauth_tokens.c.integration_id).where(
+    oauth_tokens.c.client_id == sa.bindparam("client_id"), oauth_tokens.c.app_id == sa.bindparam("app_id")).limit(1)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _with_query(uri: str, **params: str | None) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{uri}{'&' if urlsplit(uri).query else '?'}{query}"
+
+
+# --- clients (the CLI) -------------------------------------------------------------------------
+
+async def create_client(conn: AsyncConnection, *, ids: IdFactory, name: str,
+                        redirect_uris: list[str]) -> dict[str, Any]:
+    """Register a client; its secret is in this answer only (the server keeps a SHA-256 digest)."""
+    if not 1 <= len(name) <= 100:
+        raise BadRequest("Invalid name: must be 1 to 100 characters")
+    if not 1 <= len(redirect_uris) <= MAX_REDIRECT_URIS:
+        raise BadRequest(f"Give 1 to {MAX_REDIRECT_URIS} redirect URIs")
+    for uri in redirect_uris:
+        check_target(uri, field="redirect URI")
+        if urlsplit(uri).fragment or uri.endswith("#"):
+            raise BadRequest("Invalid redirect URI: must not contain a fragment")
+    client_id, now = ids.new_at()
+    secret = new_secret()
+    await conn.execute(oauth_clients.insert(), {"id": client_id, "name": name, "secret_hash": _digest(secret),
+                                                "redirect_uris": list(dict.fromkeys(redirect_uris)),
+                                                "created_at": now})
+    return {"clientId": client_id, "clientSecret": secret, "name": name,
+            "redirectUris": list(dict.fromkeys(redirect_uris))}
+
+
+async def list_clients(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every client with the apps it is connected to (secrets are never shown again)."""
+    apps = sa.select(oauth_tokens.c.client_id, oauth_tokens.c.app_id).distinct()
+    connected: dict[str, list[str]] = {}
+    for row in await conn.execute(apps.order_by(oauth_tokens.c.app_id)):
+        connected.setdefault(row.client_id, []).append(row.app_id)
+    rows = await conn.execute(sa.select(oauth_clients).order_by(oauth_clients.c.id))
+    return [{"clientId": r.id, "name": r.name, "redirectUris": r.redirect_uris,
+             "connectedApps": connected.get(r.id, [])} for r in rows]
+
+
+async def delete_client(conn: AsyncConnection, *, client_id: str) -> None:
+    """Remove a client and every connection it has: integrations, their webhooks and tokens."""
+    mine = sa.select(oauth_tokens.c.integration_id).where(oauth_tokens.c.client_id == client_id)
+    await conn.execute(t.integrations.delete().where(t.integrations.c.id.in_(mine)))
+    if (await conn.execute(oauth_clients.delete().where(oauth_clients.c.id == client_id))).rowcount == 0:
+        raise NotFound("OAuth client not found")
+
+
+# --- the authorization request and its consent -------------------------------------------------
+
+async def authorize(conn: AsyncConnection, *, ids: IdFactory, client_id: str | None, response_type: str | None,
+                    state: str | None, redirect_uri: str | None) -> str:
+    """GET /oauth/authorize: where to send the browser (the consent page, or back with an error)."""
+    if not client_id:
+        raise BadRequest("Missing required query parameter `client_id`")
+    client = (await conn.execute(_CLIENT, {"client_id": client_id})).first()
+    if client is None:
+        raise BadRequest("Invalid client_id: no OAuth client has this id")
+    uri = client.redirect_uris[0] if redirect_uri is None else redirect_uri
+    if uri not in client.redirect_uris:
+        raise BadRequest("Invalid redirect_uri: it is not one of the client's registered redirect URIs")
+    if response_type != "code":  # RFC 6749 4.1.2.1: the client and URI are known, so tell the client
+        error = "invalid_request" if response_type is None else "unsupported_response_type"
+        return _with_query(uri, error=error, state=state)
+    request_id, now = ids.new_at()
+    await conn.execute(_codes.delete().where(_codes.c.expires_at <= now))  # forget abandoned requests
+    await conn.execute(_codes.insert(), {"id": request_id, "client_id": client_id, "redirect_uri": uri,
+                                         "state": state, "secret": new_secret(), "code_hash": None,
+                                         "app_id": None, "expires_at": now + LIFETIME_MS, "created_at": now})
+    return f"consent?{urlencode({'request': request_id})}"
+
+
+def csrf_token(secret: str, principal: Principal) -> str:
+    """The consent form's token: bound to the request and to the key that saw the page."""
+    return hmac.new(secret.encode(), principal.key_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def _pending(conn: AsyncConnection, request_id: str, now: int) -> Any:
+    row = (await conn.execute(_PENDING, {"request_id": request_id, "now": now})).first()
+    if row is None:
+        raise BadRequest("This authorization request is unknown, answered or expired: "
+                         "start again from the integration")
+    return row
+
+
+async def consent(conn: AsyncConnection, *, request_id: str, principal: Principal, now: int) -> dict[str, Any]:
+    """What the consent page shows: the client's name, the apps the caller may connect, the CSRF token."""
+    row = await _pending(conn, request_id, now)
+    query = sa.select(t.apps.c.id, t.apps.c.display_name).order_by(t.apps.c.id)
+    if principal.app_id is not None:
+        query = query.where(t.apps.c.id == principal.app_id)
+    apps = [(r.id, r.display_name) for r in await conn.execute(query)]
+    return {"client": row.name, "apps": apps, "request": request_id, "csrf": csrf_token(row.secret, principal)}
+
+
+async def decide(conn: AsyncConnection, *, now: int, form: ConsentForm, principal: Principal) -> str:
+    """The consent form's answer: a code (or `access_denied`) sent to the request's redirect URI."""
+    row = await _pending(conn, form.request, now)
+    if not hmac.compare_digest(csrf_token(row.secret, principal).encode(), form.csrf.encode()):
+        raise Forbidden("Invalid consent form: reload the consent page and answer it again")
+    if form.decision == "deny":
+        await conn.execute(_codes.delete().where(_codes.c.id == row.id))
+        return _with_query(row.redirect_uri, error="access_denied", state=row.state)
+    if not form.app_id:
+        raise BadRequest("Missing required field `app_id`: choose the app to connect")
+    if principal.app_id not in (None, form.app_id):
+        raise Forbidden("The credentials do not give access to this app")
+    await require_app(conn, form.app_id)
+    code = new_secret()
+    answered = await conn.execute(_codes.update().where(_codes.c.id == row.id, _codes.c.code_hash.is_(None)).values(
+        code_hash=_digest(code), app_id=form.app_id, expires_at=now + LIFETIME_MS))
+    if answered.rowcount == 0:  # another tab answered it meanwhile
+        raise BadRequest("This authorization request was answered already")
+    return _with_query(row.redirect_uri, code=code, state=row.state)
+
+
+# --- tokens ------------------------------------------------------------------------------------
+
+async def get_token(conn: AsyncConnection, *, ids: IdFactory, body: GetTokenBody) -> dict[str, str]:
+    """POST /oauth/token: trade a code, once and in time, for an access token to its app."""
+    if body.grant_type != "authorization_code":
+        raise BadRequest("Invalid grant_type: must be `authorization_code`")
+    client = (await conn.execute(_CLIENT, {"client_id": body.client_id})).first()
+    if client is None or not hmac.compare_digest(client.secret_hash, _digest(body.client_secret)):
+        raise Unauthorized("Invalid client_id or client_secret")
+    now = ids.clock()
+    row = (await conn.execute(_CODE, {"code_hash": _digest(body.code), "client_id": body.client_id})).first()
+    taken = 0  # the code is single-use: of two concurrent exchanges, one deletes it
+    if row is not None and row.expires_at > now:
+        taken = (await conn.execute(_codes.delete().where(_codes.c.id == row.id))).rowcount
+    if row is None or not taken:
+        raise BadRequest("Invalid code: it is unknown, expired or already used")
+    integration_id = await _connection(conn, ids=ids, client=client, app_id=row.app_id)
+    token_id, created = ids.new_at()
+    secret = new_secret()
+    await conn.execute(oauth_tokens.insert(), {"id": TOKEN_PREFIX + token_id, "client_id": client.id,
+                                               "app_id": row.app_id, "integration_id": integration_id,
+                                               "secret": secret, "created_at": created})
+    claims = {"scope": "integration", "appId": row.app_id, "iat": created // 1000}
+    token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": TOKEN_PREFIX + token_id})
+    return {"access_token": token, "token_type": "Bearer"}
+
+
+async def _connection(conn: AsyncConnection, *, ids: IdFactory, client: Any, app_id: str) -> str:
+    """The client's `oauth` integration in the app: the one made by an earlier token, or a new one."""
+    found = await conn.scalar(_CONNECTION, {"client_id": client.id, "app_id": app_id})
+    if found is not None:
+        return str(found)
+    integration_id, now = ids.new_at()
+    await conn.execute(t.integrations.insert(), {
+        "id": integration_id, "app_id": app_id, "type": OAUTH, "status": "active", "display_name": client.name,
+        "config": {"clientId": client.id}, "created_at": now})
+    return integration_id
+
+
+def _token_holder(principal: Principal) -> tuple[str, str]:
+    if principal.client_id is None or principal.app_id is None or principal.integration_id is None:
+        raise Forbidden("This operation takes an OAuth access token")
+    return principal.app_id, principal.integration_id
+
+
+async def revoke_access(conn: AsyncConnection, *, principal: Principal) -> str:
+    """DELETE /oauth/authorization: remove the token's integration, its webhooks and every token of it."""
+    _, integration_id = _token_holder(principal)
+    await conn.execute(t.integrations.delete().where(t.integrations.c.id == integration_id))
+    return integration_id
+
+
+async def get_token_info(conn: AsyncConnection, *, principal: Principal) -> dict[str, Any]:
+    """GET /v2/tokenInfo: the app the access token is for (Heliograph has no subdomains)."""
+    app_id, _ = _token_holder(principal)
+    return render.app(await require_app(conn, app_id))

@@ -1,0 +1,247 @@
+"""Switchboards (CreateSwitchboard … DeleteSwitchboard) and their switchboard integrations
+(CreateSwitchboardIntegration … DeleteSwitchboardIntegration); conversations read with their control.
+
+An app has at most one switchboard, created disabled; it can be enabled once it has a default
+switchboard integration. A switchboard holds at most 10 switchboard integrations, each linking
+one integration of the app under a unique name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import (
+    BadRequest,
+    IntegrationNotFound,
+    SwitchboardIntegrationNotFound,
+    SwitchboardNotFound,
+    TooManySwitchboardIntegrations,
+)
+from heliograph.ids import IdFactory
+from heliograph.schemas import switchboards as wire
+from heliograph.schemas.common import UNSET, UnsetType
+from heliograph.schemas.switchboards import (
+    SwitchboardIntegrationCreateBody,
+    SwitchboardIntegrationUpdateBody,
+    SwitchboardUpdateBody,
+    check_link,
+)
+from heliograph.services.apps import require_app
+from heliograph.store import switchboard_tables as s
+from heliograph.store import tables as t
+from heliograph.store.db import Database
+
+MAX_SWITCHBOARD_INTEGRATIONS = 10
+OAUTH_TYPE = "oauth"  # the type of the integration an OAuth client gets in an app (services/oauth.py)
+NEEDS_DEFAULT = "Enabled switchboard must have an associated default switchboardIntegration"
+
+_sb, _si, _cs, _c = s.switchboards, s.switchboard_integrations, s.conversation_switchboards, t.conversations
+_BOARD = sa.select(_sb).where(_sb.c.app_id == sa.bindparam("app_id"))
+_MEMBERS = sa.select(_si).where(_si.c.switchboard_id == sa.bindparam("switchboard_id")).order_by(_si.c.id)
+
+# A conversation with the switchboard integrations in control of it and offered control, when the
+# app's switchboard is enabled: its own row's, or the default's if it was never assigned.
+_active, _pending = _si.alias("active_sbi"), _si.alias("pending_sbi")
+_ENABLED = sa.and_(_sb.c.app_id == _c.c.app_id, _sb.c.enabled == sa.true())
+_IN_CONTROL = sa.case((_cs.c.conversation_id.is_(None), _sb.c.default_id), else_=_cs.c.active_id)
+_WITH_CONTROL = (
+    _c.outerjoin(_cs, _cs.c.conversation_id == _c.c.id).outerjoin(_sb, _ENABLED)
+    .outerjoin(_active, sa.and_(_active.c.switchboard_id == _sb.c.id, _active.c.id == _IN_CONTROL))
+    .outerjoin(_pending, sa.and_(_pending.c.switchboard_id == _sb.c.id, _pending.c.id == _cs.c.pending_id)))
+_CONTROL_COLUMNS = [alias.c[column].label(f"{prefix}_sbi_{column}")
+                    for prefix, alias in (("active", _active), ("pending", _pending))
+                    for column in ("id", "name", "integration_id", "integration_type")]
+
+
+def select_conversations() -> sa.Select[Any]:
+    """Conversations with their control columns (`active_sbi_id`, …, `pending_sbi_…`) for render.conversation."""
+    return sa.select(_c, *_CONTROL_COLUMNS).select_from(_WITH_CONTROL)
+
+
+async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
+    """Give a new conversation to the default switchboard integration of the app's enabled switchboard.
+
+    The control columns for render.conversation (empty when there is no such switchboard).
+    """
+    query = (sa.select(_si).join(_sb, _sb.c.default_id == _si.c.id)
+             .where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))
+    default = (await conn.execute(query)).first()
+    if default is None:
+        return {}
+    await conn.execute(_cs.insert(), {"conversation_id": conversation_id, "app_id": app_id,
+                                      "active_id": default.id, "pending_id": None})
+    return {f"active_sbi_{column}": default._mapping[column]
+            for column in ("id", "name", "integration_id", "integration_type")}
+
+
+# --- switchboards -----------------------------------------------------------------------------
+
+async def create_switchboard(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str) -> dict[str, Any]:
+    await conn.execute(db.lock_for_update(sa.select(t.apps.c.id).where(t.apps.c.id == app_id)))
+    await require_app(conn, app_id)
+    if (await conn.execute(_BOARD, {"app_id": app_id})).first() is not None:
+        raise BadRequest("Only one switchboard can be created per app")
+    switchboard_id, now = ids.new_at()
+    row = {"id": switchboard_id, "app_id": app_id, "enabled": False, "default_id": None, "created_at": now}
+    await conn.execute(_sb.insert(), row)
+    return wire.switchboard(row)
+
+
+async def list_switchboards(conn: AsyncConnection, *, app_id: str) -> list[dict[str, Any]]:
+    await require_app(conn, app_id)
+    return [wire.switchboard(r._mapping) for r in await conn.execute(_BOARD, {"app_id": app_id})]
+
+
+async def update_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str,
+                             body: SwitchboardUpdateBody) -> dict[str, Any]:
+    row = dict(await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id))
+    changes: dict[str, Any] = {}
+    if body.default_switchboard_integration_id is not UNSET:
+        await require_member(conn, switchboard_id=switchboard_id, member_id=body.default_switchboard_integration_id)
+        changes["default_id"] = body.default_switchboard_integration_id
+    if body.enabled is not UNSET:
+        changes["enabled"] = body.enabled
+    row.update(changes)
+    if row["enabled"] and row["default_id"] is None:
+        raise BadRequest(NEEDS_DEFAULT)
+    if changes:
+        await conn.execute(_sb.update().where(_sb.c.id == switchboard_id).values(changes))
+    return wire.switchboard(row)
+
+
+async def delete_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str) -> None:
+    """Delete the switchboard, its switchboard integrations and every conversation's control state."""
+    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
+    await conn.execute(_cs.delete().where(_cs.c.app_id == app_id))
+    await conn.execute(_sb.delete().where(_sb.c.id == switchboard_id))
+
+
+async def require_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str) -> Any:
+    """The app's switchboard with that id; its `default_id` is None when it names no member any more."""
+    default = sa.select(_si.c.id).where(_si.c.id == _sb.c.default_id).scalar_subquery()
+    query = (sa.select(*[c for c in _sb.c if c.name != "default_id"], default.label("default_id"))
+             .where(_sb.c.app_id == app_id, _sb.c.id == switchboard_id))
+    row = (await conn.execute(query)).first()
+    if row is None:
+        await require_app(conn, app_id)
+        raise SwitchboardNotFound()
+    return row._mapping
+
+
+# --- switchboard integrations -----------------------------------------------------------------
+
+async def create_switchboard_integration(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+                                         switchboard_id: str,
+                                         body: SwitchboardIntegrationCreateBody) -> dict[str, Any]:
+    check_link(body.integration_id, body.integration_type, required=True)
+    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
+    await conn.execute(db.lock_for_update(sa.select(_sb.c.id).where(_sb.c.id == switchboard_id)))
+    members = await _members(conn, switchboard_id)
+    if len(members) >= MAX_SWITCHBOARD_INTEGRATIONS:
+        raise TooManySwitchboardIntegrations()
+    member_id, now = ids.new_at()
+    row = {"id": member_id, "app_id": app_id, "switchboard_id": switchboard_id, "name": body.name,
+           "deliver_standby_events": body.deliver_standby_events, "next_id": body.next_switchboard_integration_id,
+           "message_history_count": body.message_history_count, "created_at": now,
+           **await _link(conn, app_id, body.integration_id, body.integration_type)}
+    _check_member(row, members)
+    await conn.execute(_si.insert(), row)
+    return wire.switchboard_integration(row)
+
+
+async def list_switchboard_integrations(conn: AsyncConnection, *, app_id: str,
+                                        switchboard_id: str) -> list[dict[str, Any]]:
+    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
+    return [wire.switchboard_integration(row) for row in await _members(conn, switchboard_id)]
+
+
+async def update_switchboard_integration(conn: AsyncConnection, *, app_id: str, switchboard_id: str, member_id: str,
+                                         body: SwitchboardIntegrationUpdateBody) -> dict[str, Any]:
+    check_link(body.integration_id, body.integration_type, required=False)
+    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
+    members = await _members(conn, switchboard_id)
+    current = next((m for m in members if m["id"] == member_id), None)
+    if current is None:
+        raise SwitchboardIntegrationNotFound()
+    changes = {column: value for column, value in (
+        ("name", body.name), ("deliver_standby_events", body.deliver_standby_events),
+        ("next_id", body.next_switchboard_integration_id),
+        ("message_history_count", body.message_history_count)) if value is not UNSET}
+    if body.integration_id is not UNSET or body.integration_type is not UNSET:
+        changes.update(await _link(conn, app_id, body.integration_id, body.integration_type))
+    row = {**current, **changes}
+    _check_member(row, [m for m in members if m["id"] != member_id])
+    if changes:
+        await conn.execute(_si.update().where(_si.c.id == member_id).values(changes))
+    return wire.switchboard_integration(row)
+
+
+async def delete_switchboard_integration(conn: AsyncConnection, *, app_id: str, switchboard_id: str,
+                                         member_id: str) -> None:
+    """Delete a switchboard integration that is neither the default nor another one's next.
+
+    Conversations it was in control of go back to the default (their control row goes with it).
+    """
+    board = await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
+    members = await _members(conn, switchboard_id)
+    if not any(m["id"] == member_id for m in members):
+        raise SwitchboardIntegrationNotFound()
+    if board["default_id"] == member_id:
+        raise BadRequest("The default switchboard integration cannot be deleted: choose another default first")
+    if any(m["next_id"] == member_id for m in members):
+        raise BadRequest("The switchboard integration cannot be deleted: another switchboard integration's "
+                         "nextSwitchboardIntegrationId refers to it")
+    await conn.execute(_si.delete().where(_si.c.id == member_id))
+
+
+async def require_member(conn: AsyncConnection, *, switchboard_id: str, member_id: str) -> Any:
+    row = (await conn.execute(sa.select(_si).where(_si.c.switchboard_id == switchboard_id,
+                                                   _si.c.id == member_id))).first()
+    if row is None:
+        raise SwitchboardIntegrationNotFound()
+    return row._mapping
+
+
+async def _members(conn: AsyncConnection, switchboard_id: str) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in await conn.execute(_MEMBERS, {"switchboard_id": switchboard_id})]
+
+
+async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetType,
+                integration_type: str | UnsetType) -> dict[str, str]:
+    """The integration a body links, by id or by type (which must name exactly one of the app's).
+
+    An OAuth integration's type, here as in the spec, is its client's id (stored as `clientId`).
+    """
+    i = t.integrations
+    query = sa.select(i.c.id, i.c.type, i.c.config).where(i.c.app_id == app_id)
+    if integration_id is not UNSET:
+        rows = [_typed(r) for r in await conn.execute(query.where(i.c.id == integration_id))]
+    else:
+        candidates = await conn.execute(query.where(i.c.type.in_([integration_type, OAUTH_TYPE])))
+        rows = [r for r in map(_typed, candidates) if r["integration_type"] == integration_type]
+    if not rows:
+        raise IntegrationNotFound()
+    if len(rows) > 1:
+        raise BadRequest(f"The app has several integrations of type {integration_type}: "
+                         "link one of them by integrationId")
+    return rows[0]
+
+
+def _typed(row: Any) -> dict[str, str]:
+    kind = row.config.get("clientId", row.type) if row.type == OAUTH_TYPE else row.type
+    return {"integration_id": row.id, "integration_type": kind}
+
+
+def _check_member(row: dict[str, Any], others: list[dict[str, Any]]) -> None:
+    """A unique name and integration within the switchboard; `next` names another member."""
+    if any(m["name"] == row["name"] for m in others):
+        raise BadRequest(f"Invalid name: the switchboard already has a switchboard integration named {row['name']}")
+    if any(m["integration_id"] == row["integration_id"] for m in others):
+        raise BadRequest("The integration is already linked to this switchboard")
+    if row["next_id"] is not None and not any(m["id"] == row["next_id"] for m in others):
+        raise (BadRequest("nextSwitchboardIntegrationId cannot be the switchboard integration itself")
+               if row["next_id"] == row["id"] else SwitchboardIntegrationNotFound(
+                   "nextSwitchboardIntegrationId: switchboard integration not found"))
