@@ -68,3 +68,11 @@ class Process:
     def tracebacks(self) -> str:
         text = "".join(self.output)
         return text if "Traceback" in text else ""
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`heliograph ARGS…` against a database, as an operator would run it; never raises on failure."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    env["HELIOGRAPH_DATABASE_URL"] = database_url
+    return subprocess.run([sys.executable, "-m", "heliograph.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60)

@@ -4,9 +4,6 @@ loopback gets the events, checked against the spec's EventWebhooks schema."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +14,7 @@ import sunshine_conversations_client as sc
 
 from tests.conftest import Server
 from tests.receiver import Receiver
+from tests.servers import run_cli
 from tests.spec import definitions, load_spec, to_json_schema
 from tests.utils import make_conversation, make_user, post, text
 
@@ -152,9 +150,6 @@ def test_deliveries_command_lists_and_redelivers(server: Server, account: sc.Api
 
 def cli(server: Server, *args: str) -> str:
     """Run `heliograph deliveries …` against the test server's database; its standard output."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")},
-           "HELIOGRAPH_DATABASE_URL": server.database_url}
-    result = subprocess.run([sys.executable, "-m", "heliograph.cli", "deliveries", *args], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = run_cli(server.database_url, "deliveries", *args)
     assert 0 == result.returncode, result.stderr
     return result.stdout

@@ -5,6 +5,7 @@ that login would, straight in the database."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ import sunshine_conversations_client as sc
 from tests.conftest import Server
 from tests.receiver import Receiver
 from tests.seeding import add_device, link_zendesk
+from tests.servers import run_cli
 from tests.test_delivery_e2e import custom_integration, event_payload_validator
 from tests.utils import make_conversation, post, sdk_error, text
 
@@ -179,3 +181,17 @@ def test_sync_of_an_unknown_zendesk_id_or_app_is_404(http: httpx.Client, app_id:
     assert (404, "user_not_found") == (response.status_code, response.json()["errors"][0]["code"])
     response = http.post("/v2/apps/0123456789abcdef01234567/users/35436/sync", json={})
     assert (404, "app_not_found") == (response.status_code, response.json()["errors"][0]["code"])
+
+
+def test_operators_link_zendesk_ids_with_the_cli(server: Server, account: sc.ApiClient, app_id: str) -> None:
+    """`heliograph users link-zendesk` links a user so SyncUser can reach it; one user per zendeskId."""
+    first = sc.UsersApi(account).create_user(app_id, sc.UserCreateBody(external_id="first")).user
+    second = sc.UsersApi(account).create_user(app_id, sc.UserCreateBody(external_id="second")).user
+    linked = run_cli(server.database_url, "users", "link-zendesk", app_id, "first", "7001")
+    assert (0, "7001") == (linked.returncode, json.loads(linked.stdout)["zendeskId"])
+    assert "7001" == sc.UsersApi(account).get_user(app_id, first.id).user.zendesk_id
+    taken = run_cli(server.database_url, "users", "link-zendesk", app_id, second.id, "7001")
+    assert (1, f"zendeskId 7001 is already linked to user {first.id}\n") == (taken.returncode, taken.stderr)
+    assert None is sc.UsersApi(account).get_user(app_id, second.id).user.zendesk_id
+    unknown = run_cli(server.database_url, "users", "link-zendesk", app_id, "nobody", "7002")
+    assert (1, "User not found\n") == (unknown.returncode, unknown.stderr)

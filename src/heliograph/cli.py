@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 
 from heliograph.config import Settings
+from heliograph.store.db import Database
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,11 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="deliver webhooks without serving the API (PostgreSQL; run any number)")
     commands.add_parser("account-key", help="print the account-scope API keys")
     _deliveries_parser(commands.add_parser("deliveries", help="list, inspect and redeliver webhook deliveries"))
+    users = commands.add_parser("users", help="operator tasks on users").add_subparsers(dest="action", required=True)
+    link = users.add_parser("link-zendesk", help="link a user to a Zendesk user id (for SyncUser)")
+    for name in ("app_id", "user", "zendesk_id"):
+        link.add_argument(name)
     _oauth_client_parser(commands.add_parser("oauth-client", help="register, list and delete OAuth clients"))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
+    if args.command == "users":
+        return asyncio.run(_link_zendesk(settings, args))
     if args.command == "deliveries":
         return asyncio.run(_deliveries(settings, args))
     if args.command == "oauth-client":
@@ -80,16 +89,11 @@ def _deliveries_parser(parser: argparse.ArgumentParser) -> None:
 
 
 async def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
-    """The CLI face of services.deliveries: JSON out, a clear message and exit 1 on errors."""
-    import json
-
-    from heliograph.errors import ApiError
+    """The CLI face of services.deliveries: JSON out."""
     from heliograph.ids import system_clock
     from heliograph.services import deliveries
-    from heliograph.store.db import Database
 
-    db = Database(settings)
-    try:
+    async def work(db: Database) -> None:
         if args.action == "list":
             async with db.read() as conn:
                 rows = await deliveries.list_deliveries(conn, webhook_id=args.webhook_id, status=args.status,
@@ -103,6 +107,17 @@ async def _deliveries(settings: Settings, args: argparse.Namespace) -> int:
             async with db.write() as conn:
                 delivery = await deliveries.redeliver(conn, delivery_id=args.delivery_id, now=system_clock())
             print(json.dumps(delivery, indent=2))
+
+    return await _with_database(settings, work)
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> int:
+    """Run an operator command on the database: exit 0, or 1 with the error's title on stderr."""
+    from heliograph.errors import ApiError
+
+    db = Database(settings)
+    try:
+        await work(db)
         return 0
     except ApiError as error:
         print(error.title, file=sys.stderr)
@@ -123,17 +138,12 @@ def _oauth_client_parser(parser: argparse.ArgumentParser) -> None:
 
 
 async def _oauth_client(settings: Settings, args: argparse.Namespace) -> int:
-    """The CLI face of services.oauth's clients: JSON out, a clear message and exit 1 on errors."""
-    import json
-
-    from heliograph.errors import ApiError
+    """The CLI face of services.oauth's clients: JSON out."""
     from heliograph.ids import IdFactory
     from heliograph.services import oauth
-    from heliograph.store.db import Database
     from heliograph.store.migrate import upgrade
 
-    db = Database(settings)
-    try:
+    async def work(db: Database) -> None:
         await upgrade(db)
         async with db.write() as conn:
             if args.action == "create":
@@ -145,12 +155,19 @@ async def _oauth_client(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 await oauth.delete_client(conn, client_id=args.client_id)
                 print(f"deleted OAuth client {args.client_id}")
-        return 0
-    except ApiError as error:
-        print(error.title, file=sys.stderr)
-        return 1
-    finally:
-        await db.dispose()
+
+    return await _with_database(settings, work)
+
+
+async def _link_zendesk(settings: Settings, args: argparse.Namespace) -> int:
+    from heliograph.services.user_sync import link_zendesk
+
+    async def work(db: Database) -> None:
+        async with db.write() as conn:
+            user = await link_zendesk(conn, app_id=args.app_id, user=args.user, zendesk_id=args.zendesk_id)
+        print(json.dumps(user))
+
+    return await _with_database(settings, work)
 
 
 def _worker(settings: Settings) -> int:
@@ -165,7 +182,6 @@ def _worker(settings: Settings) -> int:
 async def _run_worker(settings: Settings) -> None:
     import signal
 
-    from heliograph.store.db import Database
     from heliograph.store.migrate import upgrade
     from heliograph.worker.runner import delivering
 
@@ -181,7 +197,6 @@ async def _run_worker(settings: Settings) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from heliograph.store.db import Database
     from heliograph.store.migrate import upgrade
 
     db = Database(settings)
@@ -191,7 +206,6 @@ async def _migrate(settings: Settings) -> None:
 
 async def _print_account_keys(settings: Settings) -> None:
     from heliograph.services.account import account_keys
-    from heliograph.store.db import Database
 
     db = Database(settings)
     async with db.read() as conn:

@@ -171,3 +171,20 @@ async def _require_zendesk_user(conn: AsyncConnection, app_id: str, zendesk_id: 
         await require_app(conn, app_id)
         raise UserNotFound()
     return row._mapping
+
+
+async def link_zendesk(conn: AsyncConnection, *, app_id: str, user: str, zendesk_id: str) -> dict[str, Any]:
+    """Link a messaging user to a Zendesk user (what a Help Center login does on the hosted service).
+
+    Heliograph has no Zendesk login, so an operator links users (`heliograph users link-zendesk`).
+    A zendeskId names one user of an app at a time.
+    """
+    from heliograph.errors import Conflict
+    from heliograph.services.users import require_user
+
+    row = await require_user(conn, app_id=app_id, id_or_external_id=user)
+    holder = (await conn.execute(_BY_ZENDESK_ID, {"app_id": app_id, "zendesk_id": zendesk_id})).first()
+    if holder is not None and holder.id != row["id"]:
+        raise Conflict(f"zendeskId {zendesk_id} is already linked to user {holder.id}")
+    await conn.execute(_u.update().where(_u.c.id == row["id"]).values(zendesk_id=zendesk_id))
+    return await wire_user(conn, {**row, "zendesk_id": zendesk_id})
