@@ -190,3 +190,19 @@ def user(account: sc.ApiClient, app_id: str) -> sc.User:
 def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
     """A personal conversation with the user as its participant."""
     return str(make_conversation(account, app_id, user).id)
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> dict[str, Any]:
+    """A registered OAuth client (tests/oauth_flow.py), shared by a module's tests on one engine."""
+    from tests.oauth_flow import register
+
+    return register(server)
+
+
+@pytest.fixture
+def browser(server: Server) -> Iterator[httpx.Client]:
+    """A browser for the OAuth flow: follows no redirects, sends no credentials unless told."""
+    from tests.oauth_flow import open_browser
+
+    yield from open_browser(server)

@@ -4,11 +4,9 @@ GetTokenInfo, and RevokeAccess (its webhooks go, every token of it stops working
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server, sdk_client
@@ -21,28 +19,13 @@ from tests.oauth_flow import (
     exchange,
     grant,
     oauth_integration_id,
-    open_browser,
     refused,
-    register,
     token_info,
 )
 from tests.receiver import Receiver
 from tests.spec import SpecChecker
 from tests.test_integrations import HOOK, custom
 from tests.utils import make_conversation, make_user, post, text
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> dict[str, Any]:
-    """A registered OAuth client, shared by the module's tests on one engine."""
-    return register(server)
-
-
-@pytest.fixture
-def browser(server: Server) -> Iterator[httpx.Client]:
-    """A browser that does not follow redirects and sends no credentials unless told."""
-    yield from open_browser(server)
-
 
 # --- the flow ----------------------------------------------------------------------------------
 

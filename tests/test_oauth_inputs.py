@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +27,12 @@ from tests.oauth_flow import (
     consent_form,
     exchange,
     grant,
-    open_browser,
     redirected,
     refused,
     register,
 )
 from tests.spec import SpecChecker
 from tests.utils import http_error, make_user
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> dict[str, Any]:
-    """A registered OAuth client, shared by the module's tests on one engine."""
-    return register(server)
-
-
-@pytest.fixture
-def browser(server: Server) -> Iterator[httpx.Client]:
-    """A browser that does not follow redirects and sends no credentials unless told."""
-    yield from open_browser(server)
 
 
 def codes_stored(server: Server) -> int:
