@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,21 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
-SPEC_PATH = Path(os.environ.get("HELIOGRAPH_SPEC", Path(__file__).parents[1] / "../shared/spec/openapi.yaml"))
+def _spec_path() -> Path:
+    """HELIOGRAPH_SPEC, else ../shared beside this checkout, else ../shared beside the repository it
+    was cloned from (a local clone made elsewhere, e.g. in /tmp)."""
+    if "HELIOGRAPH_SPEC" in os.environ:
+        return Path(os.environ["HELIOGRAPH_SPEC"])
+    checkout = Path(__file__).resolve().parents[1]
+    beside = checkout.parent / "shared" / "spec" / "openapi.yaml"
+    origin = subprocess.run(["git", "-C", str(checkout), "config", "remote.origin.url"],
+                            capture_output=True, text=True).stdout.strip()
+    if beside.exists() or not origin or not Path(origin).is_dir():
+        return beside
+    return Path(origin).resolve().parent / "shared" / "spec" / "openapi.yaml"
+
+
+SPEC_PATH = _spec_path()
 
 
 @functools.cache
