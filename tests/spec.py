@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
+
 def _spec_path() -> Path:
     """HELIOGRAPH_SPEC, else ../shared beside this checkout, else ../shared beside the repository it
     was cloned from (a local clone made elsewhere, e.g. in /tmp)."""
