@@ -1,0 +1,1 @@
+"""Reliability: crashes, receiver outages, fuzzing, isolation and limits (issue 5)."""
