@@ -39,9 +39,9 @@ class IdFactory:
     def new_at(self) -> tuple[str, int]:
         """A fresh id and the millisecond it encodes (used as the record's timestamp)."""
         with self._lock:
-            ms = max(self.clock(), self._last_ms)
-            self._last_ms = ms
             count = next(self._counter) & 0xFFFFFF
+            ms = max(self.clock(), self._last_ms + (count == 0))  # a wrapped counter moves on a millisecond
+            self._last_ms = ms
         return f"{ms:012x}{self._process}{count:06x}", ms
 
 
