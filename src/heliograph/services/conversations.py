@@ -123,7 +123,10 @@ async def list_conversations(conn: AsyncConnection, *, app_id: str, page: Page,
         raise UserNotFound()
     c, p = t.conversations, t.participants
     query = select_conversations().join(p, p.c.conversation_id == c.c.id).where(p.c.user_id == user["id"])
-    return await window(conn, query, c.c.id, page)
+    # Paged by the participant's conversation_id (= the conversation's id): the page comes straight off
+    # ix_participants_user_conversation, without sorting all of the user's conversations (SQLite does
+    # not carry an ORDER BY across the join's equality).
+    return await window(conn, query, p.c.conversation_id, page)
 
 
 async def get_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:

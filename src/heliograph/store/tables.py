@@ -98,11 +98,12 @@ participants = sa.Table(
     "participants", metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("unread_count", sa.Integer, nullable=False),
     sa.Column("last_read", Ms),
     sa.Column("client_associations", Json, nullable=False),
     sa.UniqueConstraint("conversation_id", "user_id", name="uq_participants_member"),
+    sa.Index("ix_participants_user_conversation", "user_id", "conversation_id"),  # a user's conversations, paged
 )
 
 messages = sa.Table(
