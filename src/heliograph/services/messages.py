@@ -25,6 +25,7 @@ from heliograph.services import content as content_rules
 from heliograph.services.conversations import require_conversation
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
+from heliograph.store.fast import Fast
 from heliograph.store.outbox import emit
 from heliograph.store.paging import window
 
@@ -46,13 +47,14 @@ def _count_statement(by_business: bool) -> sa.Update:
     ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata)
 
 
-_COUNT = {"business": _count_statement(True), "user": _count_statement(False)}
+_COUNT = {"business": Fast(_count_statement(True)), "user": Fast(_count_statement(False))}
+_INSERT = Fast(t.messages.insert())
 _IN_CONVERSATION = _p.c.conversation_id == sa.bindparam("p_conversation_id")
 _IS_AUTHOR = _p.c.user_id == sa.bindparam("p_author_id")
-_UNREAD_FOR_ALL = _p.update().where(_IN_CONVERSATION).values(unread_count=_p.c.unread_count + 1)
-_UNREAD_FOR_OTHERS = _p.update().where(_IN_CONVERSATION).values(
+_UNREAD_FOR_ALL = Fast(_p.update().where(_IN_CONVERSATION).values(unread_count=_p.c.unread_count + 1))
+_UNREAD_FOR_OTHERS = Fast(_p.update().where(_IN_CONVERSATION).values(
     unread_count=sa.case((_IS_AUTHOR, 0), else_=_p.c.unread_count + 1),
-    last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read))
+    last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read)))
 _MEMBER = sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id"))
 
 
@@ -72,7 +74,7 @@ async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app
                                                   content=content)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": API_SOURCE, "metadata": metadata}
-    await conn.execute(t.messages.insert(), row)
+    await _INSERT.run(conn, row)
     if upload is not None:
         await attachments.claim(conn, token=upload, message_id=message_id)
     await _mark_unread(conn, conversation_id, author.get("userId"), now)
@@ -86,12 +88,12 @@ async def _count_message(conn: AsyncConnection, app_id: str, conversation_id: st
                          now: int, author_type: str) -> Any:
     """Count the message against the conversation's limit; the conversation's id, type and metadata,
     or 404 / 423."""
-    conversation = (await conn.execute(_COUNT[author_type], {
-        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})).first()
-    if conversation is None:
+    counted = await _COUNT[author_type].rows(conn, {
+        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
+    if not counted:
         await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise Locked(f"Message limit of {limit} per conversation reached.")
-    return conversation._mapping
+    return counted[0]
 
 
 def _check_destination(body: MessagePost, conversation_type: str) -> None:
@@ -148,9 +150,9 @@ async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: 
 async def _mark_unread(conn: AsyncConnection, conversation_id: str, author_id: str | None, now: int) -> None:
     """Everyone but the author has one more unread message; the author has read up to now."""
     if author_id is None:
-        await conn.execute(_UNREAD_FOR_ALL, {"p_conversation_id": conversation_id})
+        await _UNREAD_FOR_ALL.run(conn, {"p_conversation_id": conversation_id})
     else:
-        await conn.execute(_UNREAD_FOR_OTHERS, {
+        await _UNREAD_FOR_OTHERS.run(conn, {
             "p_conversation_id": conversation_id, "p_author_id": author_id, "p_now": now})
 
 

@@ -19,6 +19,7 @@ from heliograph.ids import IdFactory, iso
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.db import WAKE_FLAG
+from heliograph.store.fast import Fast
 
 CHANNEL = "heliograph_outbox"
 
@@ -29,11 +30,15 @@ _w, _si, _sb, _cs = t.webhooks, s.switchboard_integrations, s.switchboards, s.co
 _ENABLED_MEMBER = _si.join(_sb, sa.and_(_sb.c.id == _si.c.switchboard_id, _sb.c.enabled == sa.true()))
 _CONTROL = sa.select(sa.func.coalesce(_cs.c.active_id, "")).where(
     _cs.c.conversation_id == sa.bindparam("lane")).scalar_subquery()
-_SUBSCRIBERS = sa.select(
+_SUBSCRIBERS = Fast(sa.select(
     _w.c.id, _w.c.triggers, _si.c.id.label("member"), _si.c.deliver_standby_events.label("standby"),
     sa.func.coalesce(_CONTROL, _sb.c.default_id).label("in_control"),
 ).select_from(_w.outerjoin(_ENABLED_MEMBER, _si.c.integration_id == _w.c.integration_id)).where(
-    _w.c.app_id == sa.bindparam("app_id"))
+    _w.c.app_id == sa.bindparam("app_id")))
+_NOTIFY = Fast(sa.text(f"NOTIFY {CHANNEL}"))
+_INSERT_EVENT = Fast(t.events.insert())
+_INSERT_DELIVERIES = Fast(t.deliveries.insert().values(
+    {c.key: sa.bindparam(c.key) for c in t.deliveries.c if c.key != "seq"}))
 
 
 async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str, payload: dict[str, Any],
@@ -43,16 +48,16 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
     `lane` orders deliveries: those of one webhook and one lane (a conversation, or a user) leave
     in the order they were emitted.
     """
-    rows = (await conn.execute(_SUBSCRIBERS, {"app_id": app_id, "lane": lane})).all()
+    rows = await _SUBSCRIBERS.rows(conn, {"app_id": app_id, "lane": lane})
     standby_applies = type.startswith("conversation:")
-    hooks = [row.id for row in rows if type in row.triggers and not (standby_applies and _in_standby(row))]
+    hooks = [row["id"] for row in rows if type in row["triggers"] and not (standby_applies and _in_standby(row))]
     if not hooks:
         return None
     event_id, now = ids.new_at()
     body = {"id": event_id, "type": type, "createdAt": iso(now), "payload": payload}
-    await conn.execute(t.events.insert(), {"id": event_id, "app_id": app_id, "type": type, "body": body,
-                                           "created_at": now})
-    await conn.execute(t.deliveries.insert(), [
+    await _INSERT_EVENT.run(conn, {"id": event_id, "app_id": app_id, "type": type, "body": body,
+                                   "created_at": now})
+    await _INSERT_DELIVERIES.run_many(conn, [
         {"event_id": event_id, "webhook_id": hook, "app_id": app_id, "lane": lane, "status": "pending",
          "attempts": 0, "next_attempt_at": now, "leased_until": None, "created_at": now,
          "finished_at": None, "last_error": None} for hook in hooks])
@@ -62,11 +67,11 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
 
 def _in_standby(row: Any) -> bool:
     """Whether the webhook's integration is a switchboard integration in standby that wants no standby events."""
-    return row.member is not None and not row.standby and row.member != row.in_control
+    return row["member"] is not None and not row["standby"] and row["member"] != row["in_control"]
 
 
 async def wake_after_commit(conn: AsyncConnection) -> None:
     """Have dispatchers look at the outbox once this transaction commits (here, and via NOTIFY elsewhere)."""
     if conn.dialect.name == "postgresql" and not conn.info.get(WAKE_FLAG):
-        await conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+        await _NOTIFY.run(conn, {})
     conn.info[WAKE_FLAG] = True

@@ -1,0 +1,309 @@
+"""PostMessage throughput, latency and webhook lag, against the bare-Starlette reference, in one run.
+
+    .venv/bin/python bench/throughput.py [--engines sqlite,postgresql] [--concurrency 32] [--seconds 8]
+        [--rounds 2] [--rate 200] [--rate-seconds 10]
+
+For each engine, each round, on a fresh database each time:
+1. the reference (bench/reference_app.py: the same two inserts, message and outbox row, in one
+   transaction, on a bare Starlette route), under closed-loop load;
+2. `heliograph serve`, with one custom integration whose webhook subscribes to
+   `conversation:message` and delivers to a receiver in this process, under the same load. Every
+   201 is checked; after the load, the run waits until every message's event has arrived, and
+   reports the lag from each 201 to its event's first delivery and how long the backlog took to
+   drain (zero when the dispatcher keeps up);
+3. Heliograph again, open loop at `--rate` messages/s: latency percentiles measured from each
+   request's scheduled start (so a stall counts against every request it delays), and the lag.
+The load generator (this process) and the servers share the machine's cores; the ratio of
+Heliograph to the reference, measured back to back, is the figure that means something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from post_messages import Connection
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("HELIOGRAPH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BODY = {"author": {"type": "business"}, "content": {"type": "text", "text": "Hello from the bench"}}
+
+
+@dataclass
+class Receiver:
+    """A minimal HTTP/1.1 webhook receiver: notes when each message's event first arrives."""
+
+    arrivals: dict[str, float] = field(default_factory=dict)
+    posts: int = 0
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                body = json.loads(await reader.readexactly(length))
+                now = time.perf_counter()
+                self.posts += 1
+                for event in body["events"]:
+                    self.arrivals.setdefault(event["payload"]["message"]["id"], now)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+class Target:
+    """A server process on a fresh database: the reference or Heliograph."""
+
+    def __init__(self, kind: str, engine: str, workdir: Path) -> None:
+        self.kind, self.engine = kind, engine
+        self.port = _free_port()
+        self.pg_name = f"bench_{kind}_{secrets.token_hex(4)}" if engine == "postgresql" else None
+        self.key = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(24))
+        data = workdir / f"{kind}-{secrets.token_hex(4)}"
+        data.mkdir()
+        if self.pg_name:
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.pg_name}"'))
+            url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
+        else:
+            url = f"sqlite:///{data / 'bench.sqlite3'}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+        if kind == "reference":
+            args = [sys.executable, str(ROOT / "bench" / "reference_app.py"), "--port", str(self.port),
+                    "--database", url]
+        else:
+            args = [sys.executable, "-m", "heliograph.cli", "serve", "--port", str(self.port)]
+            env.update(HELIOGRAPH_DATA_DIR=str(data), HELIOGRAPH_ACCOUNT_KEY_ID=self.key[0],
+                       HELIOGRAPH_ACCOUNT_KEY_SECRET=self.key[1],
+                       HELIOGRAPH_DATABASE_URL=url.replace("sqlite:", "sqlite+aiosqlite:").replace(
+                           "postgresql:", "postgresql+asyncpg:"))
+        self.process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} did not start: {self.process.stderr.read().decode()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def connection(self) -> Connection:
+        auth = "Basic " + base64.b64encode(f"{self.key[0]}:{self.key[1]}".encode()).decode()
+        return Connection("127.0.0.1", self.port, auth)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        if self.pg_name:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def setup_heliograph(target: Target, receiver_port: int, conversations: int) -> tuple[str, list[str]]:
+    """An app whose custom integration's webhook listens for conversation:message, and conversations."""
+    setup = target.connection()
+    await setup.open()
+    _, app = await setup.request("POST", "/v2/apps", {"displayName": "bench"})
+    app_id = app["app"]["id"]
+    status, _ = await setup.request("POST", f"/v2/apps/{app_id}/integrations", {"type": "custom", "webhooks": [
+        {"target": f"http://127.0.0.1:{receiver_port}/hook", "triggers": ["conversation:message"]}]})
+    assert status == 201, status
+    ids = []
+    for n in range(conversations):
+        _, user = await setup.request("POST", f"/v2/apps/{app_id}/users", {"externalId": f"bench-{n}"})
+        _, conv = await setup.request("POST", f"/v2/apps/{app_id}/conversations", {
+            "type": "personal", "participants": [{"userId": user["user"]["id"]}]})
+        ids.append(conv["conversation"]["id"])
+    setup.writer.close()
+    return app_id, ids
+
+
+async def closed_loop(target: Target, app_id: str, conversations: list[str], seconds: float,
+                      sent: dict[str, float]) -> tuple[float, list[float]]:
+    """Each connection posts into its own conversation as fast as replies come; messages/s and latencies."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker(conversation_id: str) -> None:
+        conn = target.connection()
+        await conn.open()
+        path = f"/v2/apps/{app_id}/conversations/{conversation_id}/messages"
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            status, reply = await conn.request("POST", path, BODY)
+            assert status == 201, (status, reply)
+            done = time.perf_counter()
+            latencies.append(done - started)
+            sent[reply["messages"][0]["id"]] = done
+        conn.writer.close()
+
+    started, cpu = time.perf_counter(), target.cpu_seconds()
+    await asyncio.gather(*(worker(c) for c in conversations))
+    elapsed, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
+    print(f"  {target.kind}: {len(latencies)} messages, server CPU {cpu / len(latencies) * 1000:.2f} ms each "
+          f"({cpu / elapsed:.0%} of a core)", flush=True)
+    return len(latencies) / elapsed, latencies
+
+
+async def open_loop(target: Target, app_id: str, conversations: list[str], rate: float, seconds: float,
+                    sent: dict[str, float]) -> list[float]:
+    """Requests started on a fixed schedule; each latency counts from its scheduled start."""
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(64):
+        conn = target.connection()
+        await conn.open()
+        idle.put_nowait(conn)
+    latencies: list[float] = []
+
+    async def one(n: int, scheduled: float) -> None:
+        conn = await idle.get()
+        path = f"/v2/apps/{app_id}/conversations/{conversations[n % len(conversations)]}/messages"
+        status, reply = await conn.request("POST", path, BODY)
+        assert status == 201, (status, reply)
+        done = time.perf_counter()
+        latencies.append(done - scheduled)
+        sent[reply["messages"][0]["id"]] = done
+        idle.put_nowait(conn)
+
+    tasks = []
+    start = time.perf_counter() + 0.1
+    for n in range(int(rate * seconds)):
+        scheduled = start + n / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(n, scheduled)))
+    await asyncio.gather(*tasks)
+    while not idle.empty():
+        idle.get_nowait().writer.close()
+    return latencies
+
+
+async def drained(receiver: Receiver, sent: dict[str, float], timeout: float = 120) -> float:
+    """Seconds from now until every sent message's event has arrived."""
+    started = time.perf_counter()
+    while any(m not in receiver.arrivals for m in sent):
+        if time.perf_counter() - started > timeout:
+            missing = sum(m not in receiver.arrivals for m in sent)
+            raise RuntimeError(f"{missing} of {len(sent)} events did not arrive within {timeout} s")
+        await asyncio.sleep(0.01)
+    return max(receiver.arrivals[m] for m in sent) - started if sent else 0.0
+
+
+def pct(values: list[float], *points: int) -> str:
+    q = statistics.quantiles(values, n=100)
+    return ", ".join(f"p{p} {q[p - 1] * 1000:.1f} ms" for p in points)
+
+
+def lags(receiver: Receiver, sent: dict[str, float]) -> list[float]:
+    return [receiver.arrivals[m] - t for m, t in sent.items()]
+
+
+async def run_heliograph(target: Target, args: argparse.Namespace) -> dict[str, object]:
+    receiver = Receiver()
+    port = await receiver.start()
+    app_id, conversations = await setup_heliograph(target, port, args.concurrency)
+    sent: dict[str, float] = {}
+    rate, latencies = await closed_loop(target, app_id, conversations, args.seconds, sent)
+    cpu = target.cpu_seconds()
+    backlog = await drained(receiver, sent)
+    if backlog:
+        print(f"  drain: server CPU {(target.cpu_seconds() - cpu) * 1000:.0f} ms for the backlog", flush=True)
+    result: dict[str, object] = {"rate": rate, "latency": pct(latencies, 50, 99), "messages": len(sent),
+                                 "lag": pct(lags(receiver, sent), 50, 95, 99), "drain_s": backlog,
+                                 "posts": receiver.posts}
+    if args.rate:
+        sent = {}
+        latencies = await open_loop(target, app_id, conversations, args.rate, args.rate_seconds, sent)
+        await drained(receiver, sent)
+        result["open_loop"] = f"{len(latencies)} at {args.rate:.0f}/s: {pct(latencies, 50, 99)}"
+        result["open_loop_lag"] = pct(lags(receiver, sent), 50, 95, 99)
+    receiver.server.close()
+    return result
+
+
+async def run_reference(target: Target, args: argparse.Namespace) -> float:
+    conversations = [f"{n:024x}" for n in range(args.concurrency)]
+    rate, _ = await closed_loop(target, "0" * 24, conversations, args.seconds, {})
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=200, help="open-loop rate; 0 to skip")
+    parser.add_argument("--rate-seconds", type=float, default=10)
+    parser.add_argument("--port", type=int, help="load a running Heliograph (to profile it) instead")
+    parser.add_argument("--key", nargs=2, metavar=("ID", "SECRET"), help="its account key, with --port")
+    args = parser.parse_args()
+    if args.port:
+        running = Target.__new__(Target)
+        running.port, running.key, running.kind = args.port, tuple(args.key), "heliograph"
+        running.process = subprocess.Popen(["true"])  # placeholder; its pid is replaced below
+        running.process.pid = int(subprocess.check_output(["pgrep", "-f", f"serve --port {args.port}"]).split()[0])
+        print(asyncio.run(run_heliograph(running, args)))
+        return
+    with tempfile.TemporaryDirectory(prefix="heliograph-bench-") as workdir:
+        for engine in args.engines.split(","):
+            for round_ in range(1, args.rounds + 1):
+                reference = Target("reference", engine, Path(workdir))
+                try:
+                    ref_rate = asyncio.run(run_reference(reference, args))
+                finally:
+                    reference.stop()
+                heliograph = Target("heliograph", engine, Path(workdir))
+                try:
+                    result = asyncio.run(run_heliograph(heliograph, args))
+                finally:
+                    heliograph.stop()
+                rate = float(result.pop("rate"))  # type: ignore[arg-type]
+                print(f"{engine} round {round_}: reference {ref_rate:.0f} msg/s, heliograph {rate:.0f} msg/s "
+                      f"= {rate / ref_rate:.2f}x; {result}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
