@@ -200,18 +200,20 @@ def test_timeouts_and_refusals_are_retried(database_url: str, tmp_path: Path, fa
 
 
 def test_a_lane_waits_for_its_head(database_url: str, tmp_path: Path) -> None:
-    """Deliveries of one conversation leave in commit order: a retried head holds the next ones back."""
+    """Deliveries of one conversation leave in commit order: a retried head holds the next ones back,
+    and then they follow it in the same POST, in order."""
     receiver = Receiver(500)
 
     async def scenario(h: Harness) -> None:
-        first, second, third = [await h.emit() for _ in range(3)]
-        assert 1 == await h.step()  # only the head
-        assert 0 == await h.step()
+        first = await h.emit()
+        assert 1 == await h.step()  # the head fails
+        second, third = await h.emit(), await h.emit()
+        assert 0 == await h.step()  # the head is not due again yet, and nothing overtakes it
         h.clock.advance(60)
-        assert 1 == await h.step()  # the head again, now delivered
-        assert 1 == await h.step()
-        assert 1 == await h.step()
-        assert [first, first, second, third] == [e["id"] for e in receiver.events()]
+        assert 3 == await h.step()  # the head again, and its lane's run behind it
+        assert [[first], [first, second, third]] == [
+            [event["id"] for event in json.loads(r.content)["events"]] for r in receiver.requests]
+        assert {"delivered"} == {d["status"] for d in await h.deliveries()}
     run(database_url, tmp_path, receiver, scenario)
 
 

@@ -1,9 +1,13 @@
 """Deliveries in the outbox: claim what is due, record what an attempt came to.
 
-A claim takes only the head of each lane (the oldest pending delivery of one webhook and one
-conversation or user), so deliveries of a lane leave one after another, in commit order. A claim
-is a lease: a crashed sender's deliveries become claimable again when their lease runs out.
-On PostgreSQL the claim locks with FOR UPDATE SKIP LOCKED, so workers never claim the same row.
+A lane is one webhook's deliveries for one conversation (or user); they leave in commit order.
+A claim takes the head of each lane (its oldest pending delivery) if it is due, and then the run
+of due deliveries that follow it in the same lane: all of them go out in one POST, in order, so
+a busy conversation needs one round trip per batch rather than per message. A claim is a lease:
+a crashed sender's deliveries become claimable again when their lease runs out. On PostgreSQL the
+heads are locked with FOR UPDATE SKIP LOCKED, so workers never claim the same lane at once (a
+lane's followers are never claimable by another worker while its head is pending).
+Every query here walks the pending rows only (partial indexes), however long the history grows.
 """
 
 from __future__ import annotations
@@ -17,15 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.store import tables as t
 
 d, w, e = t.deliveries, t.webhooks, t.events
-_earlier = d.alias("earlier")
-_EARLIER_PENDING = sa.select(_earlier.c.seq).where(
-    _earlier.c.webhook_id == d.c.webhook_id, _earlier.c.lane == d.c.lane,
-    _earlier.c.status == "pending", _earlier.c.seq < d.c.seq).exists()
-_CLAIMABLE = sa.select(d.c.seq).where(
-    d.c.status == "pending", d.c.next_attempt_at <= sa.bindparam("p_now"),
-    sa.or_(d.c.leased_until.is_(None), d.c.leased_until < sa.bindparam("p_now")),
-    ~_EARLIER_PENDING,
-).order_by(d.c.seq).limit(sa.bindparam("p_limit"))
+_PENDING = d.c.status == "pending"
+_HEADS = sa.select(sa.func.min(d.c.seq)).where(_PENDING).group_by(d.c.webhook_id, d.c.lane)
+_FREE = sa.or_(d.c.leased_until.is_(None), d.c.leased_until < sa.bindparam("p_now"))
+_DUE = d.c.next_attempt_at <= sa.bindparam("p_now")
+_CLAIMABLE_HEADS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane).where(
+    d.c.seq.in_(_HEADS), _DUE, _FREE).order_by(d.c.seq).limit(sa.bindparam("p_limit"))
+_FOLLOWERS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane, (_DUE & _FREE).label("ready")).where(
+    _PENDING, d.c.lane.in_(sa.bindparam("p_lanes", expanding=True)),
+    d.c.seq > sa.bindparam("p_after")).order_by(d.c.seq)
 _LEASE = d.update().where(d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))).values(
     leased_until=sa.bindparam("p_until"))
 _CLAIMED = (sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.attempts, e.c.body,
@@ -34,7 +38,7 @@ _CLAIMED = (sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.att
             .where(d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))).order_by(d.c.seq))
 _NEXT_DUE = sa.select(sa.func.min(sa.case(  # over lane heads only: the rest wait for their head
     (d.c.leased_until > d.c.next_attempt_at, d.c.leased_until), else_=d.c.next_attempt_at,
-))).where(d.c.status == "pending", ~_EARLIER_PENDING)
+))).where(d.c.seq.in_(_HEADS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +57,25 @@ class Claimed:
 
 async def claim(conn: AsyncConnection, *, now: int, lease_ms: int, limit: int,
                 skip_locked: bool) -> list[Claimed]:
-    """Lease up to `limit` due lane heads until `now + lease_ms`, oldest first."""
-    query = _CLAIMABLE.with_for_update(skip_locked=True, of=d) if skip_locked else _CLAIMABLE
-    seqs = list((await conn.execute(query, {"p_now": now, "p_limit": limit})).scalars())
-    if not seqs:
+    """Lease up to `limit` due deliveries until `now + lease_ms`: lane heads, oldest first, with their runs."""
+    query = _CLAIMABLE_HEADS.with_for_update(skip_locked=True, of=d) if skip_locked else _CLAIMABLE_HEADS
+    heads = (await conn.execute(query, {"p_now": now, "p_limit": limit})).all()
+    if not heads:
         return []
+    seqs = [head.seq for head in heads]
+    open_lanes = {(head.webhook_id, head.lane) for head in heads}
+    followers = _FOLLOWERS.with_for_update(of=d) if skip_locked else _FOLLOWERS
+    for row in await conn.execute(followers, {
+            "p_now": now, "p_lanes": sorted({head.lane for head in heads}), "p_after": min(seqs)}):
+        lane = (row.webhook_id, row.lane)
+        if len(seqs) >= limit:
+            break
+        if lane not in open_lanes:
+            continue
+        if row.ready:
+            seqs.append(row.seq)
+        else:  # a run stops at the first delivery that is not due (or leased): order comes first
+            open_lanes.discard(lane)
     await conn.execute(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
     rows = await conn.execute(_CLAIMED, {"p_seqs": seqs})
     return [Claimed(**row._mapping) for row in rows]
