@@ -14,7 +14,9 @@ WEBHOOK = WEBHOOKS + "/{webhookId}"
 
 
 def _integration(call: Call) -> dict[str, Any]:
-    """The app and integration the path names, and the integration of an integration-scoped caller."""
+    """The app and integration the path names, and the integration of an integration-scoped caller, which
+    may name only its own: refused here, before the handler reads the body (credentials come first)."""
+    service.owned(call.params["integrationId"], call.principal.integration_id)
     return {"app_id": call.params["appId"], "integration_id": call.params["integrationId"],
             "caller": call.principal.integration_id}
 
@@ -22,10 +24,10 @@ def _integration(call: Call) -> dict[str, Any]:
 @routes("POST", WEBHOOKS, "CreateWebhook", CONNECT)
 async def create_webhook(call: Call) -> Reply:
     """POST /v2/apps/{appId}/integrations/{integrationId}/webhooks (CreateWebhook)."""
+    where = _integration(call)
     body = call.body(WebhookCreateBody)
     async with call.services.db.write() as conn:
-        webhook = await service.create_webhook(conn, db=call.services.db, ids=call.services.ids,
-                                               **_integration(call), body=body)
+        webhook = await service.create_webhook(conn, db=call.services.db, ids=call.services.ids, **where, body=body)
     return 201, {"webhook": webhook}
 
 
@@ -47,10 +49,10 @@ async def get_webhook(call: Call) -> Reply:
 @routes("PATCH", WEBHOOK, "UpdateWebhook", CONNECT)
 async def update_webhook(call: Call) -> Reply:
     """PATCH /v2/apps/{appId}/integrations/{integrationId}/webhooks/{webhookId} (UpdateWebhook)."""
+    where = _integration(call)
     body = call.body(WebhookBody)
     async with call.services.db.write() as conn:
-        webhook = await service.update_webhook(conn, **_integration(call), webhook_id=call.params["webhookId"],
-                                               body=body)
+        webhook = await service.update_webhook(conn, **where, webhook_id=call.params["webhookId"], body=body)
     return 200, {"webhook": webhook}
 
 
