@@ -52,6 +52,11 @@ def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
     return found
 
 
+def security_scopes(op: dict[str, Any]) -> set[str]:
+    """The scopes an operation's security block accepts (empty for `security: []`)."""
+    return {scope for requirement in op.get("security", []) for listed in requirement.values() for scope in listed}
+
+
 def to_json_schema(node: Any) -> Any:
     """OpenAPI 3.0 schema -> JSON Schema (draft 7): nullable, and discriminated oneOf as if/then."""
     if isinstance(node, list):
@@ -89,6 +94,11 @@ def definitions() -> dict[str, Any]:
     return {name: to_json_schema(schema) for name, schema in load_spec()["components"]["schemas"].items()}
 
 
+def validator(schema: Any) -> jsonschema.Draft7Validator:
+    """A validator of an OpenAPI schema of the spec, its $refs resolved against the spec's components."""
+    return jsonschema.Draft7Validator({**to_json_schema(schema), "definitions": definitions()})
+
+
 class SpecChecker:
     def __init__(self) -> None:
         self.routes = [(method, path, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", path) + "$"), op)
@@ -117,8 +127,7 @@ class SpecChecker:
         if status >= 400:
             assert isinstance(body, dict) and body.get("errors"), f"{status} without an error envelope: {body}"
             assert all(e.get("code") and e.get("title") for e in body["errors"]), body
-        validator = jsonschema.Draft7Validator({**to_json_schema(schema), "definitions": definitions()})
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        errors = sorted(validator(schema).iter_errors(body), key=lambda e: list(e.path))
         assert not errors, (f"{op['operationId']} {status} violates the spec: "
                             f"{errors[0].message} at {list(errors[0].path)}")
         self.checked.append((op["operationId"], status))

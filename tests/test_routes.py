@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from heliograph.api import all_routes
-from tests.spec import operations
+from tests.spec import operations, security_scopes
 
 CORE_OPERATIONS = {
     "CreateApp", "ListApps", "GetApp", "UpdateApp", "DeleteApp",
@@ -39,8 +39,7 @@ def test_routes_accept_exactly_the_scopes_of_the_spec_security_block() -> None:
     """The scopes a route accepts are the union of the scopes its security block lists."""
     spec = operations()
     for route in all_routes():
-        security = spec[route.operation_id][2]["security"]
-        scopes = {scope for requirement in security for listed in requirement.values() for scope in listed}
+        scopes = security_scopes(spec[route.operation_id][2])
         assert (route.operation_id, scopes) == (route.operation_id, set(route.scopes))
 
 
