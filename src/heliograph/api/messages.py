@@ -19,9 +19,8 @@ async def post_message(call: Call) -> Reply:
     """POST /v2/apps/{appId}/conversations/{conversationId}/messages (PostMessage)."""
     body = call.body(MessagePost)
     services = call.services
-    async with services.db.write() as conn:
-        message = await service.post_message(
-            conn, ids=services.ids, limit=services.settings.message_limit, **conversation_ids(call), body=body)
+    message = await service.post_message(
+        services.db, ids=services.ids, limit=services.settings.message_limit, **conversation_ids(call), body=body)
     return 201, {"messages": [message]}
 
 

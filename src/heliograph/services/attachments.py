@@ -23,6 +23,7 @@ from heliograph.schemas.attachments import UploadTarget
 from heliograph.services.apps import require_app
 from heliograph.services.conversations import require_conversation
 from heliograph.store.attachment_tables import attachments as _a
+from heliograph.store.fast import Fast, Plan, Step, rows, run
 from heliograph.store.media import StoredFile
 
 MEDIA_PATH = "/attachments/v2/"
@@ -31,11 +32,11 @@ _MEDIA_TYPE = re.compile(r"^[\w.+-]{1,127}/[\w.+-]{1,127}$")
 _NAME_BYTES = 200  # of UTF-8: a mediaUrl stays short enough for its unique index on either engine
 _ALT_TEXT_LIMIT = 128  # the spec's altText maxLength
 
-_BY_URL = sa.select(_a.c.token, _a.c.conversation_id, _a.c.message_id, _a.c.filename, _a.c.media_type,
-                    _a.c.media_size).where(_a.c.app_id == sa.bindparam("p_app_id"),
-                                           _a.c.media_url == sa.bindparam("p_media_url"))
-_CLAIM = _a.update().where(_a.c.token == sa.bindparam("p_token"), _a.c.message_id.is_(None)).values(
-    message_id=sa.bindparam("p_message_id"))
+_BY_URL = Fast(sa.select(_a.c.token, _a.c.conversation_id, _a.c.message_id, _a.c.filename, _a.c.media_type,
+                         _a.c.media_size).where(_a.c.app_id == sa.bindparam("p_app_id"),
+                                                _a.c.media_url == sa.bindparam("p_media_url")))
+_CLAIM = Fast(_a.update().where(_a.c.token == sa.bindparam("p_token"), _a.c.message_id.is_(None)).values(
+    message_id=sa.bindparam("p_message_id")))
 
 
 async def upload_attachment(conn: AsyncConnection, *, ids: IdFactory, app_id: str, target: UploadTarget,
@@ -76,22 +77,22 @@ def is_ours(media_url: str) -> bool:
     return MEDIA_PATH in media_url
 
 
-async def describe_media(conn: AsyncConnection, *, app_id: str, conversation_id: str,
-                         content: dict[str, Any]) -> str | None:
+def describe_media(*, app_id: str, conversation_id: str, content: dict[str, Any]) -> Plan[str | None]:
     """Fill in mediaType, mediaSize (and altText by default: the file name) of an image or file message
     whose mediaUrl is one of the app's uploads. Returns the token of an upload `for=message` in this
     conversation that no message has claimed yet: `claim` it once the message is stored."""
-    row = (await conn.execute(_BY_URL, {"p_app_id": app_id, "p_media_url": content["mediaUrl"]})).first()
-    if row is None:
+    found = yield rows(_BY_URL, {"p_app_id": app_id, "p_media_url": content["mediaUrl"]})
+    if not found:
         return None
-    content["mediaType"], content["mediaSize"] = row.media_type, row.media_size
-    content.setdefault("altText", row.filename[:_ALT_TEXT_LIMIT])
-    return row.token if row.conversation_id == conversation_id and row.message_id is None else None
+    row = found[0]
+    content["mediaType"], content["mediaSize"] = row["media_type"], row["media_size"]
+    content.setdefault("altText", row["filename"][:_ALT_TEXT_LIMIT])
+    return row["token"] if row["conversation_id"] == conversation_id and row["message_id"] is None else None
 
 
-async def claim(conn: AsyncConnection, *, token: str, message_id: str) -> None:
+def claim(*, token: str, message_id: str) -> Step:
     """The upload now goes with this message (a foreign-key cascade deletes it with the message)."""
-    await conn.execute(_CLAIM, {"p_token": token, "p_message_id": message_id})
+    return run(_CLAIM, {"p_token": token, "p_message_id": message_id})
 
 
 def safe_name(filename: str | None) -> str:

@@ -23,10 +23,11 @@ from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.services import attachments, events
 from heliograph.services import content as content_rules
 from heliograph.services.conversations import require_conversation
-from heliograph.services.users import find_user
+from heliograph.services.users import find_user_plan
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast
-from heliograph.store.outbox import emit
+from heliograph.store.db import Database
+from heliograph.store.fast import Fast, Plan, Step, drive, rows, run
+from heliograph.store.outbox import emit, emit_plan
 from heliograph.store.paging import window
 
 API_SOURCE = events.API_SOURCE
@@ -55,45 +56,54 @@ _UNREAD_FOR_ALL = Fast(_p.update().where(_IN_CONVERSATION).values(unread_count=_
 _UNREAD_FOR_OTHERS = Fast(_p.update().where(_IN_CONVERSATION).values(
     unread_count=sa.case((_IS_AUTHOR, 0), else_=_p.c.unread_count + 1),
     last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read)))
-_MEMBER = sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id"))
+_MEMBER = Fast(sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id")))
 
 
-async def post_message(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str,
-                       conversation_id: str, body: MessagePost) -> dict[str, Any]:
+async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
+                       body: MessagePost) -> dict[str, Any]:
+    """Store the message and its conversation:message event in one transaction (Database.transact)."""
     schema = None if body.schema is UNSET else body.schema
     content = content_rules.prepare(body.content, author_type=body.author.type, schema=schema)
     metadata = None if body.metadata is UNSET else body.metadata
     check_metadata(metadata)
+    try:
+        return await db.transact(lambda: _post_message(
+            ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
+            metadata=metadata))
+    except _Uncounted:
+        async with db.read() as conn:
+            await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+        raise Locked(f"Message limit of {limit} per conversation reached.") from None
+
+
+class _Uncounted(Exception):
+    """The conversation was not counted: it does not exist (404), or it is full (423)."""
+
+
+def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
+                  content: dict[str, Any], metadata: dict[str, Any] | None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
-    conversation = await _count_message(conn, app_id, conversation_id, limit, now, body.author.type)
-    _check_destination(body, conversation["type"])
-    author, user = await _author(conn, app_id, conversation_id, body.author)
-    upload = None
-    if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
-        upload = await attachments.describe_media(conn, app_id=app_id, conversation_id=conversation_id,
-                                                  content=content)
-    row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
-           "content": content, "source": API_SOURCE, "metadata": metadata}
-    await _INSERT.run(conn, row)
-    if upload is not None:
-        await attachments.claim(conn, token=upload, message_id=message_id)
-    await _mark_unread(conn, conversation_id, author.get("userId"), now)
-    message = render.message(row)
-    await emit(conn, ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
-               payload=events.conversation_message(conversation, message, user))
-    return message
-
-
-async def _count_message(conn: AsyncConnection, app_id: str, conversation_id: str, limit: int,
-                         now: int, author_type: str) -> Any:
-    """Count the message against the conversation's limit; the conversation's id, type and metadata,
-    or 404 / 423."""
-    counted = await _COUNT[author_type].rows(conn, {
+    counted = yield rows(_COUNT[body.author.type], {
         "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
     if not counted:
-        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-        raise Locked(f"Message limit of {limit} per conversation reached.")
-    return counted[0]
+        raise _Uncounted()
+    conversation = counted[0]
+    _check_destination(body, conversation["type"])
+    author, user = yield from _author(app_id, conversation_id, body.author)
+    upload = None
+    if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
+        upload = yield from attachments.describe_media(app_id=app_id, conversation_id=conversation_id,
+                                                       content=content)
+    row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
+           "content": content, "source": API_SOURCE, "metadata": metadata}
+    yield run(_INSERT, row)
+    if upload is not None:
+        yield attachments.claim(token=upload, message_id=message_id)
+    yield _mark_unread(conversation_id, author.get("userId"), now)
+    message = render.message(row)
+    yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
+                         payload=lambda: events.conversation_message(conversation, message, user))
+    return message
 
 
 def _check_destination(body: MessagePost, conversation_type: str) -> None:
@@ -111,15 +121,14 @@ def _check_destination(body: MessagePost, conversation_type: str) -> None:
                          "attached to the conversation")
 
 
-async def _author(conn: AsyncConnection, app_id: str, conversation_id: str,
-                  author: Author) -> tuple[dict[str, Any], Any]:
+def _author(app_id: str, conversation_id: str, author: Author) -> Plan[tuple[dict[str, Any], Any]]:
     """The stored author (write-only fields dropped) and, for a user author, the participant's user row."""
     wire: dict[str, Any] = {"type": author.type}
     user = None
     if author.subtypes is not UNSET:
         wire["subtypes"] = author.subtypes
     if author.type == "user":
-        user = await participant_user(conn, app_id, conversation_id, author)
+        user = yield from participant_user(app_id, conversation_id, author)
         profile = user["profile"]
         name = " ".join(v for v in (profile.get("givenName"), profile.get("surname")) if v)
         wire["userId"] = user["id"]
@@ -131,28 +140,28 @@ async def _author(conn: AsyncConnection, app_id: str, conversation_id: str,
     return {k: v for k, v in wire.items() if v is not None}, user
 
 
-async def participant_user(conn: AsyncConnection, app_id: str, conversation_id: str, author: Author) -> Any:
+def participant_user(app_id: str, conversation_id: str, author: Author) -> Plan[Any]:
+    """The participant's user row that a user author names (400 unless it names one participant)."""
     if (author.user_id is UNSET) == (author.user_external_id is UNSET):
         raise BadRequest("author: a user author needs one of userId or userExternalId, but not both")
-    user = await find_user(
-        conn, app_id=app_id,
+    user = yield from find_user_plan(
+        app_id=app_id,
         user_id=None if author.user_id is UNSET else author.user_id,
         external_id=None if author.user_external_id is UNSET else author.user_external_id,
         brand_id=None if author.brand_id is UNSET else author.brand_id)
     if user is None:
         raise UserNotFound()
-    member = await conn.scalar(_MEMBER, {"p_conversation_id": conversation_id, "p_user_id": user["id"]})
-    if member is None:
+    member = yield rows(_MEMBER, {"p_conversation_id": conversation_id, "p_user_id": user["id"]})
+    if not member:
         raise BadRequest(f"author: user {user['id']} is not a participant of the conversation")
     return user
 
 
-async def _mark_unread(conn: AsyncConnection, conversation_id: str, author_id: str | None, now: int) -> None:
+def _mark_unread(conversation_id: str, author_id: str | None, now: int) -> Step:
     """Everyone but the author has one more unread message; the author has read up to now."""
     if author_id is None:
-        await _UNREAD_FOR_ALL.run(conn, {"p_conversation_id": conversation_id})
-    else:
-        await _UNREAD_FOR_OTHERS.run(conn, {
+        return run(_UNREAD_FOR_ALL, {"p_conversation_id": conversation_id})
+    return run(_UNREAD_FOR_OTHERS, {
             "p_conversation_id": conversation_id, "p_author_id": author_id, "p_now": now})
 
 
@@ -192,7 +201,7 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
     if body.author.type == "user":
         if body.type != "conversation:read":
             raise BadRequest("type: a user author supports only conversation:read")
-        user = await participant_user(conn, app_id, conversation_id, body.author)
+        user = await drive(conn, participant_user(app_id, conversation_id, body.author))
         p = t.participants
         await conn.execute(p.update().where(p.c.conversation_id == conversation_id, p.c.user_id == user["id"])
                            .values(last_read=now, unread_count=0))

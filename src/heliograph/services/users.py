@@ -18,15 +18,16 @@ from heliograph.services import events
 from heliograph.services.apps import require_app
 from heliograph.store import tables as t
 from heliograph.store.client_tables import clients
+from heliograph.store.fast import Fast, Plan, drive, rows
 from heliograph.store.outbox import emit
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
-_USER_BY_ID = sa.select(t.users).where(
-    t.users.c.app_id == sa.bindparam("app_id"), t.users.c.id == sa.bindparam("user_id"))
-_USER_BY_EXTERNAL_ID = sa.select(t.users).where(
+_USER_BY_ID = Fast(sa.select(t.users).where(
+    t.users.c.app_id == sa.bindparam("app_id"), t.users.c.id == sa.bindparam("user_id")))
+_USER_BY_EXTERNAL_ID = Fast(sa.select(t.users).where(
     t.users.c.app_id == sa.bindparam("app_id"), t.users.c.external_id == sa.bindparam("external_id"),
-    t.users.c.brand_key == sa.bindparam("brand_key"))
+    t.users.c.brand_key == sa.bindparam("brand_key")))
 _CLEAR_CLIENTS = clients.update().where(clients.c.user_id == sa.bindparam("p_user_id")).values(
     display_name=None, avatar_url=None, info=None, raw=None)  # the personal part of every client of a user
 
@@ -34,13 +35,19 @@ _CLEAR_CLIENTS = clients.update().where(clients.c.user_id == sa.bindparam("p_use
 async def find_user(conn: AsyncConnection, *, app_id: str, user_id: str | None = None,
                     external_id: str | None = None, brand_id: str | None = None) -> Any:
     """The user with this id, or with this externalId (within `brand_id`); None when there is none."""
+    return await drive(conn, find_user_plan(app_id=app_id, user_id=user_id, external_id=external_id,
+                                            brand_id=brand_id))
+
+
+def find_user_plan(*, app_id: str, user_id: str | None = None, external_id: str | None = None,
+                   brand_id: str | None = None) -> Plan[Any]:
+    """`find_user` as a plan (store/fast.py)."""
     if user_id is not None:
-        result = await conn.execute(_USER_BY_ID, {"app_id": app_id, "user_id": user_id})
+        found = yield rows(_USER_BY_ID, {"app_id": app_id, "user_id": user_id})
     else:
-        result = await conn.execute(_USER_BY_EXTERNAL_ID, {
-            "app_id": app_id, "external_id": external_id, "brand_key": brand_id or ""})
-    row = result.first()
-    return None if row is None else row._mapping
+        found = yield rows(_USER_BY_EXTERNAL_ID, {"app_id": app_id, "external_id": external_id,
+                                                  "brand_key": brand_id or ""})
+    return found[0] if found else None
 
 
 async def require_user(conn: AsyncConnection, *, app_id: str, id_or_external_id: str,

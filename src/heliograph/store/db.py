@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from heliograph.config import Settings
+from heliograph.store.fast import WAKE_FLAG, Step, drive, drive_sync
 
-WAKE_FLAG = "heliograph_wake_dispatcher"  # set on a connection whose transaction wrote deliveries
+T = TypeVar("T")
+
 DELETE_FLAG = "heliograph_deleted"  # set on a connection whose transaction ran a DELETE (when watched)
 
 
@@ -30,6 +35,9 @@ class Database:
         self.is_sqlite = settings.is_sqlite
         self.engine = _make_engine(settings)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._sqlite_path = sa.make_url(settings.database_url).database if self.is_sqlite else None
+        self._writer: ThreadPoolExecutor | None = None  # SQLite: the thread that runs whole plans
+        self._writer_conn = threading.local()
         self._after_outbox_commit: list[Callable[[], None]] = []
         self._after_delete_commit: list[Callable[[], Awaitable[None]]] = []
 
@@ -63,6 +71,40 @@ class Database:
             for after_delete in self._after_delete_commit:
                 await after_delete()
 
+    async def transact(self, plan: Callable[[], Generator[Step, Any, T]]) -> T:
+        """Run a plan (store/fast.py) in a write transaction of its own; its value.
+
+        On SQLite the whole transaction (BEGIN, every statement, COMMIT) is one hop to a writer
+        thread with its own sqlite3 connection, rather than a thread hop per statement; on
+        PostgreSQL the plan runs as any write does. Either way the dispatchers are woken after
+        the commit if the plan wrote deliveries.
+        """
+        if not self.is_sqlite or self._sqlite_path in (None, "", ":memory:"):
+            async with self.write() as conn:
+                return await drive(conn, plan())
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="heliograph-sqlite-writer")
+        async with self._write_lock or contextlib.nullcontext():
+            value, woke = await asyncio.get_running_loop().run_in_executor(self._writer, self._run_plan, plan)
+        if woke:
+            for callback in self._after_outbox_commit:
+                callback()
+        return value
+
+    def _run_plan(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
+        conn = getattr(self._writer_conn, "conn", None)
+        if conn is None:
+            conn = self._writer_conn.conn = sqlite3.connect(self._sqlite_path or "", isolation_level=None)
+            _sqlite_on_connect(conn, None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = drive_sync(conn, self.engine.dialect, plan())
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads, in autocommit: no BEGIN/ROLLBACK round trips around them.
@@ -79,7 +121,17 @@ class Database:
         return stmt if self.is_sqlite else stmt.with_for_update()
 
     async def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.submit(self._close_writer).result()
+            self._writer.shutdown()
+            self._writer = None
         await self.engine.dispose()
+
+    def _close_writer(self) -> None:
+        conn = getattr(self._writer_conn, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._writer_conn.conn = None
 
 
 def _make_engine(settings: Settings) -> AsyncEngine:

@@ -11,12 +11,16 @@ stays on the ordinary path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+WAKE_FLAG = "heliograph_wake_dispatcher"  # set on a connection whose transaction wrote deliveries
+OUTBOX_CHANNEL = "heliograph_outbox"  # dispatchers in other processes LISTEN here (PostgreSQL)
 
 Convert = Callable[[Any], Any] | None
 
@@ -67,6 +71,9 @@ class Fast:
             records: Sequence[Sequence[Any]] = await raw.fetch(plan.sql, *self._args(plan, params))
         else:
             records = await raw.execute_fetchall(plan.sql, self._args(plan, params))
+        return self._decode(plan, records)
+
+    def _decode(self, plan: _Plan, records: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         return [{key: value if convert is None else convert(value)
                  for key, value, convert in zip(plan.keys, record, plan.results, strict=True)}
                 for record in records]
@@ -98,3 +105,82 @@ async def _driver(conn: AsyncConnection) -> Any:
     if conn.dialect.name == "postgresql" and adapted._transaction is None:
         await adapted._start_transaction()  # as SQLAlchemy's own first execute would (a no-op in autocommit)
     return adapted.driver_connection
+
+
+# --- plans: a transaction's logic written once, run on either engine ------------------------------
+#
+# A plan is a generator that yields the statements it needs (`rows`, `run`, `run_many`, `wake`)
+# and receives their results; it holds no connection. `drive` runs one on an AsyncConnection
+# (any transaction, on either engine). Database.transact runs a whole plan on SQLite in one hop
+# to its writer thread (BEGIN, every statement, COMMIT), instead of a thread hop per statement.
+
+
+@dataclass(frozen=True)
+class Step:
+    fast: Fast | None  # None: wake the dispatchers after the commit
+    params: Any = None
+    many: bool = False
+    fetch: bool = False
+
+
+T = TypeVar("T")
+Plan = Generator[Step, Any, T]  # Plan[X]: a plan whose value is an X
+
+
+def rows(fast: Fast, params: dict[str, Any]) -> Step:
+    return Step(fast, params, fetch=True)
+
+
+def run(fast: Fast, params: dict[str, Any]) -> Step:
+    return Step(fast, params)
+
+
+def run_many(fast: Fast, params: list[dict[str, Any]]) -> Step:
+    return Step(fast, params, many=True)
+
+
+WAKE = Step(None)  # this transaction wrote deliveries: wake the dispatchers once it commits
+_NOTIFY = Fast(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+
+
+async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
+    """Run `plan` on `conn`, in the transaction it holds; the plan's return value."""
+    result: Any = None
+    while True:
+        try:
+            step = plan.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if step.fast is None:
+            if conn.dialect.name == "postgresql" and not conn.info.get(WAKE_FLAG):
+                await _NOTIFY.run(conn, {})  # PostgreSQL sends it to other processes on commit only
+            conn.info[WAKE_FLAG] = True
+            result = None
+        elif step.fetch:
+            result = await step.fast.rows(conn, step.params)
+        else:
+            result = None
+            await (step.fast.run_many if step.many else step.fast.run)(conn, step.params)
+
+
+def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
+    """Run `plan` on a plain sqlite3 connection (in the thread that owns it); its value, and whether it woke."""
+    result: Any = None
+    woke = False
+    while True:
+        try:
+            step = plan.send(result)
+        except StopIteration as done:
+            return done.value, woke
+        result = None
+        if step.fast is None:
+            woke = True
+            continue
+        compiled = step.fast._plan(dialect)
+        if step.many:
+            conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
+            continue
+        cursor = conn.execute(compiled.sql, step.fast._args(compiled, step.params))
+        if step.fetch:
+            result = step.fast._decode(compiled, cursor.fetchall())
+        cursor.close()

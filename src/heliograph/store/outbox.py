@@ -10,6 +10,7 @@ PostgreSQL's NOTIFY (which PostgreSQL sends only on commit).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.ids import IdFactory, iso
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
-from heliograph.store.db import WAKE_FLAG
-from heliograph.store.fast import Fast
+from heliograph.store.fast import OUTBOX_CHANNEL, WAKE, Fast, Step, drive, rows, run, run_many
 
-CHANNEL = "heliograph_outbox"
+CHANNEL = OUTBOX_CHANNEL
 
 # Each webhook of the app, with the switchboard integration its integration is in (if the app's
 # switchboard is enabled) and the one in control of the lane's conversation: the conversation's own
@@ -35,7 +35,6 @@ _SUBSCRIBERS = Fast(sa.select(
     sa.func.coalesce(_CONTROL, _sb.c.default_id).label("in_control"),
 ).select_from(_w.outerjoin(_ENABLED_MEMBER, _si.c.integration_id == _w.c.integration_id)).where(
     _w.c.app_id == sa.bindparam("app_id")))
-_NOTIFY = Fast(sa.text(f"NOTIFY {CHANNEL}"))
 _INSERT_EVENT = Fast(t.events.insert())
 _INSERT_DELIVERIES = Fast(t.deliveries.insert().values(
     {c.key: sa.bindparam(c.key) for c in t.deliveries.c if c.key != "seq"}))
@@ -48,20 +47,26 @@ async def emit(conn: AsyncConnection, *, ids: IdFactory, app_id: str, type: str,
     `lane` orders deliveries: those of one webhook and one lane (a conversation, or a user) leave
     in the order they were emitted.
     """
-    rows = await _SUBSCRIBERS.rows(conn, {"app_id": app_id, "lane": lane})
+    return await drive(conn, emit_plan(ids=ids, app_id=app_id, type=type, payload=payload, lane=lane))
+
+
+def emit_plan(*, ids: IdFactory, app_id: str, type: str, payload: dict[str, Any] | Callable[[], dict[str, Any]],
+              lane: str) -> Generator[Step, Any, str | None]:
+    """`emit` as a plan (store/fast.py). `payload` may be a function, called only if a webhook listens."""
+    subscribers = yield rows(_SUBSCRIBERS, {"app_id": app_id, "lane": lane})
     standby_applies = type.startswith("conversation:")
-    hooks = [row["id"] for row in rows if type in row["triggers"] and not (standby_applies and _in_standby(row))]
+    hooks = [row["id"] for row in subscribers
+             if type in row["triggers"] and not (standby_applies and _in_standby(row))]
     if not hooks:
         return None
     event_id, now = ids.new_at()
-    body = {"id": event_id, "type": type, "createdAt": iso(now), "payload": payload}
-    await _INSERT_EVENT.run(conn, {"id": event_id, "app_id": app_id, "type": type, "body": body,
-                                   "created_at": now})
-    await _INSERT_DELIVERIES.run_many(conn, [
+    body = {"id": event_id, "type": type, "createdAt": iso(now), "payload": payload() if callable(payload) else payload}
+    yield run(_INSERT_EVENT, {"id": event_id, "app_id": app_id, "type": type, "body": body, "created_at": now})
+    yield run_many(_INSERT_DELIVERIES, [
         {"event_id": event_id, "webhook_id": hook, "app_id": app_id, "lane": lane, "status": "pending",
          "attempts": 0, "next_attempt_at": now, "leased_until": None, "created_at": now,
          "finished_at": None, "last_error": None} for hook in hooks])
-    await wake_after_commit(conn)
+    yield WAKE
     return event_id
 
 
@@ -72,6 +77,8 @@ def _in_standby(row: Any) -> bool:
 
 async def wake_after_commit(conn: AsyncConnection) -> None:
     """Have dispatchers look at the outbox once this transaction commits (here, and via NOTIFY elsewhere)."""
-    if conn.dialect.name == "postgresql" and not conn.info.get(WAKE_FLAG):
-        await _NOTIFY.run(conn, {})
-    conn.info[WAKE_FLAG] = True
+    await drive(conn, _wake())
+
+
+def _wake() -> Generator[Step, Any, None]:
+    yield WAKE
