@@ -120,6 +120,17 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000, "max": max(samples) * 1000}
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time a process has run so far, all its threads (schedstat: nanoseconds, not clock ticks)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that just ended
+    return total
+
+
 def rss_kb(pid: int) -> int:
     """VmRSS of a process and all its descendants, in kB."""
     total = 0

@@ -18,11 +18,14 @@ min(M / 2, 25,000) messages, spread evenly over the whole history, and the other
 the rest round robin (so a conversation's rows are scattered through the table, as in real life).
 Messages alternate between the business and the conversation's user.
 
-Measuring. Both servers run at once, one keep-alive connection to each. Every round sends each query
-to each scale in turn, so drift on this shared machine hits both scales alike, and the ratio
-1M / 1k is taken from the same minutes. Queries: ListMessages newest page (100 messages); ListMessages
-with page[before] at 30 % of the hot conversation's history; ListConversations of the hot user, first
-page (25), with page[after] at 20 % of their list and with page[before] at 80 %.
+Measuring. Both servers run at once, one keep-alive connection to each. Each query goes to each scale
+in turn, request by request, so drift on this shared machine hits both scales alike and the ratio
+1M / 1k comes from the same minutes; the servers are restarted every round, in either order. Besides
+latency, each server's CPU time (all threads, /proc/<pid>/task/*/schedstat) is read after every reply:
+the CPU a request cost, which other people's load on the machine disturbs much less than latency.
+Queries: ListMessages newest page (100 messages); ListMessages with page[before] at 30 % of the hot
+conversation's history; ListConversations of the hot user, first page (25), with page[after] at 20 %
+of their list and with page[before] at 80 %.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ import dataclasses
 import json
 import shutil
 import sqlite3
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from harness import Http, basic_auth, free_port, percentiles, spawn, stop, wait_healthy
+from harness import Http, basic_auth, cpu_ns, free_port, percentiles, spawn, stop, wait_healthy
 
 from heliograph.ids import IdFactory
 from heliograph.store import tables as t
@@ -353,43 +357,63 @@ def queries(m: dict[str, Any]) -> dict[str, tuple[str, str, int]]:
     }
 
 
-async def measure(servers: dict[int, tuple[int, dict[str, Any]]], requests: int,
-                  warmup: int) -> dict[str, dict[int, list[float]]]:
-    """Latencies (s) per query and scale, the scales and queries interleaved request by request."""
-    conns = {scale: await Http(port, basic_auth(KEY)).open() for scale, (port, _) in servers.items()}
-    plans = {scale: queries(manifest) for scale, (_, manifest) in servers.items()}
-    names = list(next(iter(plans.values())))
-    samples: dict[str, dict[int, list[float]]] = {name: {scale: [] for scale in servers} for name in names}
-    for scale, plan in plans.items():  # every answer is a full page, at every scale
-        for name, (path, key, expected) in plan.items():
-            body = await conns[scale].json("GET", path)
+class Server:
+    """One scale's `heliograph serve` and a keep-alive connection to it."""
+
+    def __init__(self, scale: int, store: Sqlite | Postgres, manifest: dict[str, Any], log: Path) -> None:
+        self.scale, self.store, self.manifest, self.log = scale, store, manifest, log
+        self.plan = queries(manifest)
+
+    async def start(self) -> float:
+        self.port = free_port()
+        started = time.perf_counter()
+        self.process = spawn(database_url=self.store.url, data_dir=self.store.data_dir, key=KEY, port=self.port,
+                             log=self.log)
+        wait_healthy(self.process, self.port, interval=0.01)  # a new migration may index the cached rows first
+        self.http = await Http(self.port, basic_auth(KEY)).open()
+        return time.perf_counter() - started
+
+    def stop(self) -> None:
+        self.http.close()
+        stop(self.process)
+
+
+Samples = dict[str, dict[int, list[float]]]
+
+
+async def measure(servers: list[Server], requests: int, warmup: int, latency: Samples, cpu: Samples) -> None:
+    """Add latencies (s) and server CPU (s) per request, per query and scale; the scales and queries
+    interleaved request by request. CPU is read after each reply, outside the timed part."""
+    for server in servers:  # every answer is a full page, at every scale
+        for name, (path, key, expected) in server.plan.items():
+            body = await server.http.json("GET", path)
             if len(body[key]) != expected:
-                raise RuntimeError(f"{name} at {scale:,}: {len(body[key])} {key}, expected {expected}")
-    order = list(servers)
+                raise RuntimeError(f"{name} at {server.scale:,}: {len(body[key])} {key}, expected {expected}")
+    last = {server.scale: cpu_ns(server.process.pid) for server in servers}
     for n in range(warmup + requests):
-        for name in names:
-            for scale in (order if n % 2 else order[::-1]):
-                path = plans[scale][name][0]
+        for name in latency:
+            for server in (servers if n % 2 else servers[::-1]):
                 started = time.perf_counter()
-                status, _ = await conns[scale].raw("GET", path)
+                status, _ = await server.http.raw("GET", server.plan[name][0])
                 elapsed = time.perf_counter() - started
+                used = cpu_ns(server.process.pid)
                 if status != 200:
-                    raise RuntimeError(f"{name} at {scale:,}: status {status}")
+                    raise RuntimeError(f"{name} at {server.scale:,}: status {status}")
                 if n >= warmup:
-                    samples[name][scale].append(elapsed)
-    for conn in conns.values():
-        conn.close()
-    return samples
+                    latency[name][server.scale].append(elapsed)
+                    cpu[name][server.scale].append((used - last[server.scale]) / 1e9)
+                last[server.scale] = used
 
 
-def report(engine: str, samples: dict[str, dict[int, list[float]]], small: int, large: int) -> str:
-    lines = [f"| {engine} | {small:,}: p50 / p95 / p99 | {large:,}: p50 / p95 / p99 | ratio p50 | ratio p95 |",
-             "| --- | --- | --- | --- | --- |"]
-    for name, by_scale in samples.items():
+def report(engine: str, latency: Samples, cpu: Samples, small: int, large: int) -> str:
+    lines = [f"| {engine} | {small:,}: p50 / p95 / p99 | {large:,}: p50 / p95 / p99 | ratio p50 | ratio p95 "
+             f"| server CPU {small:,} → {large:,} |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, by_scale in latency.items():
         a, b = percentiles(by_scale[small]), percentiles(by_scale[large])
+        ca, cb = (statistics.mean(cpu[name][s]) * 1000 for s in (small, large))
         lines.append(f"| {name} | {a['p50']:.2f} / {a['p95']:.2f} / {a['p99']:.2f} ms "
                      f"| {b['p50']:.2f} / {b['p95']:.2f} / {b['p99']:.2f} ms "
-                     f"| {b['p50'] / a['p50']:.2f} | {b['p95'] / a['p95']:.2f} |")
+                     f"| {b['p50'] / a['p50']:.2f} | {b['p95'] / a['p95']:.2f} | {ca:.2f} → {cb:.2f} ms |")
     return "\n".join(lines)
 
 
@@ -401,23 +425,28 @@ async def main(args: argparse.Namespace) -> None:
         s: Sqlite(cache, s) if args.engine == "sqlite" else Postgres(cache, s, args.pg) for s in scales}
     log = cache / f"server-{args.engine}.log"
     print(f"{args.engine}: databases (server output in {log})")
-    manifests = {s: await seeded(stores[s], Shape(s), reseed=args.reseed, log=log) for s in scales}
-    processes, servers = [], {}
-    try:
-        for s in scales:
-            port = free_port()
-            started = time.perf_counter()
-            processes.append(spawn(database_url=stores[s].url, data_dir=stores[s].data_dir, key=KEY, port=port,
-                                   log=log))
-            wait_healthy(processes[-1], port, interval=0.01)  # a new migration may index the cached rows first
-            print(f"  {s:>9,} messages: serving on port {port} ({time.perf_counter() - started:.1f} s to /health)")
-            servers[s] = (port, manifests[s])
-        samples = await measure(servers, args.requests, args.warmup)
-    finally:
-        for process in processes:
-            stop(process)
-    print(f"\n{args.requests} requests per query and scale, after {args.warmup} of warm-up:\n")
-    print(report("SQLite" if args.engine == "sqlite" else "PostgreSQL", samples, scales[0], scales[-1]))
+    servers = [Server(s, stores[s], await seeded(stores[s], Shape(s), reseed=args.reseed, log=log), log)
+               for s in scales]
+    names = list(servers[0].plan)
+    latency: Samples = {name: {s: [] for s in scales} for name in names}
+    cpu: Samples = {name: {s: [] for s in scales} for name in names}
+    for round_ in range(args.rounds):
+        # Fresh servers each round, started in turn in either order: which process the scheduler
+        # happens to favour on this shared machine changes from round to round.
+        started = []
+        try:
+            for server in (servers if round_ % 2 == 0 else servers[::-1]):
+                seconds = await server.start()
+                started.append(server)
+                if round_ == 0:
+                    print(f"  {server.scale:>9,} messages: {seconds:.1f} s to /health")
+            await measure(servers, args.requests, args.warmup, latency, cpu)
+        finally:
+            for server in started:
+                server.stop()
+    print(f"\n{args.rounds} rounds of {args.requests} requests per query and scale, each after {args.warmup} "
+          f"of warm-up:\n")
+    print(report("SQLite" if args.engine == "sqlite" else "PostgreSQL", latency, cpu, scales[0], scales[-1]))
     if args.drop:
         for store in stores.values():
             await store.drop()
@@ -429,8 +458,9 @@ if __name__ == "__main__":
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
                         help="a PostgreSQL server where the bench may create and drop bench_list_* databases")
     parser.add_argument("--scales", default="1000,1000000", help="messages stored, comma-separated (two)")
-    parser.add_argument("--requests", type=int, default=500, help="measured requests per query and scale")
-    parser.add_argument("--warmup", type=int, default=50, help="unmeasured rounds first")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds, each with fresh servers")
+    parser.add_argument("--requests", type=int, default=250, help="measured requests per query, scale and round")
+    parser.add_argument("--warmup", type=int, default=30, help="unmeasured requests per query and scale first")
     parser.add_argument("--cache", default="/tmp/heliograph-bench/list-latency",
                         help="where seeded databases (SQLite) and their manifests are kept between runs")
     parser.add_argument("--reseed", action="store_true", help="seed the databases again even if cached")
