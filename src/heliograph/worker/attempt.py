@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
 import msgspec
 
 from heliograph.worker.policy import Outcome
@@ -13,9 +12,17 @@ from heliograph.worker.policy import Outcome
 _encode = msgspec.json.Encoder().encode
 
 
-async def attempt(client: httpx.AsyncClient, *, target: str, secret: str, payload: dict[str, Any],
+class Poster(Protocol):
+    """What an attempt needs of its HTTP client: an httpx.AsyncClient, or runner.LazyClient."""
+
+    async def post(self, url: str, *, content: bytes, timeout: float, headers: dict[str, str]) -> Any: ...
+
+
+async def attempt(client: Poster, *, target: str, secret: str, payload: dict[str, Any],
                   timeout: float) -> Outcome:
     """POST `payload` to `target` with the webhook's secret in X-API-Key, within `timeout` seconds."""
+    import httpx  # loaded by the client's first use already; not at import, which a cold start pays
+
     started = time.perf_counter()
     try:
         response = await client.post(target, content=_encode(payload), timeout=timeout, headers={

@@ -15,12 +15,10 @@ import logging
 from collections import defaultdict
 from typing import Any, Protocol
 
-import httpx
-
 from heliograph.ids import Clock, system_clock
 from heliograph.store import deliveries
 from heliograph.store.db import Database
-from heliograph.worker.attempt import attempt
+from heliograph.worker.attempt import Poster, attempt
 from heliograph.worker.policy import Outcome, Policy
 
 log = logging.getLogger("heliograph.worker")
@@ -35,7 +33,7 @@ class Render(Protocol):
 
 
 class Dispatcher:
-    def __init__(self, db: Database, policy: Policy, client: httpx.AsyncClient, render: Render, *,
+    def __init__(self, db: Database, policy: Policy, client: Poster, render: Render, *,
                  clock: Clock = system_clock, batch: int = 100, max_in_flight: int = 64) -> None:
         self.db, self.policy, self.client, self.render, self.clock = db, policy, client, render, clock
         self.batch = batch

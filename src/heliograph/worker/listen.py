@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 
 from heliograph.store.outbox import CHANNEL
@@ -17,6 +16,8 @@ log = logging.getLogger("heliograph.worker")
 
 async def listen(database_url: str, wake: Callable[[], None]) -> None:
     """Call `wake` on every NOTIFY of the outbox channel, until cancelled."""
+    import asyncpg  # PostgreSQL only: `heliograph serve` on SQLite never loads it
+
     url = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     while True:
         try:
