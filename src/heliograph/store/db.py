@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from heliograph.config import Settings
-from heliograph.store.fast import WAKE_FLAG, Step, drive, drive_sync
+from heliograph.store.fast import WAKE_FLAG, Step, drive, drive_asyncpg, drive_sync
 
 T = TypeVar("T")
 
@@ -79,17 +79,26 @@ class Database:
         PostgreSQL the plan runs as any write does. Either way the dispatchers are woken after
         the commit if the plan wrote deliveries.
         """
-        if not self.is_sqlite or self._sqlite_path in (None, "", ":memory:"):
+        if not self.is_sqlite:  # the plan runs on asyncpg itself, in a transaction of its own
+            async with self.engine.connect() as conn:
+                raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+                async with raw.transaction():
+                    value, woke = await drive_asyncpg(raw, self.engine.dialect, plan())
+        elif self._sqlite_path in (None, "", ":memory:"):
             async with self.write() as conn:
                 return await drive(conn, plan())
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(1, thread_name_prefix="heliograph-sqlite-writer")
-        async with self._write_lock or contextlib.nullcontext():
-            value, woke = await asyncio.get_running_loop().run_in_executor(self._writer, self._run_plan, plan)
+        else:
+            value, woke = await self._transact_sqlite(plan)
         if woke:
             for callback in self._after_outbox_commit:
                 callback()
         return value
+
+    async def _transact_sqlite(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="heliograph-sqlite-writer")
+        async with self._write_lock or contextlib.nullcontext():
+            return await asyncio.get_running_loop().run_in_executor(self._writer, self._run_plan, plan)
 
     def _run_plan(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
         conn = getattr(self._writer_conn, "conn", None)

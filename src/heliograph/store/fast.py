@@ -163,6 +163,31 @@ async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
             await (step.fast.run_many if step.many else step.fast.run)(conn, step.params)
 
 
+async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
+    """Run `plan` on an asyncpg connection, in the transaction it holds; its value, and whether it woke."""
+    result: Any = None
+    woke = False
+    while True:
+        try:
+            step = plan.send(result)
+        except StopIteration as done:
+            return done.value, woke
+        result = None
+        if step.fast is None:
+            if not woke:
+                await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # sent to other processes on commit only
+            woke = True
+            continue
+        compiled = step.fast._plan(dialect)
+        if step.many:
+            await conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
+        elif step.fetch:
+            records = await conn.fetch(compiled.sql, *step.fast._args(compiled, step.params))
+            result = step.fast._decode(compiled, records)
+        else:
+            await conn.execute(compiled.sql, *step.fast._args(compiled, step.params))
+
+
 def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
     """Run `plan` on a plain sqlite3 connection (in the thread that owns it); its value, and whether it woke."""
     result: Any = None
