@@ -79,9 +79,10 @@ def test_unknown_app_is_404_app_not_found(http: httpx.Client) -> None:
     assert (404, "app_not_found") == (response.status_code, response.json()["errors"][0]["code"])
 
 
-@pytest.mark.parametrize("path", ["/v2/apps/%00", "/v2/apps/" + "a" * 5000, "/v2/apps/%E2%98%83/users/x%2Fy"])
+@pytest.mark.parametrize("path", ["/v2/apps/%00", "/v2/apps/" + "a" * 5000, "/v2/apps/%E2%98%83/users/x%2Fy",
+                                  "/v2/apps/a%0Ab/users", "/v2/apps/a%0D%0A"])
 def test_odd_path_parameters_are_404_not_500(http: httpx.Client, path: str) -> None:
-    """Ids that cannot exist are simply not found."""
+    """Ids that cannot exist are simply not found, in the error envelope (a newline included)."""
     assert 404 == http.get(path).status_code
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from heliograph.api import admin, all_routes, attachments, oauth
 from heliograph.api.http import Api, Services
@@ -53,6 +53,8 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
 
     api = Api(services, all_routes() + admin.routes.routes + oauth.consent.routes)
     routes = [Route("/health", health),
-              Route(attachments.MEDIA_ROUTE, attachments.media_endpoint(services), methods=["GET", "HEAD"]),
-              Mount("/", app=api)]
-    return Starlette(routes=routes, lifespan=lifespan)
+              Route(attachments.MEDIA_ROUTE, attachments.media_endpoint(services), methods=["GET", "HEAD"])]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.router.default = api  # every other path: a Mount("/") misses those holding a newline (%0A)
+    app.router.redirect_slashes = False  # the API answers those paths itself
+    return app
