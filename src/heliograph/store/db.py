@@ -75,15 +75,18 @@ class Database:
         """Run a plan (store/fast.py) in a write transaction of its own; its value.
 
         On SQLite the whole transaction (BEGIN, every statement, COMMIT) is one hop to a writer
-        thread with its own sqlite3 connection, rather than a thread hop per statement; on
-        PostgreSQL the plan runs as any write does. Either way the dispatchers are woken after
-        the commit if the plan wrote deliveries.
+        thread with its own sqlite3 connection, rather than a thread hop per statement. On
+        PostgreSQL the plan runs on the pooled connection's asyncpg driver in an asyncpg
+        transaction, without SQLAlchemy's execution machinery; it sends NOTIFY only when this
+        process has no dispatcher of its own (one that does is woken directly, below). Either way
+        this process's dispatcher is woken after the commit if the plan wrote deliveries.
         """
         if not self.is_sqlite:  # the plan runs on asyncpg itself, in a transaction of its own
             async with self.engine.connect() as conn:
                 raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
                 async with raw.transaction():
-                    value, woke = await drive_asyncpg(raw, self.engine.dialect, plan())
+                    value, woke = await drive_asyncpg(raw, self.engine.dialect, plan(),
+                                                      notify=not self._after_outbox_commit)
         elif self._sqlite_path in (None, "", ":memory:"):
             async with self.write() as conn:
                 return await drive(conn, plan())

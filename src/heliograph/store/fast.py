@@ -163,8 +163,13 @@ async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
             await (step.fast.run_many if step.many else step.fast.run)(conn, step.params)
 
 
-async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
-    """Run `plan` on an asyncpg connection, in the transaction it holds; its value, and whether it woke."""
+async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, Any, T], *,
+                        notify: bool) -> tuple[T, bool]:
+    """Run `plan` on an asyncpg connection, in the transaction it holds; its value, and whether it woke.
+
+    With `notify` false (this process delivers webhooks itself and is woken directly) a plan that
+    wakes sends no NOTIFY: other processes' dispatchers need not hear of deliveries this one takes.
+    """
     result: Any = None
     woke = False
     while True:
@@ -174,7 +179,7 @@ async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, An
             return done.value, woke
         result = None
         if step.fast is None:
-            if not woke:
+            if notify and not woke:
                 await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # sent to other processes on commit only
             woke = True
             continue
