@@ -110,8 +110,7 @@ class Target:
 
     def cpu_seconds(self) -> float:
         """The server process's CPU time so far (user + system)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return _cpu_seconds(self.process.pid)
 
     def connection(self) -> Connection:
         auth = "Basic " + base64.b64encode(f"{self.key[0]}:{self.key[1]}".encode()).decode()
@@ -122,6 +121,24 @@ class Target:
         self.process.wait(timeout=30)
         if self.pg_name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process (backends, WAL writer, ...), to show the database's share."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += _cpu_seconds(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return total
 
 
 async def _pg_admin(sql: str) -> None:
@@ -180,11 +197,14 @@ async def closed_loop(target: Target, app_id: str, conversations: list[str], sec
             sent[reply["messages"][0]["id"]] = done
         conn.writer.close()
 
-    started, cpu = time.perf_counter(), target.cpu_seconds()
+    started, cpu, pg = time.perf_counter(), target.cpu_seconds(), _postgres_cpu_seconds()
+    own = time.process_time()
     await asyncio.gather(*(worker(c) for c in conversations))
-    elapsed, cpu = time.perf_counter() - started, target.cpu_seconds() - cpu
-    print(f"  {target.kind}: {len(latencies)} messages, server CPU {cpu / len(latencies) * 1000:.2f} ms each "
-          f"({cpu / elapsed:.0%} of a core)", flush=True)
+    elapsed, cpu, pg = time.perf_counter() - started, target.cpu_seconds() - cpu, _postgres_cpu_seconds() - pg
+    n = len(latencies) / 1000
+    print(f"  {target.kind}: {len(latencies)} messages; CPU per message: server {cpu / n:.2f} ms "
+          f"({cpu / elapsed:.0%} of a core), PostgreSQL {pg / n:.2f} ms, load generator "
+          f"{(time.process_time() - own) / n:.2f} ms", flush=True)
     return len(latencies) / elapsed, latencies
 
 
