@@ -126,7 +126,7 @@ async def list_conversations(conn: AsyncConnection, *, app_id: str, page: Page,
     # Paged by the participant's conversation_id (= the conversation's id): the page comes straight off
     # ix_participants_user_conversation, without sorting all of the user's conversations (SQLite does
     # not carry an ORDER BY across the join's equality).
-    return await window(conn, query, p.c.conversation_id, page)
+    return await window(conn, query, p.c.conversation_id, page, same=c.c.id)
 
 
 async def get_conversation(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
