@@ -6,11 +6,13 @@
 The target: each list's latency with 1,000,000 messages stored is at most 1.3x its latency with 1,000.
 
 Seeding. Each scale has a database of its own (SQLite: <cache>/sqlite-<scale>/, PostgreSQL: a database
-bench_list_<scale>), seeded once and reused by later runs (`--reseed` starts over, `--drop` removes them
-at the end). A `heliograph serve` on the empty database makes, through the API, an app, two users, a
-personal conversation, and a business and a user message in it; those rows, read back, are templates,
-cloned in bulk (SQLite executemany, PostgreSQL COPY) under fresh time-ordered ids from heliograph.ids,
-so every column holds what the server itself writes. The templates' own conversation is removed.
+bench_list_<scale>_<tag of the cache dir>), seeded once and reused by later runs (`--reseed` starts
+over, `--drop` removes them at the end). A `heliograph serve` on the empty database makes, through the
+API, an app, two users, a personal conversation, and a business and a user message in it; those rows,
+read back, are templates, cloned in bulk (SQLite executemany, PostgreSQL COPY) under fresh time-ordered
+ids from heliograph.ids, so every column holds what the server itself writes. The templates' own
+conversation is removed. A cached database is migrated by the server like any other, so a new
+migration (an index, say) is measured on the same rows.
 
 The shape at M messages: C = max(100, M / 100) personal conversations, half of them the hot user's
 (the other half one each of C / 2 other users); the hot user's oldest conversation holds
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -82,8 +85,16 @@ class Sqlite:
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir.mkdir(parents=True)
 
-    async def exists(self) -> bool:
-        return self.path.exists()
+    async def holds(self, app_id: str) -> bool:
+        if not self.path.exists():
+            return False
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT 1 FROM apps WHERE id = ?", (app_id,)).fetchone() is not None
+        except sqlite3.Error:
+            return False
+        finally:
+            db.close()
 
     async def drop(self) -> None:
         shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -110,10 +121,11 @@ class Sqlite:
 
 
 class Postgres:
-    """A scale's PostgreSQL database, bench_list_<scale>; the data dir only holds the manifest."""
+    """A scale's PostgreSQL database, bench_list_<scale>_<cache's tag>; the data dir only holds the manifest."""
 
     def __init__(self, cache: Path, scale: int, server: str) -> None:
-        self.server, self.name = server.rstrip("/"), f"bench_list_{scale}"
+        tag = hashlib.sha1(str(cache).encode()).hexdigest()[:6]  # caches elsewhere have databases of their own
+        self.server, self.name = server.rstrip("/"), f"bench_list_{scale}_{tag}"
         self.data_dir = cache / f"pg-{scale}"
         self.url = f"{self.server}/{self.name}"
         self.manifest = self.data_dir / "bench.json"
@@ -130,10 +142,15 @@ class Postgres:
         await self._admin(f"CREATE DATABASE {self.name}")
         self.data_dir.mkdir(parents=True)
 
-    async def exists(self) -> bool:
-        conn = await asyncpg.connect(f"{self.server}/postgres")
+    async def holds(self, app_id: str) -> bool:
         try:
-            return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.name))
+            conn = await asyncpg.connect(self.url)
+        except asyncpg.InvalidCatalogNameError:
+            return False
+        try:
+            return bool(await conn.fetchval("SELECT 1 FROM apps WHERE id = $1", app_id))
+        except asyncpg.PostgresError:
+            return False
         finally:
             await conn.close()
 
@@ -325,9 +342,10 @@ async def make_templates(store: Sqlite | Postgres, log: Path) -> dict[str, str]:
 
 async def seeded(store: Sqlite | Postgres, shape: Shape, *, reseed: bool, log: Path) -> dict[str, Any]:
     """The manifest of a seeded database for `shape`, seeding it first unless a valid one is cached."""
-    if not reseed and store.manifest.exists() and await store.exists():
+    if not reseed and store.manifest.exists():
         manifest = json.loads(store.manifest.read_text())
-        if manifest.get("seed_version") == SEED_VERSION and manifest.get("messages") == shape.messages:
+        if (manifest.get("seed_version") == SEED_VERSION and manifest.get("messages") == shape.messages
+                and await store.holds(manifest["app_id"])):
             print(f"  {shape.messages:>9,} messages: reusing {store.url}")
             return manifest
     started = time.perf_counter()
