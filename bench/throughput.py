@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import secrets
@@ -33,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from post_messages import Connection
+from harness import Http, basic_auth, cpu_ns, free_port, spawn, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("HELIOGRAPH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -73,7 +72,7 @@ class Target:
 
     def __init__(self, kind: str, engine: str, workdir: Path) -> None:
         self.kind, self.engine = kind, engine
-        self.port = _free_port()
+        self.port = free_port()
         self.pg_name = f"bench_{kind}_{secrets.token_hex(4)}" if engine == "postgresql" else None
         self.key = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(24))
         data = workdir / f"{kind}-{secrets.token_hex(4)}"
@@ -83,62 +82,39 @@ class Target:
             url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
         else:
             url = f"sqlite:///{data / 'bench.sqlite3'}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
         if kind == "reference":
-            args = [sys.executable, str(ROOT / "bench" / "reference_app.py"), "--port", str(self.port),
-                    "--database", url]
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "reference_app.py"), "--port", str(self.port),
+                 "--database", url], stdout=subprocess.DEVNULL)
         else:
-            args = [sys.executable, "-m", "heliograph.cli", "serve", "--port", str(self.port)]
-            env.update(HELIOGRAPH_DATA_DIR=str(data), HELIOGRAPH_ACCOUNT_KEY_ID=self.key[0],
-                       HELIOGRAPH_ACCOUNT_KEY_SECRET=self.key[1],
-                       HELIOGRAPH_DATABASE_URL=url.replace("sqlite:", "sqlite+aiosqlite:").replace(
-                           "postgresql:", "postgresql+asyncpg:"))
-        self.process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._wait_healthy()
-
-    def _wait_healthy(self) -> None:
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.kind} did not start: {self.process.stderr.read().decode()[-2000:]}")
+            self.process = spawn(database_url=url.replace("sqlite:", "sqlite+aiosqlite:").replace(
+                "postgresql:", "postgresql+asyncpg:"), data_dir=data, key=self.key, port=self.port)
+        wait_healthy(self.process, self.port, interval=0.05)
 
     def cpu_seconds(self) -> float:
-        """The server process's CPU time so far (user + system)."""
-        return _cpu_seconds(self.process.pid)
+        """The server process's CPU time so far (every thread)."""
+        return cpu_ns(self.process.pid) / 1e9
 
-    def connection(self) -> Connection:
-        auth = "Basic " + base64.b64encode(f"{self.key[0]}:{self.key[1]}".encode()).decode()
-        return Connection("127.0.0.1", self.port, auth)
+    def connection(self) -> Http:
+        return Http(self.port, basic_auth(self.key))
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        stop(self.process)
         if self.pg_name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _postgres_cpu_seconds() -> float:
     """CPU time of every PostgreSQL process (backends, WAL writer, ...), to show the database's share."""
-    total = 0.0
+    total = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += _cpu_seconds(int(entry.name))
+                    total += cpu_ns(int(entry.name))
             except (FileNotFoundError, ProcessLookupError):
                 continue
-    return total
+    return total / 1e9
 
 
 async def _pg_admin(sql: str) -> None:
@@ -151,30 +127,19 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def setup_heliograph(target: Target, receiver_port: int, conversations: int) -> tuple[str, list[str]]:
     """An app whose custom integration's webhook listens for conversation:message, and conversations."""
-    setup = target.connection()
-    await setup.open()
-    _, app = await setup.request("POST", "/v2/apps", {"displayName": "bench"})
-    app_id = app["app"]["id"]
-    status, _ = await setup.request("POST", f"/v2/apps/{app_id}/integrations", {"type": "custom", "webhooks": [
-        {"target": f"http://127.0.0.1:{receiver_port}/hook", "triggers": ["conversation:message"]}]})
-    assert status == 201, status
+    setup = await target.connection().open()
+    app_id = (await setup.json("POST", "/v2/apps", {"displayName": "bench"}, expect=201))["app"]["id"]
+    await setup.json("POST", f"/v2/apps/{app_id}/integrations", {"type": "custom", "webhooks": [
+        {"target": f"http://127.0.0.1:{receiver_port}/hook", "triggers": ["conversation:message"]}]}, expect=201)
     ids = []
     for n in range(conversations):
-        _, user = await setup.request("POST", f"/v2/apps/{app_id}/users", {"externalId": f"bench-{n}"})
-        _, conv = await setup.request("POST", f"/v2/apps/{app_id}/conversations", {
-            "type": "personal", "participants": [{"userId": user["user"]["id"]}]})
-        ids.append(conv["conversation"]["id"])
-    setup.writer.close()
+        user = await setup.json("POST", f"/v2/apps/{app_id}/users", {"externalId": f"bench-{n}"}, expect=201)
+        conversation = await setup.json("POST", f"/v2/apps/{app_id}/conversations", {
+            "type": "personal", "participants": [{"userId": user["user"]["id"]}]}, expect=201)
+        ids.append(conversation["conversation"]["id"])
+    setup.close()
     return app_id, ids
 
 
@@ -185,44 +150,40 @@ async def closed_loop(target: Target, app_id: str, conversations: list[str], sec
     deadline = time.perf_counter() + seconds
 
     async def worker(conversation_id: str) -> None:
-        conn = target.connection()
-        await conn.open()
+        conn = await target.connection().open()
         path = f"/v2/apps/{app_id}/conversations/{conversation_id}/messages"
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            status, reply = await conn.request("POST", path, BODY)
-            assert status == 201, (status, reply)
+            reply = await conn.json("POST", path, BODY, expect=201)
             done = time.perf_counter()
             latencies.append(done - started)
             sent[reply["messages"][0]["id"]] = done
-        conn.writer.close()
+        conn.close()
 
     started, cpu, pg = time.perf_counter(), target.cpu_seconds(), _postgres_cpu_seconds()
     own = time.process_time()
     await asyncio.gather(*(worker(c) for c in conversations))
     elapsed, cpu, pg = time.perf_counter() - started, target.cpu_seconds() - cpu, _postgres_cpu_seconds() - pg
     n = len(latencies) / 1000
+    database = f"PostgreSQL {pg / n:.2f} ms, " if target.engine == "postgresql" else ""
     print(f"  {target.kind}: {len(latencies)} messages; CPU per message: server {cpu / n:.2f} ms "
-          f"({cpu / elapsed:.0%} of a core), PostgreSQL {pg / n:.2f} ms, load generator "
-          f"{(time.process_time() - own) / n:.2f} ms", flush=True)
+          f"({cpu / elapsed:.0%} of a core), {database}load generator {(time.process_time() - own) / n:.2f} ms",
+          flush=True)
     return len(latencies) / elapsed, latencies
 
 
 async def open_loop(target: Target, app_id: str, conversations: list[str], rate: float, seconds: float,
                     sent: dict[str, float]) -> list[float]:
     """Requests started on a fixed schedule; each latency counts from its scheduled start."""
-    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    idle: asyncio.Queue[Http] = asyncio.Queue()
     for _ in range(64):
-        conn = target.connection()
-        await conn.open()
-        idle.put_nowait(conn)
+        idle.put_nowait(await target.connection().open())
     latencies: list[float] = []
 
     async def one(n: int, scheduled: float) -> None:
         conn = await idle.get()
         path = f"/v2/apps/{app_id}/conversations/{conversations[n % len(conversations)]}/messages"
-        status, reply = await conn.request("POST", path, BODY)
-        assert status == 201, (status, reply)
+        reply = await conn.json("POST", path, BODY, expect=201)
         done = time.perf_counter()
         latencies.append(done - scheduled)
         sent[reply["messages"][0]["id"]] = done
@@ -236,7 +197,7 @@ async def open_loop(target: Target, app_id: str, conversations: list[str], rate:
         tasks.append(asyncio.create_task(one(n, scheduled)))
     await asyncio.gather(*tasks)
     while not idle.empty():
-        idle.get_nowait().writer.close()
+        idle.get_nowait().close()
     return latencies
 
 
@@ -302,8 +263,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.port:
         running = Target.__new__(Target)
-        running.port, running.key, running.kind = args.port, tuple(args.key), "heliograph"
-        running.process = subprocess.Popen(["true"])  # placeholder; its pid is replaced below
+        running.port, running.key, running.kind, running.engine = args.port, tuple(args.key), "heliograph", "?"
+        running.process = subprocess.Popen(["true"])  # stands in for the running server: only its pid is read
         running.process.pid = int(subprocess.check_output(["pgrep", "-f", f"serve --port {args.port}"]).split()[0])
         print(asyncio.run(run_heliograph(running, args)))
         return
