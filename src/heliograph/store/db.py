@@ -26,6 +26,7 @@ from heliograph.config import Settings
 from heliograph.store.fast import WAKE_FLAG, Step, drive, drive_asyncpg, drive_sync
 
 T = TypeVar("T")
+GROUP_COMMIT_MAX = 128  # plans per SQLite transaction: a bound on how long one batch holds the writer
 
 DELETE_FLAG = "heliograph_deleted"  # set on a connection whose transaction ran a DELETE (when watched)
 
@@ -38,6 +39,8 @@ class Database:
         self._sqlite_path = sa.make_url(settings.database_url).database if self.is_sqlite else None
         self._writer: ThreadPoolExecutor | None = None  # SQLite: the thread that runs whole plans
         self._writer_conn = threading.local()
+        self._queued: list[tuple[Callable[[], Generator[Step, Any, Any]], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._after_outbox_commit: list[Callable[[], None]] = []
         self._after_delete_commit: list[Callable[[], Awaitable[None]]] = []
 
@@ -74,8 +77,11 @@ class Database:
     async def transact(self, plan: Callable[[], Generator[Step, Any, T]]) -> T:
         """Run a plan (store/fast.py) in a write transaction of its own; its value.
 
-        On SQLite the whole transaction (BEGIN, every statement, COMMIT) is one hop to a writer
-        thread with its own sqlite3 connection, rather than a thread hop per statement. On
+        On SQLite the plan runs on a writer thread with its own sqlite3 connection, whole: one
+        thread hop rather than one per statement. Plans that arrive while the writer is busy are
+        committed together (group commit: one transaction and one fsync for the batch, each plan
+        in a savepoint of its own, so one that raises leaves the others be); every caller still
+        returns only after the commit that holds its rows. On
         PostgreSQL the plan runs on the pooled connection's asyncpg driver in an asyncpg
         transaction, without SQLAlchemy's execution machinery; it sends NOTIFY only when this
         process has no dispatcher of its own (one that does is woken directly, below). Either way
@@ -98,24 +104,55 @@ class Database:
         return value
 
     async def _transact_sqlite(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
+        """Group commit: plans queue up while a batch is being written, and the next batch takes them all."""
+        future: asyncio.Future[tuple[T, bool]] = asyncio.get_running_loop().create_future()
+        self._queued.append((plan, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_queued())
+        return await future
+
+    async def _commit_queued(self) -> None:
+        loop = asyncio.get_running_loop()
         if self._writer is None:
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="heliograph-sqlite-writer")
-        async with self._write_lock or contextlib.nullcontext():
-            return await asyncio.get_running_loop().run_in_executor(self._writer, self._run_plan, plan)
+        while self._queued:
+            async with self._write_lock or contextlib.nullcontext():
+                batch, self._queued = self._queued[:GROUP_COMMIT_MAX], self._queued[GROUP_COMMIT_MAX:]
+                try:
+                    outcomes = await loop.run_in_executor(self._writer, self._run_plans, [p for p, _ in batch])
+                except BaseException as error:  # the commit itself failed: nothing of the batch is stored
+                    outcomes = [error] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():  # its request was cancelled; what it wrote is committed all the same
+                    continue
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
-    def _run_plan(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
+    def _run_plans(self, plans: list[Callable[[], Generator[Step, Any, Any]]]) -> list[Any]:
+        """One transaction for several plans, each in a savepoint: a plan that raises leaves the others be."""
         conn = getattr(self._writer_conn, "conn", None)
         if conn is None:
             conn = self._writer_conn.conn = sqlite3.connect(self._sqlite_path or "", isolation_level=None)
             _sqlite_on_connect(conn, None)
+        outcomes: list[Any] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            result = drive_sync(conn, self.engine.dialect, plan())
+            for plan in plans:
+                conn.execute("SAVEPOINT plan")
+                try:
+                    outcomes.append(drive_sync(conn, self.engine.dialect, plan()))
+                except Exception as error:
+                    conn.execute("ROLLBACK TO plan")
+                    outcomes.append(error)
+                conn.execute("RELEASE plan")
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
-        return result
+        return outcomes
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -1,0 +1,75 @@
+"""Database.transact: a plan commits whole or not at all, also when SQLite commits plans in groups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from heliograph.config import Settings
+from heliograph.store import tables as t
+from heliograph.store.db import Database
+from heliograph.store.fast import Fast, Step, rows, run
+
+_INSERT_APP = Fast(t.apps.insert())
+_APP = Fast(sa.select(t.apps.c.id, t.apps.c.settings).where(t.apps.c.id == sa.bindparam("p_id")))
+
+
+class Refused(Exception):
+    pass
+
+
+def create_app(app_id: str, *, refuse: bool) -> Generator[Step, Any, dict[str, Any]]:
+    """Insert an app, read it back, then (if `refuse`) raise: after writing, as a failed request would."""
+    yield run(_INSERT_APP, {"id": app_id, "display_name": app_id, "settings": {"n": app_id}, "metadata": None,
+                            "created_at": 0})
+    [row] = yield rows(_APP, {"p_id": app_id})
+    if refuse:
+        raise Refused(app_id)
+    return row
+
+
+def test_concurrent_plans_each_commit_or_roll_back_alone(database_url: str, tmp_path: Path) -> None:
+    """Sixty plans at once (on SQLite, several share a commit): each caller gets its own outcome, and
+    exactly the rows of the plans that returned are stored."""
+    async def scenario() -> tuple[list[Any], set[str]]:
+        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
+        names = [f"{n:024x}" for n in range(60)]
+        outcomes = await asyncio.gather(*(
+            db.transact(lambda name=name, n=n: create_app(name, refuse=n % 3 == 0))  # type: ignore[misc]
+            for n, name in enumerate(names)), return_exceptions=True)
+        async with db.read() as conn:
+            stored = set((await conn.execute(sa.select(t.apps.c.id))).scalars())
+        await db.dispose()
+        return outcomes, stored
+
+    outcomes, stored = asyncio.run(scenario())
+    for n, outcome in enumerate(outcomes):
+        name = f"{n:024x}"
+        if n % 3 == 0:
+            assert isinstance(outcome, Refused) and outcome.args == (name,)
+        else:
+            assert {"id": name, "settings": {"n": name}} == outcome
+    assert {f"{n:024x}" for n in range(60) if n % 3} == stored
+
+
+def test_a_plan_that_fails_in_the_database_rolls_back_alone(database_url: str, tmp_path: Path) -> None:
+    """A constraint violation inside one plan is that caller's error; the plans around it commit."""
+    async def scenario() -> tuple[list[Any], set[str]]:
+        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
+        await db.transact(lambda: create_app("a" * 24, refuse=False))
+        outcomes = await asyncio.gather(
+            db.transact(lambda: create_app("b" * 24, refuse=False)),
+            db.transact(lambda: create_app("a" * 24, refuse=False)),  # the same id again
+            db.transact(lambda: create_app("c" * 24, refuse=False)), return_exceptions=True)
+        async with db.read() as conn:
+            stored = set((await conn.execute(sa.select(t.apps.c.id))).scalars())
+        await db.dispose()
+        return outcomes, stored
+
+    outcomes, stored = asyncio.run(scenario())
+    assert isinstance(outcomes[1], Exception) and "b" * 24 == outcomes[0]["id"] and "c" * 24 == outcomes[2]["id"]
+    assert {"a" * 24, "b" * 24, "c" * 24} == stored
