@@ -247,6 +247,9 @@ async def run_heliograph(target: Target, args: argparse.Namespace) -> dict[str, 
 async def run_reference(target: Target, args: argparse.Namespace) -> float:
     conversations = [f"{n:024x}" for n in range(args.concurrency)]
     rate, _ = await closed_loop(target, "0" * 24, conversations, args.seconds, {})
+    if args.rate:  # the same open loop, as a control for the load generator's own pacing and delays
+        latencies = await open_loop(target, "0" * 24, conversations, args.rate, args.rate_seconds, {})
+        print(f"  reference open loop: {len(latencies)} at {args.rate:.0f}/s: {pct(latencies, 50, 99)}", flush=True)
     return rate
 
 

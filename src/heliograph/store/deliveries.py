@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store import tables as t
+from heliograph.store.fast import Fast, Plan, drive, rows, run, run_many
 
 d, w, e = t.deliveries, t.webhooks, t.events
 _PENDING = d.c.status == "pending"
@@ -30,12 +31,22 @@ _CLAIMABLE_HEADS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane).where(
 _FOLLOWERS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane, (_DUE & _FREE).label("ready")).where(
     _PENDING, d.c.lane.in_(sa.bindparam("p_lanes", expanding=True)),
     d.c.seq > sa.bindparam("p_after")).order_by(d.c.seq)
-_LEASE = d.update().where(d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))).values(
-    leased_until=sa.bindparam("p_until"))
-_CLAIMED = (sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.attempts, e.c.body,
-                      w.c.target, w.c.secret, w.c.include_full_user, w.c.include_full_source)
-            .join(w, w.c.id == d.c.webhook_id).join(e, e.c.id == d.c.event_id)
-            .where(d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))).order_by(d.c.seq))
+_SEQS = d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
+_LEASE = Fast(d.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
+_CLAIMED = Fast(sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.attempts, e.c.body,
+                          w.c.target, w.c.secret, w.c.include_full_user, w.c.include_full_source)
+                .join(w, w.c.id == d.c.webhook_id).join(e, e.c.id == d.c.event_id).where(_SEQS).order_by(d.c.seq))
+_HEADS_FREE, _HEADS_LOCKED = Fast(_CLAIMABLE_HEADS), Fast(_CLAIMABLE_HEADS.with_for_update(skip_locked=True, of=d))
+_FOLLOWERS_FREE, _FOLLOWERS_LOCKED = Fast(_FOLLOWERS), Fast(_FOLLOWERS.with_for_update(of=d))
+_OUTCOMES: dict[str, dict[str, Any]] = {
+    "delivered": {"status": "delivered", "finished_at": sa.bindparam("p_at"), "last_error": None},
+    "retry": {"next_attempt_at": sa.bindparam("p_retry_at"), "last_error": sa.bindparam("p_error")},
+    "failed": {"status": "failed", "finished_at": sa.bindparam("p_at"), "last_error": sa.bindparam("p_error")},
+}
+_RECORD = {outcome: Fast(d.update().where(_SEQS).values(attempts=d.c.attempts + 1, leased_until=None, **values)
+                         .returning(d.c.seq)) for outcome, values in _OUTCOMES.items()}
+_ATTEMPT = Fast(t.delivery_attempts.insert().values(
+    {c.key: sa.bindparam(c.key) for c in t.delivery_attempts.c if c.key != "id"}))
 _NEXT_DUE = sa.select(sa.func.min(sa.case(  # over lane heads only: the rest wait for their head
     (d.c.leased_until > d.c.next_attempt_at, d.c.leased_until), else_=d.c.next_attempt_at,
 ))).where(d.c.seq.in_(_HEADS))
@@ -58,45 +69,43 @@ class Claimed:
 async def claim(conn: AsyncConnection, *, now: int, lease_ms: int, limit: int,
                 skip_locked: bool) -> list[Claimed]:
     """Lease up to `limit` due deliveries until `now + lease_ms`: lane heads, oldest first, with their runs."""
-    query = _CLAIMABLE_HEADS.with_for_update(skip_locked=True, of=d) if skip_locked else _CLAIMABLE_HEADS
-    heads = (await conn.execute(query, {"p_now": now, "p_limit": limit})).all()
+    return await drive(conn, claim_plan(now=now, lease_ms=lease_ms, limit=limit, skip_locked=skip_locked))
+
+
+def claim_plan(*, now: int, lease_ms: int, limit: int, skip_locked: bool) -> Plan[list[Claimed]]:
+    """`claim` as a plan (store/fast.py); `skip_locked` on PostgreSQL."""
+    heads = yield rows(_HEADS_LOCKED if skip_locked else _HEADS_FREE, {"p_now": now, "p_limit": limit})
     if not heads:
         return []
-    seqs = [head.seq for head in heads]
-    open_lanes = {(head.webhook_id, head.lane) for head in heads}
-    followers = _FOLLOWERS.with_for_update(of=d) if skip_locked else _FOLLOWERS
-    for row in await conn.execute(followers, {
-            "p_now": now, "p_lanes": sorted({head.lane for head in heads}), "p_after": min(seqs)}):
-        lane = (row.webhook_id, row.lane)
+    seqs = [head["seq"] for head in heads]
+    open_lanes = {(head["webhook_id"], head["lane"]) for head in heads}
+    followers = yield rows(_FOLLOWERS_LOCKED if skip_locked else _FOLLOWERS_FREE, {
+        "p_now": now, "p_lanes": sorted({head["lane"] for head in heads}), "p_after": min(seqs)})
+    for row in followers:
+        lane = (row["webhook_id"], row["lane"])
         if len(seqs) >= limit:
             break
         if lane not in open_lanes:
             continue
-        if row.ready:
-            seqs.append(row.seq)
+        if row["ready"]:
+            seqs.append(row["seq"])
         else:  # a run stops at the first delivery that is not due (or leased): order comes first
             open_lanes.discard(lane)
-    await conn.execute(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
-    rows = await conn.execute(_CLAIMED, {"p_seqs": seqs})
-    return [Claimed(**row._mapping) for row in rows]
+    yield run(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
+    claimed = yield rows(_CLAIMED, {"p_seqs": seqs})
+    return [Claimed(**row) for row in claimed]
 
 
-async def record(conn: AsyncConnection, *, seqs: list[int], attempted_at: int, status_code: int | None,
-                 latency_ms: int, error: str | None, retry_at: int | None, delivered: bool) -> None:
+def record_plan(*, seqs: list[int], attempted_at: int, status_code: int | None, latency_ms: int,
+                error: str | None, retry_at: int | None, delivered: bool) -> Plan[None]:
     """Store one attempt of these deliveries and what follows: delivered, a retry at `retry_at`, or failed."""
-    if delivered:
-        values: dict[str, Any] = {"status": "delivered", "finished_at": attempted_at, "last_error": None}
-    elif retry_at is not None:
-        values = {"next_attempt_at": retry_at, "last_error": error}
-    else:
-        values = {"status": "failed", "finished_at": attempted_at, "last_error": error}
-    still_there = list((await conn.execute(
-        d.update().where(d.c.seq.in_(seqs)).values(attempts=d.c.attempts + 1, leased_until=None, **values)
-        .returning(d.c.seq))).scalars())  # a webhook deleted meanwhile took its deliveries along
+    outcome = "delivered" if delivered else "retry" if retry_at is not None else "failed"
+    still_there = yield rows(_RECORD[outcome], {  # a webhook deleted meanwhile took its deliveries along
+        "p_seqs": seqs, "p_at": attempted_at, "p_retry_at": retry_at, "p_error": error})
     if still_there:
-        await conn.execute(t.delivery_attempts.insert(), [
-            {"delivery_seq": seq, "attempted_at": attempted_at, "status_code": status_code,
-             "latency_ms": latency_ms, "error": error} for seq in still_there])
+        yield run_many(_ATTEMPT, [
+            {"delivery_seq": row["seq"], "attempted_at": attempted_at, "status_code": status_code,
+             "latency_ms": latency_ms, "error": error} for row in still_there])
 
 
 async def next_due(conn: AsyncConnection) -> int | None:

@@ -27,6 +27,8 @@ Convert = Callable[[Any], Any] | None
 
 @dataclass(frozen=True)
 class _Plan:
+    compiled: Any  # SQLCompiler: expands `IN` lists (expanding bind parameters) at each call
+    expanding: bool
     sql: str
     names: tuple[str, ...]
     binds: tuple[Convert, ...]
@@ -52,7 +54,8 @@ class Fast:
             literals = {name: compiled.binds[name].effective_value for name in names
                         if compiled.binds[name].value is not None}
             columns = list(getattr(self.statement, "exported_columns", ()))
-            plan = _Plan(compiled.string, names, binds, literals, tuple(c.key for c in columns),
+            expanding = any(bind.expanding for bind in compiled.binds.values())
+            plan = _Plan(compiled, expanding, compiled.string, names, binds, literals, tuple(c.key for c in columns),
                          tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
             self._plans[dialect.name] = plan
         return plan
@@ -63,14 +66,23 @@ class Fast:
         return [value if convert is None else convert(value)
                 for value, convert in zip((params[name] for name in plan.names), plan.binds, strict=True)]
 
+    def _sql(self, plan: _Plan, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL and its positional arguments; `IN` lists expanded to as many parameters as they hold."""
+        if not plan.expanding:
+            return plan.sql, self._args(plan, params)
+        state = plan.compiled.construct_expanded_state(plan.literals | params)
+        return state.statement, [state.processors[name](state.parameters[name]) if name in state.processors
+                                 else state.parameters[name] for name in state.positiontup]
+
     async def rows(self, conn: AsyncConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The statement's rows (a SELECT's, or an UPDATE's RETURNING), as dicts by column key."""
         plan = self._plan(conn.dialect)
+        sql, args = self._sql(plan, params)
         raw = await _driver(conn)
         if conn.dialect.name == "postgresql":
-            records: Sequence[Sequence[Any]] = await raw.fetch(plan.sql, *self._args(plan, params))
+            records: Sequence[Sequence[Any]] = await raw.fetch(sql, *args)
         else:
-            records = await raw.execute_fetchall(plan.sql, self._args(plan, params))
+            records = await raw.execute_fetchall(sql, args)
         return self._decode(plan, records)
 
     def _decode(self, plan: _Plan, records: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -79,12 +91,12 @@ class Fast:
                 for record in records]
 
     async def run(self, conn: AsyncConnection, params: dict[str, Any]) -> None:
-        plan = self._plan(conn.dialect)
+        sql, args = self._sql(self._plan(conn.dialect), params)
         raw = await _driver(conn)
         if conn.dialect.name == "postgresql":
-            await raw.execute(plan.sql, *self._args(plan, params))
+            await raw.execute(sql, *args)
         else:
-            await (await raw.execute(plan.sql, self._args(plan, params))).close()
+            await (await raw.execute(sql, args)).close()
 
     async def run_many(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> None:
         if len(params) == 1:
@@ -186,11 +198,12 @@ async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, An
         compiled = step.fast._plan(dialect)
         if step.many:
             await conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
-        elif step.fetch:
-            records = await conn.fetch(compiled.sql, *step.fast._args(compiled, step.params))
-            result = step.fast._decode(compiled, records)
         else:
-            await conn.execute(compiled.sql, *step.fast._args(compiled, step.params))
+            sql, args = step.fast._sql(compiled, step.params)
+            if step.fetch:
+                result = step.fast._decode(compiled, await conn.fetch(sql, *args))
+            else:
+                await conn.execute(sql, *args)
 
 
 def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
@@ -210,7 +223,7 @@ def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[St
         if step.many:
             conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
             continue
-        cursor = conn.execute(compiled.sql, step.fast._args(compiled, step.params))
+        cursor = conn.execute(*step.fast._sql(compiled, step.params))
         if step.fetch:
             result = step.fast._decode(compiled, cursor.fetchall())
         cursor.close()

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from heliograph.ids import Clock, system_clock
 from heliograph.store import deliveries
 from heliograph.store.db import Database
+from heliograph.store.fast import Plan
 from heliograph.worker.attempt import Poster, attempt
 from heliograph.worker.policy import Outcome, Policy
 
@@ -58,9 +59,9 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim what is due and start sending it; how many deliveries were claimed."""
-        async with self.db.write() as conn:
-            claimed = await deliveries.claim(conn, now=self.clock(), lease_ms=self.lease_ms, limit=self.batch,
-                                             skip_locked=not self.db.is_sqlite)
+        now = self.clock()
+        claimed = await self.db.transact(lambda: deliveries.claim_plan(
+            now=now, lease_ms=self.lease_ms, limit=self.batch, skip_locked=not self.db.is_sqlite))
         by_webhook: dict[str, list[deliveries.Claimed]] = defaultdict(list)
         for delivery in claimed:
             by_webhook[delivery.webhook_id].append(delivery)
@@ -100,13 +101,14 @@ class Dispatcher:
         by_attempts: dict[int, list[int]] = defaultdict(list)
         for delivery in group:
             by_attempts[delivery.attempts + 1].append(delivery.seq)
-        async with self.db.write() as conn:
+        def plan() -> Plan[None]:
             for attempts, seqs in by_attempts.items():
                 wait = self.policy.next_attempt_in(attempts, outcome)
-                await deliveries.record(
-                    conn, seqs=seqs, attempted_at=now, status_code=outcome.status_code,
+                yield from deliveries.record_plan(
+                    seqs=seqs, attempted_at=now, status_code=outcome.status_code,
                     latency_ms=outcome.latency_ms, error=outcome.error, delivered=outcome.succeeded,
                     retry_at=None if wait is None else now + int(wait * 1000))
+        await self.db.transact(plan)
 
     async def _sleep(self) -> None:
         async with self.db.read() as conn:
