@@ -70,8 +70,9 @@ class Receiver:
 class Target:
     """A server process on a fresh database: the reference or Heliograph."""
 
-    def __init__(self, kind: str, engine: str, workdir: Path) -> None:
+    def __init__(self, kind: str, engine: str, workdir: Path, *, worker: bool = False) -> None:
         self.kind, self.engine = kind, engine
+        self.worker: subprocess.Popen[bytes] | None = None
         self.port = free_port()
         self.pg_name = f"bench_{kind}_{secrets.token_hex(4)}" if engine == "postgresql" else None
         self.key = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(24))
@@ -87,18 +88,26 @@ class Target:
                 [sys.executable, str(ROOT / "bench" / "reference_app.py"), "--port", str(self.port),
                  "--database", url], stdout=subprocess.DEVNULL)
         else:
-            self.process = spawn(database_url=url.replace("sqlite:", "sqlite+aiosqlite:").replace(
-                "postgresql:", "postgresql+asyncpg:"), data_dir=data, key=self.key, port=self.port)
+            url = url.replace("sqlite:", "sqlite+aiosqlite:").replace("postgresql:", "postgresql+asyncpg:")
+            dispatcher = {"HELIOGRAPH_DISPATCHER": "off"} if worker else {}
+            self.process = spawn(database_url=url, data_dir=data, key=self.key, port=self.port, env=dispatcher)
         wait_healthy(self.process, self.port, interval=0.05)
+        if worker:  # `heliograph worker` beside it, started once the server has migrated the database
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+            env.update(HELIOGRAPH_DATABASE_URL=url, HELIOGRAPH_DATA_DIR=str(data))
+            self.worker = subprocess.Popen([sys.executable, "-m", "heliograph.cli", "worker"], env=env,
+                                           stdout=subprocess.DEVNULL)
 
     def cpu_seconds(self) -> float:
-        """The server process's CPU time so far (every thread)."""
-        return cpu_ns(self.process.pid) / 1e9
+        """The server's CPU time so far (every thread; with its worker process, if it has one)."""
+        return sum(cpu_ns(p.pid) for p in (self.process, self.worker) if p is not None) / 1e9
 
     def connection(self) -> Http:
         return Http(self.port, basic_auth(self.key))
 
     def stop(self) -> None:
+        if self.worker is not None:
+            stop(self.worker)
         stop(self.process)
         if self.pg_name:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
@@ -261,6 +270,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200, help="open-loop rate; 0 to skip")
     parser.add_argument("--rate-seconds", type=float, default=10)
+    parser.add_argument("--worker", action="store_true",
+                        help="PostgreSQL: deliver from a `heliograph worker` process, not inside `serve`")
     parser.add_argument("--port", type=int, help="load a running Heliograph (to profile it) instead")
     parser.add_argument("--key", nargs=2, metavar=("ID", "SECRET"), help="its account key, with --port")
     args = parser.parse_args()
@@ -279,7 +290,8 @@ def main() -> None:
                     ref_rate = asyncio.run(run_reference(reference, args))
                 finally:
                     reference.stop()
-                heliograph = Target("heliograph", engine, Path(workdir))
+                heliograph = Target("heliograph", engine, Path(workdir),
+                                    worker=args.worker and engine == "postgresql")
                 try:
                     result = asyncio.run(run_heliograph(heliograph, args))
                 finally:
