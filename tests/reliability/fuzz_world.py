@@ -7,6 +7,7 @@ each success, so the resources that every other operation needs stay in place.
 
 from __future__ import annotations
 
+import base64
 import collections
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,8 +89,8 @@ class World:
             return {}
         if operation_id in TOKENS:
             return {"Authorization": f"Bearer {self.ids[TOKENS[operation_id]]}"}
-        key = self.app_key if APP_KEY_TAGS & set(tags) else self.server.account_key
-        return {"Authorization": httpx.BasicAuth(*key)._auth_header}
+        key_id, secret = self.app_key if APP_KEY_TAGS & set(tags) else self.server.account_key
+        return {"Authorization": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()}
 
     def answered(self, operation_id: str, status: int) -> None:
         """Count the answer; after a success, make again the spare it used up."""
