@@ -35,7 +35,7 @@ class Render(Protocol):
 
 class Dispatcher:
     def __init__(self, db: Database, policy: Policy, client: Poster, render: Render, *,
-                 clock: Clock = system_clock, batch: int = 100, max_in_flight: int = 64) -> None:
+                 clock: Clock = system_clock, batch: int = 250, max_in_flight: int = 64) -> None:
         self.db, self.policy, self.client, self.render, self.clock = db, policy, client, render, clock
         self.batch = batch
         self.lease_ms = int((policy.timeout + 10) * 1000)  # outlives any attempt
