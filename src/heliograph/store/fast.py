@@ -195,15 +195,13 @@ async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, An
                 await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # sent to other processes on commit only
             woke = True
             continue
-        compiled = step.fast._plan(dialect)
+        compiled, sql, args = _bound(step.fast, step, dialect)
         if step.many:
-            await conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
+            await conn.executemany(sql, args)
+        elif step.fetch:
+            result = step.fast._decode(compiled, await conn.fetch(sql, *args))
         else:
-            sql, args = step.fast._sql(compiled, step.params)
-            if step.fetch:
-                result = step.fast._decode(compiled, await conn.fetch(sql, *args))
-            else:
-                await conn.execute(sql, *args)
+            await conn.execute(sql, *args)
 
 
 def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
@@ -219,11 +217,20 @@ def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[St
         if step.fast is None:
             woke = True
             continue
-        compiled = step.fast._plan(dialect)
+        compiled, sql, args = _bound(step.fast, step, dialect)
         if step.many:
-            conn.executemany(compiled.sql, [step.fast._args(compiled, one) for one in step.params])
+            conn.executemany(sql, args)
             continue
-        cursor = conn.execute(*step.fast._sql(compiled, step.params))
+        cursor = conn.execute(sql, args)
         if step.fetch:
             result = step.fast._decode(compiled, cursor.fetchall())
         cursor.close()
+
+
+def _bound(fast: Fast, step: Step, dialect: sa.Dialect) -> tuple[_Plan, str, list[Any]]:
+    """The step's compiled statement, its SQL and its arguments (one list of them per row for run_many)."""
+    compiled = fast._plan(dialect)
+    if step.many:
+        return compiled, compiled.sql, [fast._args(compiled, one) for one in step.params]
+    sql, args = fast._sql(compiled, step.params)
+    return compiled, sql, args
