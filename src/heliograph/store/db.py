@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -38,7 +37,7 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._sqlite_path = sa.make_url(settings.database_url).database if self.is_sqlite else None
         self._writer: ThreadPoolExecutor | None = None  # SQLite: the thread that runs whole plans
-        self._writer_conn = threading.local()
+        self._writer_conn: sqlite3.Connection | None = None  # used on the writer thread only
         self._queued: list[tuple[Callable[[], Generator[Step, Any, Any]], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._after_outbox_commit: list[Callable[[], None]] = []
@@ -81,11 +80,11 @@ class Database:
         thread hop rather than one per statement. Plans that arrive while the writer is busy are
         committed together (group commit: one transaction and one fsync for the batch, each plan
         in a savepoint of its own, so one that raises leaves the others be); every caller still
-        returns only after the commit that holds its rows. On
-        PostgreSQL the plan runs on the pooled connection's asyncpg driver in an asyncpg
-        transaction, without SQLAlchemy's execution machinery; it sends NOTIFY only when this
-        process has no dispatcher of its own (one that does is woken directly, below). Either way
-        this process's dispatcher is woken after the commit if the plan wrote deliveries.
+        returns only after the commit that holds its rows. On PostgreSQL the plan runs on the
+        pooled connection's asyncpg driver in an asyncpg transaction, without SQLAlchemy's execution
+        machinery; it sends NOTIFY only when this process has no dispatcher of its own (one that
+        does is woken directly, below). Either way this process's dispatcher is woken after the
+        commit if the plan wrote deliveries.
         """
         if not self.is_sqlite:  # the plan runs on asyncpg itself, in a transaction of its own
             async with self.engine.connect() as conn:
@@ -132,9 +131,9 @@ class Database:
 
     def _run_plans(self, plans: list[Callable[[], Generator[Step, Any, Any]]]) -> list[Any]:
         """One transaction for several plans, each in a savepoint: a plan that raises leaves the others be."""
-        conn = getattr(self._writer_conn, "conn", None)
+        conn = self._writer_conn
         if conn is None:
-            conn = self._writer_conn.conn = sqlite3.connect(self._sqlite_path or "", isolation_level=None)
+            conn = self._writer_conn = sqlite3.connect(self._sqlite_path or "", isolation_level=None)
             _sqlite_on_connect(conn, None)
         outcomes: list[Any] = []
         conn.execute("BEGIN IMMEDIATE")
@@ -177,10 +176,9 @@ class Database:
         await self.engine.dispose()
 
     def _close_writer(self) -> None:
-        conn = getattr(self._writer_conn, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._writer_conn.conn = None
+        if self._writer_conn is not None:
+            self._writer_conn.close()
+            self._writer_conn = None
 
 
 def _make_engine(settings: Settings) -> AsyncEngine:

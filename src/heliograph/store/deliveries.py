@@ -19,25 +19,25 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast, Plan, drive, rows, run, run_many
+from heliograph.store.fast import Fast, Plan, rows, run, run_many
 
 d, w, e = t.deliveries, t.webhooks, t.events
 _PENDING = d.c.status == "pending"
 _HEADS = sa.select(sa.func.min(d.c.seq)).where(_PENDING).group_by(d.c.webhook_id, d.c.lane)
 _FREE = sa.or_(d.c.leased_until.is_(None), d.c.leased_until < sa.bindparam("p_now"))
 _DUE = d.c.next_attempt_at <= sa.bindparam("p_now")
-_CLAIMABLE_HEADS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane).where(
+# Row locks for PostgreSQL's several workers; SQLite's compiler renders no FOR UPDATE (one writer).
+_CLAIMABLE_HEADS = Fast(sa.select(d.c.seq, d.c.webhook_id, d.c.lane).where(
     d.c.seq.in_(_HEADS), _DUE, _FREE).order_by(d.c.seq).limit(sa.bindparam("p_limit"))
-_FOLLOWERS = sa.select(d.c.seq, d.c.webhook_id, d.c.lane, (_DUE & _FREE).label("ready")).where(
+    .with_for_update(skip_locked=True, of=d))
+_FOLLOWERS = Fast(sa.select(d.c.seq, d.c.webhook_id, d.c.lane, (_DUE & _FREE).label("ready")).where(
     _PENDING, d.c.lane.in_(sa.bindparam("p_lanes", expanding=True)),
-    d.c.seq > sa.bindparam("p_after")).order_by(d.c.seq)
+    d.c.seq > sa.bindparam("p_after")).order_by(d.c.seq).with_for_update(of=d))
 _SEQS = d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
 _LEASE = Fast(d.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
 _CLAIMED = Fast(sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.attempts, e.c.body,
                           w.c.target, w.c.secret, w.c.include_full_user, w.c.include_full_source)
                 .join(w, w.c.id == d.c.webhook_id).join(e, e.c.id == d.c.event_id).where(_SEQS).order_by(d.c.seq))
-_HEADS_FREE, _HEADS_LOCKED = Fast(_CLAIMABLE_HEADS), Fast(_CLAIMABLE_HEADS.with_for_update(skip_locked=True, of=d))
-_FOLLOWERS_FREE, _FOLLOWERS_LOCKED = Fast(_FOLLOWERS), Fast(_FOLLOWERS.with_for_update(of=d))
 _OUTCOMES: dict[str, dict[str, Any]] = {
     "delivered": {"status": "delivered", "finished_at": sa.bindparam("p_at"), "last_error": None},
     "retry": {"next_attempt_at": sa.bindparam("p_retry_at"), "last_error": sa.bindparam("p_error")},
@@ -66,20 +66,14 @@ class Claimed:
     include_full_source: bool
 
 
-async def claim(conn: AsyncConnection, *, now: int, lease_ms: int, limit: int,
-                skip_locked: bool) -> list[Claimed]:
+def claim_plan(*, now: int, lease_ms: int, limit: int) -> Plan[list[Claimed]]:
     """Lease up to `limit` due deliveries until `now + lease_ms`: lane heads, oldest first, with their runs."""
-    return await drive(conn, claim_plan(now=now, lease_ms=lease_ms, limit=limit, skip_locked=skip_locked))
-
-
-def claim_plan(*, now: int, lease_ms: int, limit: int, skip_locked: bool) -> Plan[list[Claimed]]:
-    """`claim` as a plan (store/fast.py); `skip_locked` on PostgreSQL."""
-    heads = yield rows(_HEADS_LOCKED if skip_locked else _HEADS_FREE, {"p_now": now, "p_limit": limit})
+    heads = yield rows(_CLAIMABLE_HEADS, {"p_now": now, "p_limit": limit})
     if not heads:
         return []
     seqs = [head["seq"] for head in heads]
     open_lanes = {(head["webhook_id"], head["lane"]) for head in heads}
-    followers = yield rows(_FOLLOWERS_LOCKED if skip_locked else _FOLLOWERS_FREE, {
+    followers = yield rows(_FOLLOWERS, {
         "p_now": now, "p_lanes": sorted({head["lane"] for head in heads}), "p_after": min(seqs)})
     for row in followers:
         lane = (row["webhook_id"], row["lane"])

@@ -1,12 +1,11 @@
-"""Hot statements, run straight on the driver connection.
+"""Hot statements, run straight on the driver connection, and the plans made of them.
 
 SQLAlchemy's execution machinery (cache key, execution context, result set-up, a greenlet hop per
 statement) costs about five times what asyncpg itself spends on a prebuilt statement (see
-docs/performance.md). For the few statements on PostMessage's path, `Fast` compiles the statement
-once per dialect and runs the SQL on the driver's connection (asyncpg, or aiosqlite) inside the
-transaction the caller's `AsyncConnection` holds, applying the same bind and result conversions
-(our `Json` columns) that SQLAlchemy would. Anything with expanding parameters or server defaults
-stays on the ordinary path.
+docs/performance.md). For the statements of PostMessage and of webhook delivery, `Fast` has
+SQLAlchemy compile the statement once per dialect (expanding `IN` lists at each call) and runs the
+SQL on the driver itself (asyncpg, aiosqlite, or sqlite3 on the writer thread), applying the same
+bind and result conversions (our `Json` columns) that SQLAlchemy would.
 """
 
 from __future__ import annotations
@@ -99,9 +98,6 @@ class Fast:
             await (await raw.execute(sql, args)).close()
 
     async def run_many(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> None:
-        if len(params) == 1:
-            await self.run(conn, params[0])
-            return
         plan = self._plan(conn.dialect)
         raw = await _driver(conn)
         rows = [self._args(plan, one) for one in params]

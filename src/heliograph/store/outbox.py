@@ -19,9 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.ids import IdFactory, iso
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
-from heliograph.store.fast import OUTBOX_CHANNEL, WAKE, Fast, Step, drive, rows, run, run_many
-
-CHANNEL = OUTBOX_CHANNEL
+from heliograph.store.fast import WAKE, Fast, Step, drive, rows, run, run_many
 
 # Each webhook of the app, with the switchboard integration its integration is in (if the app's
 # switchboard is enabled) and the one in control of the lane's conversation: the conversation's own

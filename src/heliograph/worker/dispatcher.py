@@ -61,7 +61,7 @@ class Dispatcher:
         """Claim what is due and start sending it; how many deliveries were claimed."""
         now = self.clock()
         claimed = await self.db.transact(lambda: deliveries.claim_plan(
-            now=now, lease_ms=self.lease_ms, limit=self.batch, skip_locked=not self.db.is_sqlite))
+            now=now, lease_ms=self.lease_ms, limit=self.batch))
         by_webhook: dict[str, list[deliveries.Claimed]] = defaultdict(list)
         for delivery in claimed:
             by_webhook[delivery.webhook_id].append(delivery)

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from heliograph.store.outbox import CHANNEL
+from heliograph.store.fast import OUTBOX_CHANNEL
 
 log = logging.getLogger("heliograph.worker")
 
@@ -35,6 +35,6 @@ async def listen(database_url: str, wake: Callable[[], None]) -> None:
 async def _listen_until_closed(connection: Any, wake: Callable[[], None]) -> None:
     closed = asyncio.Event()
     connection.add_termination_listener(lambda *_args: closed.set())
-    await connection.add_listener(CHANNEL, lambda *_args: wake())
+    await connection.add_listener(OUTBOX_CHANNEL, lambda *_args: wake())
     wake()  # whatever was committed while we were not listening
     await closed.wait()
