@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from heliograph.api import users
 from heliograph.api.http import INTEGRATION, Call, Reply, Routes
 from heliograph.api.lists import listing
 from heliograph.pagination import parse_page
@@ -16,18 +15,12 @@ routes = Routes()
 USER = "/v2/apps/{appId}/users/{userIdOrExternalId}"
 
 
-def _user(call: Call) -> dict[str, Any]:
-    """The user the path names: app, id or externalId, and the optional brandId query."""
-    return {"app_id": call.params["appId"], "user": call.params["userIdOrExternalId"],
-            "brand_id": call.query_value("brandId")}
-
-
 @routes("POST", USER + "/clients", "CreateClient", INTEGRATION)
 async def create_client(call: Call) -> Reply:
     """POST /v2/apps/{appId}/users/{userIdOrExternalId}/clients (CreateClient)."""
     body = call.body(ClientCreate)
     async with call.services.db.write() as conn:
-        client = await service.create_client(conn, ids=call.services.ids, **_user(call), body=body)
+        client = await service.create_client(conn, ids=call.services.ids, **users.user_ref(call), body=body)
     return 201, {"client": client}
 
 
@@ -36,7 +29,7 @@ async def list_clients(call: Call) -> Reply:
     """GET /v2/apps/{appId}/users/{userIdOrExternalId}/clients (ListClients)."""
     page = parse_page(call.query)
     async with call.services.db.read() as conn:
-        window = await service.list_clients(conn, **_user(call), page=page)
+        window = await service.list_clients(conn, **users.user_ref(call), page=page)
     return 200, listing(call, "clients", window, page, wire.client)
 
 
@@ -44,7 +37,8 @@ async def list_clients(call: Call) -> Reply:
 async def remove_client(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/users/{userIdOrExternalId}/clients/{clientId} (RemoveClient)."""
     async with call.services.db.write() as conn:
-        await service.remove_client(conn, ids=call.services.ids, **_user(call), client_id=call.params["clientId"])
+        await service.remove_client(conn, ids=call.services.ids, **users.user_ref(call),
+                                    client_id=call.params["clientId"])
     return 200, {}
 
 
@@ -52,14 +46,15 @@ async def remove_client(call: Call) -> Reply:
 async def list_devices(call: Call) -> Reply:
     """GET /v2/apps/{appId}/users/{userIdOrExternalId}/devices (ListDevices)."""
     async with call.services.db.read() as conn:
-        return 200, {"devices": await devices.list_devices(conn, **_user(call))}
+        return 200, {"devices": await devices.list_devices(conn, **users.user_ref(call))}
 
 
 @routes("GET", USER + "/devices/{deviceId}", "GetDevice", INTEGRATION)
 async def get_device(call: Call) -> Reply:
     """GET /v2/apps/{appId}/users/{userIdOrExternalId}/devices/{deviceId} (GetDevice)."""
     async with call.services.db.read() as conn:
-        return 200, {"device": await devices.get_device(conn, **_user(call), device_id=call.params["deviceId"])}
+        device = await devices.get_device(conn, **users.user_ref(call), device_id=call.params["deviceId"])
+    return 200, {"device": device}
 
 
 @routes("POST", "/v2/apps/{appId}/users/{zendeskId}/sync", "SyncUser", INTEGRATION)

@@ -13,7 +13,7 @@ routes = Routes()
 USER = "/v2/apps/{appId}/users/{userIdOrExternalId}"
 
 
-def _user(call: Call) -> dict[str, Any]:
+def user_ref(call: Call) -> dict[str, Any]:
     """The user the path names: app, id or externalId, and the optional brandId query."""
     return {"app_id": call.params["appId"], "user": call.params["userIdOrExternalId"],
             "brand_id": call.query_value("brandId")}
@@ -42,7 +42,7 @@ async def list_users(call: Call) -> Reply:
 async def get_user(call: Call) -> Reply:
     """GET /v2/apps/{appId}/users/{userIdOrExternalId} (GetUser)."""
     async with call.services.db.read() as conn:
-        return 200, {"user": await service.get_user(conn, **_user(call))}
+        return 200, {"user": await service.get_user(conn, **user_ref(call))}
 
 
 @routes("PATCH", USER, "UpdateUser", INTEGRATION)
@@ -50,14 +50,14 @@ async def update_user(call: Call) -> Reply:
     """PATCH /v2/apps/{appId}/users/{userIdOrExternalId} (UpdateUser)."""
     body = call.body(UserUpdateBody)
     async with call.services.db.write() as conn:
-        return 200, {"user": await service.update_user(conn, **_user(call), body=body)}
+        return 200, {"user": await service.update_user(conn, **user_ref(call), body=body)}
 
 
 @routes("DELETE", USER, "DeleteUser", INTEGRATION)
 async def delete_user(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/users/{userIdOrExternalId} (DeleteUser)."""
     async with call.services.db.write() as conn:
-        await service.delete_user(conn, ids=call.services.ids, **_user(call))
+        await service.delete_user(conn, ids=call.services.ids, **user_ref(call))
     return 200, {}
 
 
@@ -65,4 +65,4 @@ async def delete_user(call: Call) -> Reply:
 async def delete_user_personal_information(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/users/{userIdOrExternalId}/personalinformation (DeleteUserPersonalInformation)."""
     async with call.services.db.write() as conn:
-        return 200, {"user": await service.delete_user_personal_information(conn, **_user(call))}
+        return 200, {"user": await service.delete_user_personal_information(conn, **user_ref(call))}

@@ -67,11 +67,10 @@ async def create_client(conn: AsyncConnection, *, ids: IdFactory, name: str,
             raise BadRequest("Invalid redirect URI: must not contain a fragment")
     client_id, now = ids.new_at()
     secret = new_secret()
+    uris = list(dict.fromkeys(redirect_uris))  # in order, each once
     await conn.execute(oauth_clients.insert(), {"id": client_id, "name": name, "secret_hash": _digest(secret),
-                                                "redirect_uris": list(dict.fromkeys(redirect_uris)),
-                                                "created_at": now})
-    return {"clientId": client_id, "clientSecret": secret, "name": name,
-            "redirectUris": list(dict.fromkeys(redirect_uris))}
+                                                "redirect_uris": uris, "created_at": now})
+    return {"clientId": client_id, "clientSecret": secret, "name": name, "redirectUris": uris}
 
 
 async def list_clients(conn: AsyncConnection) -> list[dict[str, Any]]:

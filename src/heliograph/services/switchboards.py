@@ -30,12 +30,12 @@ from heliograph.schemas.switchboards import (
     check_link,
 )
 from heliograph.services.apps import require_app
+from heliograph.services.integrations import OAUTH
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.db import Database
 
 MAX_SWITCHBOARD_INTEGRATIONS = 10
-OAUTH_TYPE = "oauth"  # the type of the integration an OAuth client gets in an app (services/oauth.py)
 NEEDS_DEFAULT = "Enabled switchboard must have an associated default switchboardIntegration"
 
 _sb, _si, _cs, _c = s.switchboards, s.switchboard_integrations, s.conversation_switchboards, t.conversations
@@ -220,7 +220,7 @@ async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetT
     if integration_id is not UNSET:
         rows = [_typed(r) for r in await conn.execute(query.where(i.c.id == integration_id))]
     else:
-        candidates = await conn.execute(query.where(i.c.type.in_([integration_type, OAUTH_TYPE])))
+        candidates = await conn.execute(query.where(i.c.type.in_([integration_type, OAUTH])))
         rows = [r for r in map(_typed, candidates) if r["integration_type"] == integration_type]
     if not rows:
         raise IntegrationNotFound()
@@ -231,7 +231,7 @@ async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetT
 
 
 def _typed(row: Any) -> dict[str, str]:
-    kind = row.config.get("clientId", row.type) if row.type == OAUTH_TYPE else row.type
+    kind = row.config.get("clientId", row.type) if row.type == OAUTH else row.type
     return {"integration_id": row.id, "integration_type": kind}
 
 

@@ -15,14 +15,14 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadGateway, BadRequest, UserNotFound
+from heliograph.errors import BadGateway, BadRequest, Conflict, UserNotFound
 from heliograph.ids import IdFactory
 from heliograph.schemas.clients import SyncUserBody
 from heliograph.schemas.common import METADATA_MAX_BYTES, UNSET
 from heliograph.services import client_events
 from heliograph.services.apps import require_app
 from heliograph.services.clients import replace_association
-from heliograph.services.users import wire_user
+from heliograph.services.users import require_user, wire_user
 from heliograph.store import tables as t
 from heliograph.store.client_tables import clients as c
 from heliograph.store.client_tables import devices as d
@@ -179,9 +179,6 @@ async def link_zendesk(conn: AsyncConnection, *, app_id: str, user: str, zendesk
     Heliograph has no Zendesk login, so an operator links users (`heliograph users link-zendesk`).
     A zendeskId names one user of an app at a time.
     """
-    from heliograph.errors import Conflict
-    from heliograph.services.users import require_user
-
     row = await require_user(conn, app_id=app_id, id_or_external_id=user)
     holder = (await conn.execute(_BY_ZENDESK_ID, {"app_id": app_id, "zendesk_id": zendesk_id})).first()
     if holder is not None and holder.id != row["id"]:
