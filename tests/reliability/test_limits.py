@@ -130,6 +130,7 @@ class Poster(threading.Thread):
         super().__init__()
         self.server, self.url = server, url
         self.posted: list[str] = []
+        self.stopped_with: int | None = None  # the status that stopped it; only 423 (the limit) may
         self.finished = threading.Event()
         self._changed = threading.Condition()
 
@@ -139,6 +140,7 @@ class Poster(threading.Thread):
                 while not self.finished.is_set():
                     response = http.post(self.url, json=TEXT)
                     if response.status_code != 201:
+                        self.stopped_with = response.status_code
                         break
                     with self._changed:
                         self.posted.append(response.json()["messages"][0]["id"])
@@ -173,6 +175,7 @@ def test_paging_back_through_a_full_conversation_while_messages_arrive_sees_each
     finally:
         poster.finished.set()
         poster.join(60)
+    assert poster.stopped_with in (None, 423), poster.stopped_with
     ids, texts = [m["id"] for m in seen], [m["content"]["text"] for m in seen]
     seeds = [text for text in texts if text.startswith("seed ")]
     assert (len(ids), [f"seed {n}" for n in range(seeded)]) == (len(set(ids)), seeds)
