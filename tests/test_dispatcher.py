@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from heliograph.config import Settings
 from heliograph.ids import IdFactory
-from heliograph.services.events import for_webhook
+from heliograph.events.payloads import for_webhook
 from heliograph.store import outbox
 from heliograph.store import tables as t
 from heliograph.store.db import Database

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from heliograph.services import events
+from heliograph.events import payloads as events
 from tests.spec import definitions
 
 CONVERSATION = {"id": "c" * 24, "type": "personal", "metadata": {"lang": "en"}}

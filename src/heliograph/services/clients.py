@@ -20,7 +20,7 @@ from heliograph.schemas import clients as wire
 from heliograph.schemas import messages as m
 from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriteria, MatchCriteria
 from heliograph.schemas.common import UNSET, to_wire
-from heliograph.services import client_events
+from heliograph.events import clients as client_events
 from heliograph.services.content import prepare
 from heliograph.services.users import require_user
 from heliograph.store import tables as t

@@ -14,7 +14,7 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
-from heliograph.services import events
+from heliograph.events import payloads as events
 from heliograph.services.apps import require_app
 from heliograph.services.clients import subscribe_sdk_clients
 from heliograph.services.switchboards import initial_control, select_conversations

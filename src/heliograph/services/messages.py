@@ -20,7 +20,8 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
-from heliograph.services import attachments, events
+from heliograph.events import payloads as events
+from heliograph.services import attachments
 from heliograph.services import content as content_rules
 from heliograph.services.conversations import require_conversation
 from heliograph.services.users import find_user_plan

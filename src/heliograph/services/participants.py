@@ -13,7 +13,7 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
-from heliograph.services import events
+from heliograph.events import payloads as events
 from heliograph.services.clients import subscribe_sdk_client
 from heliograph.services.conversations import (
     MAX_GROUP_PARTICIPANTS,

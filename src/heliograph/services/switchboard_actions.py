@@ -26,9 +26,9 @@ from heliograph.schemas.switchboards import (
     PassControlBody,
     ReleaseControlBody,
 )
-from heliograph.services import switchboard_events as payloads
+from heliograph.events import switchboards as payloads
 from heliograph.services.conversations import require_conversation
-from heliograph.services.switchboard_events import INVALID_ACTION, INVALID_TARGET
+from heliograph.events.switchboards import INVALID_ACTION, INVALID_TARGET
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.db import Database

@@ -27,7 +27,7 @@ FALLBACK_SLEEP = 5.0  # seconds: a safety net for changes no signal reports (ano
 
 
 class Render(Protocol):
-    """Turns a stored event body into what one webhook receives (services.events.for_webhook)."""
+    """Turns a stored event body into what one webhook receives (events.payloads.for_webhook)."""
 
     def __call__(self, body: dict[str, Any], *, include_full_user: bool,
                  include_full_source: bool) -> dict[str, Any]: ...

@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from heliograph.config import Settings
-from heliograph.services.events import for_webhook
+from heliograph.events.payloads import for_webhook
 from heliograph.store import deliveries
 from heliograph.store.db import Database
 from heliograph.worker.dispatcher import Dispatcher
-from heliograph.worker.listen import listen
+from heliograph.store.notify import listen
 from heliograph.worker.policy import Policy
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from heliograph.schemas.switchboards import switchboard_integration_webhook
-from heliograph.services import events
+from heliograph.events import payloads as events
 
 Row = Mapping[Any, Any]  # a RowMapping or a dict of its columns
 

@@ -1,6 +1,6 @@
 """Webhook payloads of clients and merges (client:add, client:remove, user:merge), as the spec shapes them.
 
-Pure builders like those of services/events.py: rows and wire objects in, the event's payload out.
+Pure builders like those of events/payloads.py: rows and wire objects in, the event's payload out.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from heliograph.schemas.clients import client as wire_client
-from heliograph.services.events import API_SOURCE, Row, conversation, user, user_truncated
+from heliograph.events.payloads import API_SOURCE, Row, conversation, user, user_truncated
 
 CHANNEL_LINKING = "channelLinking"
 

@@ -1,4 +1,8 @@
-"""Cross-process wake-ups on PostgreSQL: LISTEN on the outbox channel, reconnecting when cut off."""
+"""Cross-process wake-ups on PostgreSQL: LISTEN on the outbox channel, reconnecting when cut off.
+
+The sending half is the plans' NOTIFY (store/fast.py, `OUTBOX_CHANNEL`), which PostgreSQL delivers
+only when the transaction that wrote the deliveries commits. SQLite has one process, woken directly.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import sqlalchemy as sa
 
 from heliograph.store.fast import OUTBOX_CHANNEL
 
-log = logging.getLogger("heliograph.worker")
+log = logging.getLogger("heliograph.notify")
 
 
 async def listen(database_url: str, wake: Callable[[], None]) -> None:
