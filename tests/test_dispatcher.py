@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from heliograph.config import Settings
-from heliograph.ids import IdFactory
 from heliograph.events.payloads import for_webhook
+from heliograph.ids import IdFactory
 from heliograph.store import outbox
 from heliograph.store import tables as t
 from heliograph.store.db import Database

@@ -59,7 +59,7 @@ async def create_app_key(call: Call) -> Reply:
     """POST /v2/apps/{appId}/keys (CreateAppKey)."""
     body = call.body(AppKeyCreateBody)
     async with call.services.db.write() as conn:
-        key = await service.create_app_key(conn, db=call.services.db, ids=call.services.ids,
+        key = await service.create_app_key(conn, ids=call.services.ids,
                                            app_id=call.params["appId"], body=body)
     return 201, {"key": key}
 

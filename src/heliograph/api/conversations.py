@@ -24,7 +24,7 @@ async def create_conversation(call: Call) -> Reply:
     services = call.services
     async with services.db.write() as conn:
         conversation = await service.create_conversation(
-            conn, db=services.db, ids=services.ids, app_id=call.params["appId"], body=body)
+            conn, ids=services.ids, app_id=call.params["appId"], body=body)
     return 201, {"conversation": conversation}
 
 

@@ -21,7 +21,7 @@ async def create_custom_integration_key(call: Call) -> Reply:
     """POST /v2/apps/{appId}/integrations/{integrationId}/keys (CreateCustomIntegrationKey)."""
     body = call.body(IntegrationApiKey)
     async with call.services.db.write() as conn:
-        key = await service.create_custom_integration_key(conn, db=call.services.db, ids=call.services.ids,
+        key = await service.create_custom_integration_key(conn, ids=call.services.ids,
                                                           **_integration(call), body=body)
     return 201, {"key": key}
 

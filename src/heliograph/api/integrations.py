@@ -17,7 +17,7 @@ async def create_integration(call: Call) -> Reply:
     """POST /v2/apps/{appId}/integrations (CreateIntegration)."""
     body: IntegrationBody = call.body(IntegrationBody)  # type: ignore[arg-type]  # a union msgspec decodes
     async with call.services.db.write() as conn:
-        integration = await service.create_integration(conn, db=call.services.db, ids=call.services.ids,
+        integration = await service.create_integration(conn, ids=call.services.ids,
                                                        app_id=call.params["appId"], body=body)
     return 201, {"integration": integration}
 

@@ -13,7 +13,7 @@ CONVERSATION = "/v2/apps/{appId}/conversations/{conversationId}"
 
 
 def _conversation(call: Call) -> dict[str, Any]:
-    return {"db": call.services.db, "ids": call.services.ids, "app_id": call.params["appId"],
+    return {"ids": call.services.ids, "app_id": call.params["appId"],
             "conversation_id": call.params["conversationId"]}
 
 

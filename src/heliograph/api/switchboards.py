@@ -25,7 +25,7 @@ def _board(call: Call) -> dict[str, str]:
 async def create_switchboard(call: Call) -> Reply:
     """POST /v2/apps/{appId}/switchboards (CreateSwitchboard)."""
     async with call.services.db.write() as conn:
-        switchboard = await service.create_switchboard(conn, db=call.services.db, ids=call.services.ids,
+        switchboard = await service.create_switchboard(conn, ids=call.services.ids,
                                                        app_id=call.params["appId"])
     return 201, {"switchboard": switchboard}
 
@@ -59,7 +59,7 @@ async def create_switchboard_integration(call: Call) -> Reply:
     """POST /v2/apps/{appId}/switchboards/{switchboardId}/switchboardIntegrations (CreateSwitchboardIntegration)."""
     body = call.body(SwitchboardIntegrationCreateBody)
     async with call.services.db.write() as conn:
-        member = await service.create_switchboard_integration(conn, db=call.services.db, ids=call.services.ids,
+        member = await service.create_switchboard_integration(conn, ids=call.services.ids,
                                                               **_board(call), body=body)
     return 201, {"switchboardIntegration": member}
 

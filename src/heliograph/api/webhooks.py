@@ -27,7 +27,7 @@ async def create_webhook(call: Call) -> Reply:
     where = _integration(call)
     body = call.body(WebhookCreateBody)
     async with call.services.db.write() as conn:
-        webhook = await service.create_webhook(conn, db=call.services.db, ids=call.services.ids, **where, body=body)
+        webhook = await service.create_webhook(conn, ids=call.services.ids, **where, body=body)
     return 201, {"webhook": webhook}
 
 
@@ -60,6 +60,6 @@ async def update_webhook(call: Call) -> Reply:
 async def delete_webhook(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/integrations/{integrationId}/webhooks/{webhookId} (DeleteWebhook)."""
     async with call.services.db.write() as conn:
-        await service.delete_webhook(conn, db=call.services.db, **_integration(call),
+        await service.delete_webhook(conn, **_integration(call),
                                      webhook_id=call.params["webhookId"])
     return 200, {}

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from heliograph.schemas.clients import client as wire_client
 from heliograph.events.payloads import API_SOURCE, Row, conversation, user, user_truncated
+from heliograph.schemas.clients import client as wire_client
 
 CHANNEL_LINKING = "channelLinking"
 

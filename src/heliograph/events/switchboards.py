@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from heliograph.schemas.switchboards import switchboard_integration_webhook
 from heliograph.events import payloads as events
+from heliograph.schemas.switchboards import switchboard_integration_webhook
 
 Row = Mapping[Any, Any]  # a RowMapping or a dict of its columns
 

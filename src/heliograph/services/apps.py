@@ -14,7 +14,6 @@ from heliograph.schemas import render
 from heliograph.schemas.apps import AppCreateBody, AppKeyCreateBody, AppSettings, AppUpdateBody
 from heliograph.schemas.common import UNSET, check_metadata, to_wire
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 from heliograph.store.paging import window
 
 MAX_KEYS_PER_APP = 10
@@ -99,10 +98,10 @@ def _keys_of(app_id: str) -> sa.Select[Any]:
     return sa.select(t.api_keys).where(t.api_keys.c.app_id == app_id)
 
 
-async def create_app_key(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_app_key(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                          body: AppKeyCreateBody) -> dict[str, Any]:
     await require_app(conn, app_id)
-    await conn.execute(db.lock_for_update(_APP), {"app_id": app_id})  # one count-then-insert at a time
+    await conn.execute(_APP.with_for_update(), {"app_id": app_id})  # one count-then-insert at a time
     count = await conn.scalar(sa.select(sa.func.count()).select_from(_keys_of(app_id).subquery()))
     if (count or 0) >= MAX_KEYS_PER_APP:
         raise BadRequest(f"An app can have a maximum of {MAX_KEYS_PER_APP} keys")

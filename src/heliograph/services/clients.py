@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, ClientNotFound, Conflict, ConversationNotFound, IntegrationNotFound
+from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import clients as wire
 from heliograph.schemas import messages as m
 from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriteria, MatchCriteria
 from heliograph.schemas.common import UNSET, to_wire
-from heliograph.events import clients as client_events
 from heliograph.services.content import prepare
 from heliograph.services.users import require_user
 from heliograph.store import tables as t

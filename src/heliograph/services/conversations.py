@@ -9,18 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, ConversationNotFound, UserNotFound
+from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
-from heliograph.events import payloads as events
 from heliograph.services.apps import require_app
 from heliograph.services.clients import subscribe_sdk_clients
 from heliograph.services.switchboards import initial_control, select_conversations
 from heliograph.services.users import find_user
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 from heliograph.store.outbox import emit
 from heliograph.store.paging import window
 
@@ -56,7 +55,7 @@ async def resolve_participant_user(conn: AsyncConnection, *, app_id: str, ref: P
     return user
 
 
-async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                               body: ConversationCreateBody) -> dict[str, Any]:
     await require_app(conn, app_id)
     entries = [] if body.participants is UNSET else body.participants
@@ -67,7 +66,7 @@ async def create_conversation(conn: AsyncConnection, *, db: Database, ids: IdFac
         raise BadRequest("participants: the same user is listed twice")
     check_metadata(None if body.metadata is UNSET else body.metadata)
     conversation_id, now = ids.new_at()
-    is_default = body.type == "personal" and not await _has_default(conn, db, users[0]["id"])
+    is_default = body.type == "personal" and not await _has_default(conn, users[0]["id"])
     row = {
         "id": conversation_id, "app_id": app_id, "type": body.type, "is_default": is_default,
         "display_name": _set(body.display_name), "description": _set(body.description),
@@ -95,9 +94,9 @@ def _check_participant_count(kind: str, entries: list[ParticipantSubSchema]) -> 
                 raise BadRequest(f"participants[{n}].subscribeSDKClient is required for sdkGroup conversations")
 
 
-async def _has_default(conn: AsyncConnection, db: Database, user_id: str) -> bool:
+async def _has_default(conn: AsyncConnection, user_id: str) -> bool:
     """Whether the user already has their default conversation (the user row is locked meanwhile)."""
-    await conn.execute(db.lock_for_update(sa.select(t.users.c.id).where(t.users.c.id == user_id)))
+    await conn.execute(sa.select(t.users.c.id).where(t.users.c.id == user_id).with_for_update())
     c, p = t.conversations, t.participants
     query = (sa.select(c.c.id).join(p, p.c.conversation_id == c.c.id)
              .where(p.c.user_id == user_id, c.c.is_default.is_(True)).limit(1))

@@ -13,7 +13,6 @@ from heliograph.schemas import render
 from heliograph.schemas.integrations import IntegrationApiKey
 from heliograph.services.integrations import require_custom
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 
 MAX_KEYS_PER_INTEGRATION = 10
 FEATURE = "API keys"
@@ -26,11 +25,11 @@ _COUNT = sa.select(sa.func.count()).select_from(_k).where(_OF_INTEGRATION)
 _INTEGRATION_ROW = sa.select(t.integrations.c.id).where(t.integrations.c.id == sa.bindparam("integration_id"))
 
 
-async def create_custom_integration_key(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_custom_integration_key(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                                         integration_id: str, body: IntegrationApiKey) -> dict[str, Any]:
     await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE)
     params = {"integration_id": integration_id}
-    await conn.execute(db.lock_for_update(_INTEGRATION_ROW), params)  # one count-then-insert at a time
+    await conn.execute(_INTEGRATION_ROW.with_for_update(), params)  # one count-then-insert at a time
     if (await conn.scalar(_COUNT, params) or 0) >= MAX_KEYS_PER_INTEGRATION:
         raise BadRequest(f"An integration can have a maximum of {MAX_KEYS_PER_INTEGRATION} keys")
     key_id, now = ids.new_at()

@@ -35,7 +35,6 @@ from heliograph.schemas.integrations import (
 from heliograph.schemas.webhooks import WebhookCreateBody, check_webhook
 from heliograph.services.apps import require_app
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 from heliograph.store.paging import window
 
 MAX_WEBHOOKS_PER_APP = 10
@@ -68,10 +67,10 @@ async def require_custom(conn: AsyncConnection, *, app_id: str, integration_id: 
     return row
 
 
-async def add_webhook(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, integration_id: str,
+async def add_webhook(conn: AsyncConnection, *, ids: IdFactory, app_id: str, integration_id: str,
                       body: WebhookCreateBody) -> dict[str, Any]:
     """Store a webhook whose body is checked already, within the app's limit of webhooks."""
-    await conn.execute(db.lock_for_update(_APP_ROW), {"app_id": app_id})  # one count-then-insert at a time
+    await conn.execute(_APP_ROW.with_for_update(), {"app_id": app_id})  # one count-then-insert at a time
     if (await conn.scalar(_APP_WEBHOOKS, {"app_id": app_id}) or 0) >= MAX_WEBHOOKS_PER_APP:
         raise BadRequest(f"An app can have a maximum of {MAX_WEBHOOKS_PER_APP} webhooks")
     webhook_id, now = ids.new_at()
@@ -84,7 +83,7 @@ async def add_webhook(conn: AsyncConnection, *, db: Database, ids: IdFactory, ap
 
 # --- integrations ------------------------------------------------------------------------------
 
-async def create_integration(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                              body: IntegrationBody) -> dict[str, Any]:
     hook = check_webhook(body.webhooks[0], field="webhooks[0].") if isinstance(body, Custom) else None
     _check_rules(body)
@@ -101,7 +100,7 @@ async def create_integration(conn: AsyncConnection, *, db: Database, ids: IdFact
     await conn.execute(t.integrations.insert(), row)
     if hook is None:
         return render.integration(row)
-    webhook = await add_webhook(conn, db=db, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
+    webhook = await add_webhook(conn, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
     return render.integration(row, [webhook])
 
 

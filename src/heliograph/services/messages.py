@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, Locked, NotFound, UserNotFound
+from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
-from heliograph.events import payloads as events
 from heliograph.services import attachments
 from heliograph.services import content as content_rules
 from heliograph.services.conversations import require_conversation

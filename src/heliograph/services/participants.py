@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, Conflict, NotFound
+from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
-from heliograph.events import payloads as events
 from heliograph.services.clients import subscribe_sdk_client
 from heliograph.services.conversations import (
     MAX_GROUP_PARTICIPANTS,

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import Forbidden
+from heliograph.events import switchboards as payloads
+from heliograph.events.switchboards import INVALID_ACTION, INVALID_TARGET
 from heliograph.ids import IdFactory
 from heliograph.schemas.common import UNSET, Metadata, UnsetType, check_metadata
 from heliograph.schemas.switchboards import (
@@ -26,12 +28,9 @@ from heliograph.schemas.switchboards import (
     PassControlBody,
     ReleaseControlBody,
 )
-from heliograph.events import switchboards as payloads
 from heliograph.services.conversations import require_conversation
-from heliograph.events.switchboards import INVALID_ACTION, INVALID_TARGET
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 from heliograph.store.outbox import emit
 
 Row = Mapping[Any, Any]  # a RowMapping or a dict of its columns
@@ -55,10 +54,10 @@ class Control:
         return next((m for m in self.members if m["integration_id"] == integration_id), None)
 
 
-async def pass_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, conversation_id: str,
+async def pass_control(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                        caller: str | None, body: PassControlBody) -> None:
     metadata = _metadata(body.metadata)
-    control = await _control(conn, db, app_id, conversation_id)
+    control = await _control(conn, app_id, conversation_id)
     me = control.member_of(caller) if caller is not None else None
     if body.switchboard_integration == NEXT and me is not None and not _is(me, control.active):
         return  # a repeated `next` from an integration no longer in control: disregarded, as the spec says
@@ -70,10 +69,10 @@ async def pass_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, a
         control.conversation, target, None, metadata))
 
 
-async def offer_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, conversation_id: str,
+async def offer_control(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                         body: OfferControlBody) -> None:
     metadata = _metadata(body.metadata)
-    control = await _control(conn, db, app_id, conversation_id)
+    control = await _control(conn, app_id, conversation_id)
     target, problem = _target(control, body.switchboard_integration)
     if target is not None and _is(target, control.active):
         target, problem = None, (INVALID_TARGET, "Cannot offer control to the active switchboard integration.")
@@ -84,10 +83,10 @@ async def offer_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, 
         control.conversation, control.active, target, metadata))
 
 
-async def accept_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, conversation_id: str,
+async def accept_control(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                          caller: str | None, body: AcceptControlBody) -> None:
     metadata = _metadata(body.metadata)
-    control = await _control(conn, db, app_id, conversation_id)
+    control = await _control(conn, app_id, conversation_id)
     pending = control.pending
     if caller is not None and (pending is None or pending["integration_id"] != caller):
         raise Forbidden("Only the integration offered control of the conversation can accept it")
@@ -99,11 +98,11 @@ async def accept_control(conn: AsyncConnection, *, db: Database, ids: IdFactory,
         control.conversation, pending, None, metadata))
 
 
-async def release_control(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str, conversation_id: str,
+async def release_control(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
                           caller: str | None, body: ReleaseControlBody) -> None:
     """Nobody controls the conversation any more (and nothing is offered), until control is passed again."""
     metadata = _metadata(body.metadata)
-    control = await _control(conn, db, app_id, conversation_id)
+    control = await _control(conn, app_id, conversation_id)
     if caller is not None and (control.active is None or control.active["integration_id"] != caller):
         raise Forbidden("Only the integration in control of the conversation can release it")
     if control.members:
@@ -112,11 +111,10 @@ async def release_control(conn: AsyncConnection, *, db: Database, ids: IdFactory
         control.conversation, None, None, metadata))
 
 
-async def _control(conn: AsyncConnection, db: Database, app_id: str, conversation_id: str) -> Control:
+async def _control(conn: AsyncConnection, app_id: str, conversation_id: str) -> Control:
     """The conversation (locked against concurrent actions) and its control."""
     conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    await conn.execute(db.lock_for_update(sa.select(t.conversations.c.id).where(t.conversations.c.id
-                                                                                == conversation_id)))
+    await conn.execute(sa.select(t.conversations.c.id).where(t.conversations.c.id == conversation_id).with_for_update())
     board = (await conn.execute(sa.select(_sb).where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))).first()
     if board is None:
         return Control(conversation, [], False, None, None)

@@ -33,7 +33,6 @@ from heliograph.services.apps import require_app
 from heliograph.services.integrations import OAUTH
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 
 MAX_SWITCHBOARD_INTEGRATIONS = 10
 NEEDS_DEFAULT = "Enabled switchboard must have an associated default switchboardIntegration"
@@ -79,8 +78,8 @@ async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id
 
 # --- switchboards -----------------------------------------------------------------------------
 
-async def create_switchboard(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str) -> dict[str, Any]:
-    await conn.execute(db.lock_for_update(sa.select(t.apps.c.id).where(t.apps.c.id == app_id)))
+async def create_switchboard(conn: AsyncConnection, *, ids: IdFactory, app_id: str) -> dict[str, Any]:
+    await conn.execute(sa.select(t.apps.c.id).where(t.apps.c.id == app_id).with_for_update())
     await require_app(conn, app_id)
     if (await conn.execute(_BOARD, {"app_id": app_id})).first() is not None:
         raise BadRequest("Only one switchboard can be created per app")
@@ -133,12 +132,12 @@ async def require_switchboard(conn: AsyncConnection, *, app_id: str, switchboard
 
 # --- switchboard integrations -----------------------------------------------------------------
 
-async def create_switchboard_integration(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_switchboard_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                                          switchboard_id: str,
                                          body: SwitchboardIntegrationCreateBody) -> dict[str, Any]:
     check_link(body.integration_id, body.integration_type, required=True)
     await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    await conn.execute(db.lock_for_update(sa.select(_sb.c.id).where(_sb.c.id == switchboard_id)))
+    await conn.execute(sa.select(_sb.c.id).where(_sb.c.id == switchboard_id).with_for_update())
     members = await _members(conn, switchboard_id)
     if len(members) >= MAX_SWITCHBOARD_INTEGRATIONS:
         raise TooManySwitchboardIntegrations()

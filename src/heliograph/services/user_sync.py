@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadGateway, BadRequest, Conflict, UserNotFound
+from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
 from heliograph.schemas.clients import SyncUserBody
 from heliograph.schemas.common import METADATA_MAX_BYTES, UNSET
-from heliograph.events import clients as client_events
 from heliograph.services.apps import require_app
 from heliograph.services.clients import replace_association
 from heliograph.services.users import require_user, wire_user

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, Conflict, UserNotFound
+from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, is_id, parse_iso
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata, to_wire
 from heliograph.schemas.users import Profile, UserCreateBody, UserUpdateBody
-from heliograph.events import payloads as events
 from heliograph.services.apps import require_app
 from heliograph.store import tables as t
 from heliograph.store.client_tables import clients

@@ -18,7 +18,6 @@ from heliograph.schemas.common import UNSET
 from heliograph.schemas.webhooks import WebhookBody, WebhookCreateBody, check_target, check_triggers, check_webhook
 from heliograph.services.integrations import add_webhook, require_custom
 from heliograph.store import tables as t
-from heliograph.store.db import Database
 
 ME = "me"
 FEATURE = "Webhooks"
@@ -43,12 +42,12 @@ def owned(integration_id: str, caller: str | None) -> str:
     return integration_id
 
 
-async def create_webhook(conn: AsyncConnection, *, db: Database, ids: IdFactory, app_id: str,
+async def create_webhook(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                          integration_id: str, caller: str | None, body: WebhookCreateBody) -> dict[str, Any]:
     integration_id = owned(integration_id, caller)
     body = check_webhook(body)
     await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
-    return await add_webhook(conn, db=db, ids=ids, app_id=app_id, integration_id=integration_id, body=body)
+    return await add_webhook(conn, ids=ids, app_id=app_id, integration_id=integration_id, body=body)
 
 
 async def list_webhooks(conn: AsyncConnection, *, app_id: str, integration_id: str,
@@ -82,13 +81,13 @@ async def update_webhook(conn: AsyncConnection, *, app_id: str, integration_id: 
     return render.webhook(row)
 
 
-async def delete_webhook(conn: AsyncConnection, *, db: Database, app_id: str, integration_id: str,
+async def delete_webhook(conn: AsyncConnection, *, app_id: str, integration_id: str,
                          caller: str | None, webhook_id: str) -> None:
     """Delete a webhook, but never a custom integration's last one (its schema requires one)."""
     integration_id = owned(integration_id, caller)
     await _require_webhook(conn, app_id, integration_id, webhook_id)
     params = {"integration_id": integration_id}
-    kind = await conn.scalar(db.lock_for_update(_INTEGRATION_TYPE), params)  # one count-then-delete at a time
+    kind = await conn.scalar(_INTEGRATION_TYPE.with_for_update(), params)  # one count-then-delete at a time
     if kind == "custom" and (await conn.scalar(_COUNT, params) or 0) <= 1:
         raise BadRequest("A custom integration keeps at least one webhook: "
                          "delete the integration to remove its last webhook")

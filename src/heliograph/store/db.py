@@ -164,10 +164,6 @@ class Database:
             option = {"heliograph_read": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
             yield await conn.execution_options(**option)
 
-    def lock_for_update(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
-        """Row lock on PostgreSQL; SQLite needs none (its writers are already serialised)."""
-        return stmt if self.is_sqlite else stmt.with_for_update()
-
     async def dispose(self) -> None:
         if self._writer is not None:
             self._writer.submit(self._close_writer).result()

@@ -11,8 +11,8 @@ from heliograph.config import Settings
 from heliograph.events.payloads import for_webhook
 from heliograph.store import deliveries
 from heliograph.store.db import Database
-from heliograph.worker.dispatcher import Dispatcher
 from heliograph.store.notify import listen
+from heliograph.worker.dispatcher import Dispatcher
 from heliograph.worker.policy import Policy
 
 
