@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.errors import BadRequest, NotFound
 from heliograph.ids import IdFactory
 from heliograph.schemas.attachments import UploadTarget
-from heliograph.services.apps import require_app
-from heliograph.services.conversations import require_conversation
+from heliograph.store.apps import require_app
 from heliograph.store.attachment_tables import attachments as _a
+from heliograph.store.conversations import require_conversation
 from heliograph.store.fast import Fast, Plan, Step, rows, run
 from heliograph.store.media import StoredFile
 
@@ -43,7 +43,7 @@ async def upload_attachment(conn: AsyncConnection, *, ids: IdFactory, app_id: st
                             stored: StoredFile, filename: str | None, declared_type: str | None,
                             base_url: str) -> dict[str, Any]:
     if target.conversation_id is None:
-        await require_app(conn, app_id)
+        await require_app(conn, app_id=app_id)
     else:
         await require_conversation(conn, app_id=app_id, conversation_id=target.conversation_id)
     name = safe_name(filename)
@@ -60,7 +60,7 @@ async def delete_attachment(conn: AsyncConnection, *, app_id: str, media_url: st
     deleted = await conn.execute(_a.delete().where(_a.c.app_id == app_id, _a.c.media_url == media_url))
     if deleted.rowcount:
         return
-    await require_app(conn, app_id)
+    await require_app(conn, app_id=app_id)
     if not media_url.startswith(base_url + MEDIA_PATH):
         raise BadRequest(f"Unsupported media URL for attachment deletion: {media_url}")
     raise NotFound("Attachment not found")

@@ -22,11 +22,11 @@ from heliograph.schemas import messages as m
 from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriteria, MatchCriteria
 from heliograph.schemas.common import UNSET, to_wire
 from heliograph.services.content import prepare
-from heliograph.services.users import require_user
 from heliograph.store import tables as t
 from heliograph.store.client_tables import clients as c
 from heliograph.store.outbox import emit
 from heliograph.store.paging import window
+from heliograph.store.users import require_user
 
 SDK = "sdk"
 CONFIRMATION_CONTENT = (m.Text, m.Image)

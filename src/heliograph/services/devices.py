@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import DeviceNotFound
 from heliograph.schemas.clients import device
-from heliograph.services.users import require_user
 from heliograph.store.client_tables import devices as d
+from heliograph.store.users import require_user
 
 _DEVICES = sa.select(d).where(d.c.user_id == sa.bindparam("user_id")).order_by(d.c.last_seen.desc(), d.c.id.desc())
 _DEVICE = sa.select(d).where(d.c.user_id == sa.bindparam("user_id"), d.c.id == sa.bindparam("device_id"))

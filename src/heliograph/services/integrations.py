@@ -33,8 +33,8 @@ from heliograph.schemas.integrations import (
     Twilio,
 )
 from heliograph.schemas.webhooks import WebhookCreateBody, check_webhook
-from heliograph.services.apps import require_app
 from heliograph.store import tables as t
+from heliograph.store.apps import require_app
 from heliograph.store.paging import window
 
 MAX_WEBHOOKS_PER_APP = 10
@@ -53,7 +53,7 @@ async def require_integration(conn: AsyncConnection, *, app_id: str, integration
     """The integration; an `oauth` one only where `oauth` says so (for its webhooks)."""
     row = (await conn.execute(_INTEGRATION, {"app_id": app_id, "integration_id": integration_id})).first()
     if row is None or row.type == OAUTH and not oauth:
-        await require_app(conn, app_id)
+        await require_app(conn, app_id=app_id)
         raise IntegrationNotFound()
     return row._mapping
 
@@ -87,7 +87,7 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
                              body: IntegrationBody) -> dict[str, Any]:
     hook = check_webhook(body.webhooks[0], field="webhooks[0].") if isinstance(body, Custom) else None
     _check_rules(body)
-    await require_app(conn, app_id)
+    await require_app(conn, app_id=app_id)
     kind = type(body).__struct_config__.tag
     assert isinstance(kind, str)
     config = {**DEFAULTS[kind], **_given(body)}
@@ -109,7 +109,7 @@ async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, t
     query = sa.select(t.integrations).where(t.integrations.c.app_id == app_id, t.integrations.c.type != OAUTH)
     if types is not None:
         query = query.where(t.integrations.c.type.in_(_types(types)))
-    await require_app(conn, app_id)
+    await require_app(conn, app_id=app_id)
     found = await window(conn, query, t.integrations.c.id, page)
     hooks = await _first_webhooks(conn, [r["id"] for r in found.records if r["type"] == "custom"])
     records = [render.integration(r, hooks.get(r["id"]) if r["type"] == "custom" else None)
@@ -145,7 +145,7 @@ async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_
     result = await conn.execute(t.integrations.delete().where(
         t.integrations.c.app_id == app_id, t.integrations.c.id == integration_id, t.integrations.c.type != OAUTH))
     if result.rowcount == 0:
-        await require_app(conn, app_id)
+        await require_app(conn, app_id=app_id)
         raise IntegrationNotFound()
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.errors import BadGateway, BadRequest, UserNotFound
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.message_refs import CONVERSION_CHANNELS, ConversionEventsBody, DownloadMessageRefBody
-from heliograph.services.conversations import require_conversation
-from heliograph.services.users import find_user
 from heliograph.store import tables as t
+from heliograph.store.conversations import require_conversation
+from heliograph.store.users import find_user
 
 UPSTREAMS = {"apple": "Apple Messages for Business", "messenger": "Meta's Conversions API",
              "instagram": "Meta's Conversions API", "whatsapp": "Meta's Conversions API"}

@@ -23,13 +23,13 @@ from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.services import attachments
 from heliograph.services import content as content_rules
-from heliograph.services.conversations import require_conversation
-from heliograph.services.users import find_user_plan
 from heliograph.store import tables as t
+from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
 from heliograph.store.fast import Fast, Plan, Step, drive, rows, run
 from heliograph.store.outbox import emit, emit_plan
 from heliograph.store.paging import window
+from heliograph.store.users import find_user_plan
 
 API_SOURCE = events.API_SOURCE
 

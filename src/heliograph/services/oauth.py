@@ -25,9 +25,9 @@ from heliograph.ids import IdFactory, new_secret
 from heliograph.schemas import render
 from heliograph.schemas.oauth import ConsentForm, GetTokenBody
 from heliograph.schemas.webhooks import check_target
-from heliograph.services.apps import require_app
 from heliograph.services.integrations import OAUTH
 from heliograph.store import tables as t
+from heliograph.store.apps import require_app
 from heliograph.store.oauth_tables import oauth_clients, oauth_codes, oauth_tokens
 
 LIFETIME_MS = 10 * 60 * 1000  # a pending request and a code: RFC 6749's recommended maximum for codes
@@ -151,7 +151,7 @@ async def decide(conn: AsyncConnection, *, now: int, form: ConsentForm, principa
         raise BadRequest("Missing required field `app_id`: choose the app to connect")
     if principal.app_id not in (None, form.app_id):
         raise Forbidden("The credentials do not give access to this app")
-    await require_app(conn, form.app_id)
+    await require_app(conn, app_id=form.app_id)
     code = new_secret()
     answered = await conn.execute(_codes.update().where(_codes.c.id == row.id, _codes.c.code_hash.is_(None)).values(
         code_hash=_digest(code), app_id=form.app_id, expires_at=now + LIFETIME_MS))
@@ -215,4 +215,4 @@ async def revoke_access(conn: AsyncConnection, *, principal: Principal) -> str:
 async def get_token_info(conn: AsyncConnection, *, principal: Principal) -> dict[str, Any]:
     """GET /v2/tokenInfo: the app the access token is for (Heliograph has no subdomains)."""
     app_id, _ = _token_holder(principal)
-    return render.app(await require_app(conn, app_id))
+    return render.app(await require_app(conn, app_id=app_id))

@@ -15,15 +15,12 @@ from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
 from heliograph.services.clients import subscribe_sdk_client
-from heliograph.services.conversations import (
-    MAX_GROUP_PARTICIPANTS,
-    add_participant,
-    require_conversation,
-    resolve_participant_user,
-)
+from heliograph.services.conversations import MAX_GROUP_PARTICIPANTS, resolve_participant_user
 from heliograph.store import tables as t
+from heliograph.store.conversations import require_conversation
 from heliograph.store.outbox import emit
 from heliograph.store.paging import window
+from heliograph.store.participants import add_participant
 
 
 def participants_query() -> sa.Select[Any]:

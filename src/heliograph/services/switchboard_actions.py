@@ -28,9 +28,9 @@ from heliograph.schemas.switchboards import (
     PassControlBody,
     ReleaseControlBody,
 )
-from heliograph.services.conversations import require_conversation
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
+from heliograph.store.conversations import require_conversation
 from heliograph.store.outbox import emit
 
 Row = Mapping[Any, Any]  # a RowMapping or a dict of its columns

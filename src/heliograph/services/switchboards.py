@@ -29,10 +29,10 @@ from heliograph.schemas.switchboards import (
     SwitchboardUpdateBody,
     check_link,
 )
-from heliograph.services.apps import require_app
 from heliograph.services.integrations import OAUTH
 from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
+from heliograph.store.apps import require_app
 
 MAX_SWITCHBOARD_INTEGRATIONS = 10
 NEEDS_DEFAULT = "Enabled switchboard must have an associated default switchboardIntegration"
@@ -41,46 +41,11 @@ _sb, _si, _cs, _c = s.switchboards, s.switchboard_integrations, s.conversation_s
 _BOARD = sa.select(_sb).where(_sb.c.app_id == sa.bindparam("app_id"))
 _MEMBERS = sa.select(_si).where(_si.c.switchboard_id == sa.bindparam("switchboard_id")).order_by(_si.c.id)
 
-# A conversation with the switchboard integrations in control of it and offered control, when the
-# app's switchboard is enabled: its own row's, or the default's if it was never assigned.
-_active, _pending = _si.alias("active_sbi"), _si.alias("pending_sbi")
-_ENABLED = sa.and_(_sb.c.app_id == _c.c.app_id, _sb.c.enabled == sa.true())
-_IN_CONTROL = sa.case((_cs.c.conversation_id.is_(None), _sb.c.default_id), else_=_cs.c.active_id)
-_WITH_CONTROL = (
-    _c.outerjoin(_cs, _cs.c.conversation_id == _c.c.id).outerjoin(_sb, _ENABLED)
-    .outerjoin(_active, sa.and_(_active.c.switchboard_id == _sb.c.id, _active.c.id == _IN_CONTROL))
-    .outerjoin(_pending, sa.and_(_pending.c.switchboard_id == _sb.c.id, _pending.c.id == _cs.c.pending_id)))
-_CONTROL_COLUMNS = [alias.c[column].label(f"{prefix}_sbi_{column}")
-                    for prefix, alias in (("active", _active), ("pending", _pending))
-                    for column in ("id", "name", "integration_id", "integration_type")]
-
-
-def select_conversations() -> sa.Select[Any]:
-    """Conversations with their control columns (`active_sbi_id`, …, `pending_sbi_…`) for render.conversation."""
-    return sa.select(_c, *_CONTROL_COLUMNS).select_from(_WITH_CONTROL)
-
-
-async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
-    """Give a new conversation to the default switchboard integration of the app's enabled switchboard.
-
-    The control columns for render.conversation (empty when there is no such switchboard).
-    """
-    query = (sa.select(_si).join(_sb, _sb.c.default_id == _si.c.id)
-             .where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))
-    default = (await conn.execute(query)).first()
-    if default is None:
-        return {}
-    await conn.execute(_cs.insert(), {"conversation_id": conversation_id, "app_id": app_id,
-                                      "active_id": default.id, "pending_id": None})
-    return {f"active_sbi_{column}": default._mapping[column]
-            for column in ("id", "name", "integration_id", "integration_type")}
-
-
 # --- switchboards -----------------------------------------------------------------------------
 
 async def create_switchboard(conn: AsyncConnection, *, ids: IdFactory, app_id: str) -> dict[str, Any]:
     await conn.execute(sa.select(t.apps.c.id).where(t.apps.c.id == app_id).with_for_update())
-    await require_app(conn, app_id)
+    await require_app(conn, app_id=app_id)
     if (await conn.execute(_BOARD, {"app_id": app_id})).first() is not None:
         raise BadRequest("Only one switchboard can be created per app")
     switchboard_id, now = ids.new_at()
@@ -90,7 +55,7 @@ async def create_switchboard(conn: AsyncConnection, *, ids: IdFactory, app_id: s
 
 
 async def list_switchboards(conn: AsyncConnection, *, app_id: str) -> list[dict[str, Any]]:
-    await require_app(conn, app_id)
+    await require_app(conn, app_id=app_id)
     return [wire.switchboard(r._mapping) for r in await conn.execute(_BOARD, {"app_id": app_id})]
 
 
@@ -125,7 +90,7 @@ async def require_switchboard(conn: AsyncConnection, *, app_id: str, switchboard
              .where(_sb.c.app_id == app_id, _sb.c.id == switchboard_id))
     row = (await conn.execute(query)).first()
     if row is None:
-        await require_app(conn, app_id)
+        await require_app(conn, app_id=app_id)
         raise SwitchboardNotFound()
     return row._mapping
 

@@ -20,13 +20,14 @@ from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
 from heliograph.schemas.clients import SyncUserBody
 from heliograph.schemas.common import METADATA_MAX_BYTES, UNSET
-from heliograph.services.apps import require_app
 from heliograph.services.clients import replace_association
-from heliograph.services.users import require_user, wire_user
+from heliograph.services.users import wire_user
 from heliograph.store import tables as t
+from heliograph.store.apps import require_app
 from heliograph.store.client_tables import clients as c
 from heliograph.store.client_tables import devices as d
 from heliograph.store.outbox import emit
+from heliograph.store.users import require_user
 
 _u, _p, _cv, _m = t.users, t.participants, t.conversations, t.messages
 _BY_ZENDESK_ID = sa.select(_u).where(_u.c.app_id == sa.bindparam("app_id"),
@@ -168,7 +169,7 @@ async def _merge_identities(conn: AsyncConnection, surviving_id: str, discarded_
 async def _require_zendesk_user(conn: AsyncConnection, app_id: str, zendesk_id: str) -> Any:
     row = (await conn.execute(_BY_ZENDESK_ID, {"app_id": app_id, "zendesk_id": zendesk_id})).first()
     if row is None:
-        await require_app(conn, app_id)
+        await require_app(conn, app_id=app_id)
         raise UserNotFound()
     return row._mapping
 
