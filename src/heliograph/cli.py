@@ -11,6 +11,8 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 
+import sqlalchemy as sa
+
 from heliograph.config import Settings
 from heliograph.store.db import Database
 
@@ -215,9 +217,8 @@ async def _print_account_keys(settings: Settings) -> None:
 
 
 def _safe(url: str) -> str:
-    """The database URL without its password."""
-    head, sep, tail = url.rpartition("@")
-    return url if not sep else head.split(":")[0] + ":" + head.split(":")[1].split("//")[0] + "//…@" + tail
+    """The database URL with its password masked."""
+    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

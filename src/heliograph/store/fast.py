@@ -25,7 +25,7 @@ Convert = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
-class _Plan:
+class _Compiled:
     compiled: Any  # SQLCompiler: expands `IN` lists (expanding bind parameters) at each call
     expanding: bool
     sql: str
@@ -41,10 +41,10 @@ class Fast:
 
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _plan(self, dialect: sa.Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+    def _compile(self, dialect: sa.Dialect) -> _Compiled:
+        plan = self._compiled.get(dialect.name)
         if plan is None:
             compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             names = tuple(compiled.positiontup or ())
@@ -54,18 +54,18 @@ class Fast:
                         if compiled.binds[name].value is not None}
             columns = list(getattr(self.statement, "exported_columns", ()))
             expanding = any(bind.expanding for bind in compiled.binds.values())
-            plan = _Plan(compiled, expanding, compiled.string, names, binds, literals, tuple(c.key for c in columns),
+            plan = _Compiled(compiled, expanding, compiled.string, names, binds, literals, tuple(c.key for c in columns),
                          tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
-            self._plans[dialect.name] = plan
+            self._compiled[dialect.name] = plan
         return plan
 
-    def _args(self, plan: _Plan, params: dict[str, Any]) -> list[Any]:
+    def _args(self, plan: _Compiled, params: dict[str, Any]) -> list[Any]:
         if plan.literals:
             params = plan.literals | params
         return [value if convert is None else convert(value)
                 for value, convert in zip((params[name] for name in plan.names), plan.binds, strict=True)]
 
-    def _sql(self, plan: _Plan, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    def _sql(self, plan: _Compiled, params: dict[str, Any]) -> tuple[str, list[Any]]:
         """The SQL and its positional arguments; `IN` lists expanded to as many parameters as they hold."""
         if not plan.expanding:
             return plan.sql, self._args(plan, params)
@@ -75,7 +75,7 @@ class Fast:
 
     async def rows(self, conn: AsyncConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The statement's rows (a SELECT's, or an UPDATE's RETURNING), as dicts by column key."""
-        plan = self._plan(conn.dialect)
+        plan = self._compile(conn.dialect)
         sql, args = self._sql(plan, params)
         raw = await _driver(conn)
         if conn.dialect.name == "postgresql":
@@ -84,13 +84,13 @@ class Fast:
             records = await raw.execute_fetchall(sql, args)
         return self._decode(plan, records)
 
-    def _decode(self, plan: _Plan, records: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    def _decode(self, plan: _Compiled, records: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         return [{key: value if convert is None else convert(value)
                  for key, value, convert in zip(plan.keys, record, plan.results, strict=True)}
                 for record in records]
 
     async def run(self, conn: AsyncConnection, params: dict[str, Any]) -> None:
-        sql, args = self._sql(self._plan(conn.dialect), params)
+        sql, args = self._sql(self._compile(conn.dialect), params)
         raw = await _driver(conn)
         if conn.dialect.name == "postgresql":
             await raw.execute(sql, *args)
@@ -98,7 +98,7 @@ class Fast:
             await (await raw.execute(sql, args)).close()
 
     async def run_many(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> None:
-        plan = self._plan(conn.dialect)
+        plan = self._compile(conn.dialect)
         raw = await _driver(conn)
         rows = [self._args(plan, one) for one in params]
         if conn.dialect.name == "postgresql":
@@ -223,9 +223,9 @@ def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[St
         cursor.close()
 
 
-def _bound(fast: Fast, step: Step, dialect: sa.Dialect) -> tuple[_Plan, str, list[Any]]:
+def _bound(fast: Fast, step: Step, dialect: sa.Dialect) -> tuple[_Compiled, str, list[Any]]:
     """The step's compiled statement, its SQL and its arguments (one list of them per row for run_many)."""
-    compiled = fast._plan(dialect)
+    compiled = fast._compile(dialect)
     if step.many:
         return compiled, compiled.sql, [fast._args(compiled, one) for one in step.params]
     sql, args = fast._sql(compiled, step.params)
