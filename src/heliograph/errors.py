@@ -2,18 +2,27 @@
 
     ApiError (status, code, title)
     ├── BadRequest            400 bad_request
+    │   └── TooManySwitchboardIntegrations  too_many_switchboard_integrations
     ├── Unauthorized          401 unauthorized
     ├── Forbidden             403 forbidden
     ├── NotFound              404 not_found
-    │   ├── AppNotFound           app_not_found
-    │   ├── UserNotFound          user_not_found
-    │   ├── ConversationNotFound  conversation_not_found
-    │   └── IntegrationNotFound   integration_not_found
+    │   ├── AppNotFound                     app_not_found
+    │   ├── UserNotFound                    user_not_found
+    │   ├── ConversationNotFound            conversation_not_found
+    │   ├── IntegrationNotFound             integration_not_found
+    │   ├── ClientNotFound                  client_not_found
+    │   ├── DeviceNotFound                  device_not_found
+    │   ├── SwitchboardNotFound             switchboard_not_found
+    │   └── SwitchboardIntegrationNotFound  switchboard_integration_not_found
     ├── MethodNotAllowed      405 method_not_allowed
     ├── Conflict              409 conflict
     ├── PayloadTooLarge       413 payload_too_large
     ├── UnsupportedMediaType  415 unsupported_media_type
-    └── Locked                423 locked
+    ├── Locked                423 locked
+    └── BadGateway            502 bad_gateway
+
+Keys, messages, webhooks and deliveries answer a plain NotFound ("Key not found", …): the spec gives
+them no code of their own.
 """
 
 from __future__ import annotations
