@@ -6,12 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from heliograph.api import admin, all_routes, attachments, oauth
-from heliograph.api.http import Api, Services
+from heliograph.api import all_routes, endpoints
+from heliograph.api.http import Api, Services, method_not_allowed
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
 from heliograph.ids import IdFactory
@@ -28,11 +25,9 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
                         auth=Authenticator(db, settings.key_cache_seconds))
     db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
-    ready = False
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        nonlocal ready
         await upgrade(db)
         await media.sweep(db, settings.attachments_path, orphans=True)
         async with db.write() as conn:
@@ -41,20 +36,15 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
         async with contextlib.AsyncExitStack() as stack:
             if settings.dispatcher:
                 await stack.enter_async_context(delivering(settings, db))
-            ready = True
+            services.ready.set()
             if on_ready is not None:
                 on_ready(key)
             yield
         await db.dispose()
 
-    async def health(_request: Request) -> JSONResponse:
-        """GET /health: 200 once migrations ran and the account key exists."""
-        return JSONResponse({"status": "ok"} if ready else {"status": "starting"}, 200 if ready else 503)
-
-    api = Api(services, all_routes() + admin.routes.routes + oauth.consent.routes)
-    routes = [Route("/health", health),
-              Route(attachments.MEDIA_ROUTE, attachments.media_endpoint(services), methods=["GET", "HEAD"])]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.router.default = api  # every other path: a Mount("/") misses those holding a newline (%0A)
+    # The registry (heliograph.api), mounted: Starlette's few routes first, the Api for every other path
+    # (a Mount("/") would miss those holding a newline, %0A).
+    app = Starlette(routes=endpoints(services), lifespan=lifespan, exception_handlers={405: method_not_allowed})
+    app.router.default = Api(services, all_routes())
     app.router.redirect_slashes = False  # the API answers those paths itself
     return app

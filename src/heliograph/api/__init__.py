@@ -1,8 +1,22 @@
-"""The /v2 API: one module per resource; this registry lists them."""
+"""Every route the server answers, in one registry: a new endpoint goes here and nowhere else.
+
+RESOURCES lists the resource modules that serve the spec's operations; OUTSIDE_SPEC lists
+Heliograph's own routes, each named. Most are `Routes` that the raw-path `Api` dispatches
+(`all_routes`); the few Starlette serves itself, a file or a WebSocketRoute, are made from the
+`Services` (`endpoints`). `create_app` mounts both; tests/test_routes.py checks all of them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+from starlette.routing import Route as Endpoint
+
 from heliograph.api import (
+    admin,
     apps,
     attachments,
     clients,
@@ -18,11 +32,40 @@ from heliograph.api import (
     users,
     webhooks,
 )
-from heliograph.api.http import Route
+from heliograph.api.http import Route, Routes, Services
 
 RESOURCES = (apps, users, clients, conversations, participants, messages, message_refs, attachments,
              integrations, integration_keys, webhooks, switchboards, switchboard_actions, oauth)
 
 
+def media(services: Services) -> BaseRoute:
+    """GET|HEAD /attachments/v2/{token}/{filename}: an uploaded file, to whoever has its mediaUrl."""
+    return Endpoint(attachments.MEDIA_ROUTE, attachments.media_endpoint(services), methods=["GET", "HEAD"],
+                    name="Media")
+
+
+def health(services: Services) -> BaseRoute:
+    """GET|HEAD /health: 200 once migrations ran and the account key exists, 503 before."""
+    async def endpoint(_request: Request) -> JSONResponse:
+        ready = services.ready.is_set()
+        return JSONResponse({"status": "ok" if ready else "starting"}, 200 if ready else 503)
+    return Endpoint("/health", endpoint, name="Health")
+
+
+OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
+    admin.routes,  # /admin/…: webhook deliveries and redelivery (account key)
+    oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
+    media,
+    health,
+)
+
+
 def all_routes() -> list[Route]:
-    return [route for module in RESOURCES for route in module.routes.routes]
+    """Every route the `Api` dispatches: the spec's operations, then Heliograph's own."""
+    own = [entry for entry in OUTSIDE_SPEC if isinstance(entry, Routes)]
+    return [route for group in (*(module.routes for module in RESOURCES), *own) for route in group.routes]
+
+
+def endpoints(services: Services) -> list[BaseRoute]:
+    """The routes Starlette serves itself, made for these services; every other path goes to the `Api`."""
+    return [entry(services) for entry in OUTSIDE_SPEC if not isinstance(entry, Routes)]

@@ -6,6 +6,7 @@ Routes match the *raw* path and decode each segment afterwards, so that an exter
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -15,8 +16,12 @@ from urllib.parse import parse_qsl, unquote
 
 import msgspec
 from starlette.datastructures import FormData, Headers, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
 from heliograph.auth import Authenticator, Principal
 from heliograph.config import Settings
@@ -49,6 +54,7 @@ class Services:
     db: Database
     ids: IdFactory
     auth: Authenticator
+    ready: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # set once the lifespan has run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,13 +119,20 @@ class Call:
 
 
 class Api:
-    """The ASGI application serving every /v2 route."""
+    """The ASGI application behind Starlette's routes: every `Route` of the registry, and the 404s.
+
+    It answers HTTP only: a websocket Starlette's routes did not take is closed, as Starlette's own
+    router does, before the handshake completes.
+    """
 
     def __init__(self, services: Services, routes: list[Route]) -> None:
         self.services = services
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await WebSocketClose()(scope, receive, send)
+            return
         try:
             status, payload = await self._dispatch(scope, receive)
         except ApiError as error:
@@ -173,6 +186,12 @@ class Api:
                 return route, params
             allowed = True
         raise MethodNotAllowed() if allowed else NotFound()
+
+
+async def method_not_allowed(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's 405 (a method one of its own routes lacks), in the envelope the `Api` answers with."""
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    return JSONResponse(MethodNotAllowed().envelope(), 405, headers)
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:

@@ -18,7 +18,7 @@ from heliograph.schemas.oauth import ConsentForm, GetTokenBody
 from heliograph.services import oauth as service
 
 routes = Routes()
-consent = Routes()  # outside the spec: mounted by app.py next to the /v2 routes
+consent = Routes()  # outside the spec: listed in heliograph.api.OUTSIDE_SPEC
 INTEGRATION_ONLY = frozenset({"integration"})
 _NO_STORE = (("cache-control", "no-store"), ("pragma", "no-cache"))
 _PAGE_HEADERS = (*_NO_STORE, ("x-frame-options", "DENY"), ("referrer-policy", "no-referrer"),
