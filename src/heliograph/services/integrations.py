@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, IntegrationNotFound
@@ -33,35 +32,29 @@ from heliograph.schemas.integrations import (
     Twilio,
 )
 from heliograph.schemas.webhooks import WebhookCreateBody, check_webhook
-from heliograph.store import tables as t
+from heliograph.store import integrations as store
+from heliograph.store import webhooks as webhook_store
 from heliograph.store.apps import require_app
-from heliograph.store.paging import window
 
 MAX_WEBHOOKS_PER_APP = 10
 OAUTH = "oauth"
 _NOT_CONFIG = ("type", "displayName", "defaultResponderId", "webhooks")  # columns, or never stored
 
-_INTEGRATION = sa.select(t.integrations).where(
-    t.integrations.c.app_id == sa.bindparam("app_id"), t.integrations.c.id == sa.bindparam("integration_id"))
-_APP_ROW = sa.select(t.apps.c.id).where(t.apps.c.id == sa.bindparam("app_id"))
-_APP_WEBHOOKS = sa.select(sa.func.count()).select_from(t.webhooks).where(
-    t.webhooks.c.app_id == sa.bindparam("app_id"))
-
 
 async def require_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
-                              oauth: bool = False) -> Any:
-    """The integration; an `oauth` one only where `oauth` says so (for its webhooks)."""
-    row = (await conn.execute(_INTEGRATION, {"app_id": app_id, "integration_id": integration_id})).first()
-    if row is None or row.type == OAUTH and not oauth:
+                              oauth: bool = False, lock: bool = False) -> Any:
+    """The integration (locked, with `lock`); an `oauth` one only where `oauth` says so (for its webhooks)."""
+    row = await store.find_integration(conn, app_id=app_id, integration_id=integration_id, lock=lock)
+    if row is None or row["type"] == OAUTH and not oauth:
         await require_app(conn, app_id=app_id)
         raise IntegrationNotFound()
-    return row._mapping
+    return row
 
 
 async def require_custom(conn: AsyncConnection, *, app_id: str, integration_id: str,
-                         feature: str, oauth: bool = False) -> Any:
+                         feature: str, oauth: bool = False, lock: bool = False) -> Any:
     """The integration, which must be of type custom (or `oauth`, if allowed) for `feature` (400 otherwise)."""
-    row = await require_integration(conn, app_id=app_id, integration_id=integration_id, oauth=oauth)
+    row = await require_integration(conn, app_id=app_id, integration_id=integration_id, oauth=oauth, lock=lock)
     if row["type"] not in ("custom", OAUTH):
         raise BadRequest(f"{feature} are available only for custom integrations")
     return row
@@ -70,14 +63,14 @@ async def require_custom(conn: AsyncConnection, *, app_id: str, integration_id: 
 async def add_webhook(conn: AsyncConnection, *, ids: IdFactory, app_id: str, integration_id: str,
                       body: WebhookCreateBody) -> dict[str, Any]:
     """Store a webhook whose body is checked already, within the app's limit of webhooks."""
-    await conn.execute(_APP_ROW.with_for_update(), {"app_id": app_id})  # one count-then-insert at a time
-    if (await conn.scalar(_APP_WEBHOOKS, {"app_id": app_id}) or 0) >= MAX_WEBHOOKS_PER_APP:
+    await require_app(conn, app_id=app_id, lock=True)  # one count-then-insert at a time
+    if await webhook_store.count_app_webhooks(conn, app_id=app_id) >= MAX_WEBHOOKS_PER_APP:
         raise BadRequest(f"An app can have a maximum of {MAX_WEBHOOKS_PER_APP} webhooks")
     webhook_id, now = ids.new_at()
     row = {"id": webhook_id, "app_id": app_id, "integration_id": integration_id, "target": body.target,
            "triggers": body.triggers, "secret": new_webhook_secret(), "include_full_user": body.include_full_user,
            "include_full_source": body.include_full_source, "created_at": now}
-    await conn.execute(t.webhooks.insert(), row)
+    await webhook_store.insert_webhook(conn, row)
     return render.webhook(row)
 
 
@@ -97,7 +90,7 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
     row = {"id": integration_id, "app_id": app_id, "type": kind, "status": "active",
            "display_name": None if body.display_name is UNSET else body.display_name, "config": config,
            "created_at": now}
-    await conn.execute(t.integrations.insert(), row)
+    await store.insert_integration(conn, row)
     if hook is None:
         return render.integration(row)
     webhook = await add_webhook(conn, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
@@ -106,11 +99,9 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
 
 async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, types: str | None) -> Window:
     """A page of the app's integrations, rendered; `types` is the comma-separated filter."""
-    query = sa.select(t.integrations).where(t.integrations.c.app_id == app_id, t.integrations.c.type != OAUTH)
-    if types is not None:
-        query = query.where(t.integrations.c.type.in_(_types(types)))
+    wanted = None if types is None else _types(types)
     await require_app(conn, app_id=app_id)
-    found = await window(conn, query, t.integrations.c.id, page)
+    found = await store.page_integrations(conn, app_id=app_id, page=page, types=wanted, hidden_type=OAUTH)
     hooks = await _first_webhooks(conn, [r["id"] for r in found.records if r["type"] == "custom"])
     records = [render.integration(r, hooks.get(r["id"]) if r["type"] == "custom" else None)
                for r in found.records]
@@ -135,18 +126,14 @@ async def update_integration(conn: AsyncConnection, *, app_id: str, integration_
         if name not in _NOT_CONFIG:
             config[name] = value
     row["config"] = {k: v for k, v in config.items() if v is not None}  # null unsets a field
-    await conn.execute(t.integrations.update().where(t.integrations.c.id == integration_id).values(
-        display_name=row["display_name"], config=row["config"]))
+    await store.update_integration(conn, integration_id=integration_id, display_name=row["display_name"],
+                                   config=row["config"])
     return await _wire(conn, row)
 
 
 async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> None:
     """Delete the integration; its webhooks and keys go with it (foreign keys cascade)."""
-    result = await conn.execute(t.integrations.delete().where(
-        t.integrations.c.app_id == app_id, t.integrations.c.id == integration_id, t.integrations.c.type != OAUTH))
-    if result.rowcount == 0:
-        await require_app(conn, app_id=app_id)
-        raise IntegrationNotFound()
+    await store.delete_integration(conn, app_id=app_id, integration_id=integration_id, hidden_type=OAUTH)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -179,14 +166,8 @@ def _types(value: str) -> list[str]:
 
 async def _first_webhooks(conn: AsyncConnection, integration_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Each custom integration's oldest webhook, as its `webhooks` list."""
-    if not integration_ids:
-        return {}
-    query: sa.Select[Any] = sa.select(t.webhooks).where(t.webhooks.c.integration_id.in_(integration_ids))
-    rows = await conn.execute(query.order_by(t.webhooks.c.id))
-    first: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        first.setdefault(row.integration_id, [render.webhook(row._mapping)])
-    return first
+    first = await webhook_store.first_webhooks(conn, integration_ids=integration_ids)
+    return {integration_id: [render.webhook(row)] for integration_id, row in first.items()}
 
 
 async def _wire(conn: AsyncConnection, row: Mapping[str, Any]) -> dict[str, Any]:

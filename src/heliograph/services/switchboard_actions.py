@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import Forbidden
@@ -28,16 +27,13 @@ from heliograph.schemas.switchboards import (
     PassControlBody,
     ReleaseControlBody,
 )
-from heliograph.store import switchboard_tables as s
-from heliograph.store import tables as t
-from heliograph.store.conversations import require_conversation
+from heliograph.store import switchboards as store
+from heliograph.store.conversations import lock_conversation, require_conversation
 from heliograph.store.outbox import emit
 
 Row = Mapping[Any, Any]  # a RowMapping or a dict of its columns
 NO_SWITCHBOARD = "The app has no enabled switchboard"
 NOTHING_OFFERED = "There is no pendingSwitchboardIntegration"
-
-_sb, _si, _cs = s.switchboards, s.switchboard_integrations, s.conversation_switchboards
 
 
 @dataclasses.dataclass
@@ -114,14 +110,14 @@ async def release_control(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
 async def _control(conn: AsyncConnection, app_id: str, conversation_id: str) -> Control:
     """The conversation (locked against concurrent actions) and its control."""
     conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    await conn.execute(sa.select(t.conversations.c.id).where(t.conversations.c.id == conversation_id).with_for_update())
-    board = (await conn.execute(sa.select(_sb).where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))).first()
+    await lock_conversation(conn, conversation_id=conversation_id)
+    board = await store.find_switchboard(conn, app_id=app_id, enabled=True)
     if board is None:
         return Control(conversation, [], False, None, None)
-    members = [r._mapping for r in await conn.execute(sa.select(_si).where(_si.c.switchboard_id == board.id))]
-    state = (await conn.execute(sa.select(_cs).where(_cs.c.conversation_id == conversation_id))).first()
-    active_id = board.default_id if state is None else state.active_id
-    pending_id = None if state is None else state.pending_id
+    members = await store.list_members(conn, switchboard_id=board["id"])
+    state = await store.find_control(conn, conversation_id=conversation_id)
+    active_id = board["default_id"] if state is None else state["active_id"]
+    pending_id = None if state is None else state["pending_id"]
     by_id = {m["id"]: m for m in members}
     return Control(conversation, members, state is not None, by_id.get(active_id), by_id.get(pending_id))
 
@@ -148,9 +144,9 @@ async def _save(conn: AsyncConnection, app_id: str, control: Control, *, active:
               "pending_id": None if pending is None else pending["id"]}
     conversation_id = control.conversation["id"]
     if control.stored:
-        await conn.execute(_cs.update().where(_cs.c.conversation_id == conversation_id).values(values))
+        await store.update_control(conn, conversation_id=conversation_id, **values)
     else:
-        await conn.execute(_cs.insert(), {"conversation_id": conversation_id, "app_id": app_id, **values})
+        await store.insert_control(conn, {"conversation_id": conversation_id, "app_id": app_id, **values})
 
 
 async def _fail(conn: AsyncConnection, ids: IdFactory, app_id: str, control: Control, type: str,

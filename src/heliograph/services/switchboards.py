@@ -1,5 +1,5 @@
 """Switchboards (CreateSwitchboard … DeleteSwitchboard) and their switchboard integrations
-(CreateSwitchboardIntegration … DeleteSwitchboardIntegration); conversations read with their control.
+(CreateSwitchboardIntegration … DeleteSwitchboardIntegration).
 
 An app has at most one switchboard, created disabled; it can be enabled once it has a default
 switchboard integration. A switchboard holds at most 10 switchboard integrations, each linking
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import (
     BadRequest,
     IntegrationNotFound,
     SwitchboardIntegrationNotFound,
-    SwitchboardNotFound,
     TooManySwitchboardIntegrations,
 )
 from heliograph.ids import IdFactory
@@ -30,33 +28,30 @@ from heliograph.schemas.switchboards import (
     check_link,
 )
 from heliograph.services.integrations import OAUTH
-from heliograph.store import switchboard_tables as s
-from heliograph.store import tables as t
+from heliograph.store import switchboards as store
 from heliograph.store.apps import require_app
+from heliograph.store.integrations import find_integration, list_integrations
+from heliograph.store.switchboards import require_switchboard
 
 MAX_SWITCHBOARD_INTEGRATIONS = 10
 NEEDS_DEFAULT = "Enabled switchboard must have an associated default switchboardIntegration"
 
-_sb, _si, _cs, _c = s.switchboards, s.switchboard_integrations, s.conversation_switchboards, t.conversations
-_BOARD = sa.select(_sb).where(_sb.c.app_id == sa.bindparam("app_id"))
-_MEMBERS = sa.select(_si).where(_si.c.switchboard_id == sa.bindparam("switchboard_id")).order_by(_si.c.id)
-
 # --- switchboards -----------------------------------------------------------------------------
 
 async def create_switchboard(conn: AsyncConnection, *, ids: IdFactory, app_id: str) -> dict[str, Any]:
-    await conn.execute(sa.select(t.apps.c.id).where(t.apps.c.id == app_id).with_for_update())
-    await require_app(conn, app_id=app_id)
-    if (await conn.execute(_BOARD, {"app_id": app_id})).first() is not None:
+    await require_app(conn, app_id=app_id, lock=True)  # one check-then-insert at a time
+    if await store.find_switchboard(conn, app_id=app_id) is not None:
         raise BadRequest("Only one switchboard can be created per app")
     switchboard_id, now = ids.new_at()
     row = {"id": switchboard_id, "app_id": app_id, "enabled": False, "default_id": None, "created_at": now}
-    await conn.execute(_sb.insert(), row)
+    await store.insert_switchboard(conn, row)
     return wire.switchboard(row)
 
 
 async def list_switchboards(conn: AsyncConnection, *, app_id: str) -> list[dict[str, Any]]:
     await require_app(conn, app_id=app_id)
-    return [wire.switchboard(r._mapping) for r in await conn.execute(_BOARD, {"app_id": app_id})]
+    board = await store.find_switchboard(conn, app_id=app_id)  # an app has one switchboard at most
+    return [] if board is None else [wire.switchboard(board)]
 
 
 async def update_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str,
@@ -64,7 +59,8 @@ async def update_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_
     row = dict(await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id))
     changes: dict[str, Any] = {}
     if body.default_switchboard_integration_id is not UNSET:
-        await require_member(conn, switchboard_id=switchboard_id, member_id=body.default_switchboard_integration_id)
+        await store.require_member(conn, switchboard_id=switchboard_id,
+                                   member_id=body.default_switchboard_integration_id)
         changes["default_id"] = body.default_switchboard_integration_id
     if body.enabled is not UNSET:
         changes["enabled"] = body.enabled
@@ -72,27 +68,14 @@ async def update_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_
     if row["enabled"] and row["default_id"] is None:
         raise BadRequest(NEEDS_DEFAULT)
     if changes:
-        await conn.execute(_sb.update().where(_sb.c.id == switchboard_id).values(changes))
+        await store.update_switchboard(conn, switchboard_id=switchboard_id, changes=changes)
     return wire.switchboard(row)
 
 
 async def delete_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str) -> None:
     """Delete the switchboard, its switchboard integrations and every conversation's control state."""
     await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    await conn.execute(_cs.delete().where(_cs.c.app_id == app_id))
-    await conn.execute(_sb.delete().where(_sb.c.id == switchboard_id))
-
-
-async def require_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str) -> Any:
-    """The app's switchboard with that id; its `default_id` is None when it names no member any more."""
-    default = sa.select(_si.c.id).where(_si.c.id == _sb.c.default_id).scalar_subquery()
-    query = (sa.select(*[c for c in _sb.c if c.name != "default_id"], default.label("default_id"))
-             .where(_sb.c.app_id == app_id, _sb.c.id == switchboard_id))
-    row = (await conn.execute(query)).first()
-    if row is None:
-        await require_app(conn, app_id=app_id)
-        raise SwitchboardNotFound()
-    return row._mapping
+    await store.delete_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
 
 
 # --- switchboard integrations -----------------------------------------------------------------
@@ -101,9 +84,9 @@ async def create_switchboard_integration(conn: AsyncConnection, *, ids: IdFactor
                                          switchboard_id: str,
                                          body: SwitchboardIntegrationCreateBody) -> dict[str, Any]:
     check_link(body.integration_id, body.integration_type, required=True)
-    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    await conn.execute(sa.select(_sb.c.id).where(_sb.c.id == switchboard_id).with_for_update())
-    members = await _members(conn, switchboard_id)
+    # the switchboard's row stays locked: one count-then-insert at a time
+    await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id, lock=True)
+    members = await store.list_members(conn, switchboard_id=switchboard_id)
     if len(members) >= MAX_SWITCHBOARD_INTEGRATIONS:
         raise TooManySwitchboardIntegrations()
     member_id, now = ids.new_at()
@@ -112,21 +95,21 @@ async def create_switchboard_integration(conn: AsyncConnection, *, ids: IdFactor
            "message_history_count": body.message_history_count, "created_at": now,
            **await _link(conn, app_id, body.integration_id, body.integration_type)}
     _check_member(row, members)
-    await conn.execute(_si.insert(), row)
+    await store.insert_member(conn, row)
     return wire.switchboard_integration(row)
 
 
 async def list_switchboard_integrations(conn: AsyncConnection, *, app_id: str,
                                         switchboard_id: str) -> list[dict[str, Any]]:
     await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    return [wire.switchboard_integration(row) for row in await _members(conn, switchboard_id)]
+    return [wire.switchboard_integration(row) for row in await store.list_members(conn, switchboard_id=switchboard_id)]
 
 
 async def update_switchboard_integration(conn: AsyncConnection, *, app_id: str, switchboard_id: str, member_id: str,
                                          body: SwitchboardIntegrationUpdateBody) -> dict[str, Any]:
     check_link(body.integration_id, body.integration_type, required=False)
     await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    members = await _members(conn, switchboard_id)
+    members = await store.list_members(conn, switchboard_id=switchboard_id)
     current = next((m for m in members if m["id"] == member_id), None)
     if current is None:
         raise SwitchboardIntegrationNotFound()
@@ -139,7 +122,7 @@ async def update_switchboard_integration(conn: AsyncConnection, *, app_id: str, 
     row = {**current, **changes}
     _check_member(row, [m for m in members if m["id"] != member_id])
     if changes:
-        await conn.execute(_si.update().where(_si.c.id == member_id).values(changes))
+        await store.update_member(conn, member_id=member_id, changes=changes)
     return wire.switchboard_integration(row)
 
 
@@ -150,7 +133,7 @@ async def delete_switchboard_integration(conn: AsyncConnection, *, app_id: str, 
     Conversations it was in control of go back to the default (their control row goes with it).
     """
     board = await require_switchboard(conn, app_id=app_id, switchboard_id=switchboard_id)
-    members = await _members(conn, switchboard_id)
+    members = await store.list_members(conn, switchboard_id=switchboard_id)
     if not any(m["id"] == member_id for m in members):
         raise SwitchboardIntegrationNotFound()
     if board["default_id"] == member_id:
@@ -158,19 +141,7 @@ async def delete_switchboard_integration(conn: AsyncConnection, *, app_id: str, 
     if any(m["next_id"] == member_id for m in members):
         raise BadRequest("The switchboard integration cannot be deleted: another switchboard integration's "
                          "nextSwitchboardIntegrationId refers to it")
-    await conn.execute(_si.delete().where(_si.c.id == member_id))
-
-
-async def require_member(conn: AsyncConnection, *, switchboard_id: str, member_id: str) -> Any:
-    row = (await conn.execute(sa.select(_si).where(_si.c.switchboard_id == switchboard_id,
-                                                   _si.c.id == member_id))).first()
-    if row is None:
-        raise SwitchboardIntegrationNotFound()
-    return row._mapping
-
-
-async def _members(conn: AsyncConnection, switchboard_id: str) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in await conn.execute(_MEMBERS, {"switchboard_id": switchboard_id})]
+    await store.delete_member(conn, member_id=member_id)
 
 
 async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetType,
@@ -179,12 +150,12 @@ async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetT
 
     An OAuth integration's type, here as in the spec, is its client's id (stored as `clientId`).
     """
-    i = t.integrations
-    query = sa.select(i.c.id, i.c.type, i.c.config).where(i.c.app_id == app_id)
     if integration_id is not UNSET:
-        rows = [_typed(r) for r in await conn.execute(query.where(i.c.id == integration_id))]
+        found = await find_integration(conn, app_id=app_id, integration_id=integration_id)
+        rows = [] if found is None else [_typed(found)]
     else:
-        candidates = await conn.execute(query.where(i.c.type.in_([integration_type, OAUTH])))
+        assert integration_type is not UNSET  # check_link: one of them is given
+        candidates = await list_integrations(conn, app_id=app_id, types=[integration_type, OAUTH])
         rows = [r for r in map(_typed, candidates) if r["integration_type"] == integration_type]
     if not rows:
         raise IntegrationNotFound()
@@ -195,8 +166,8 @@ async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetT
 
 
 def _typed(row: Any) -> dict[str, str]:
-    kind = row.config.get("clientId", row.type) if row.type == OAUTH else row.type
-    return {"integration_id": row.id, "integration_type": kind}
+    kind = row["config"].get("clientId", row["type"]) if row["type"] == OAUTH else row["type"]
+    return {"integration_id": row["id"], "integration_type": kind}
 
 
 def _check_member(row: dict[str, Any], others: list[dict[str, Any]]) -> None:

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadRequest, Forbidden, IntegrationNotFound, NotFound
+from heliograph.errors import BadRequest, Forbidden, IntegrationNotFound
 from heliograph.ids import IdFactory
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.webhooks import WebhookBody, WebhookCreateBody, check_target, check_triggers, check_webhook
 from heliograph.services.integrations import add_webhook, require_custom
-from heliograph.store import tables as t
+from heliograph.store import webhooks as store
+from heliograph.store.integrations import find_integration
 
 ME = "me"
 FEATURE = "Webhooks"
-
-_w = t.webhooks
-_OF_INTEGRATION = _w.c.integration_id == sa.bindparam("integration_id")
-_WEBHOOKS: sa.Select[Any] = sa.select(_w).where(_OF_INTEGRATION).order_by(_w.c.id)
-_WEBHOOK: sa.Select[Any] = sa.select(_w).where(_OF_INTEGRATION, _w.c.id == sa.bindparam("webhook_id"))
-_COUNT = sa.select(sa.func.count()).select_from(_w).where(_OF_INTEGRATION)
-_INTEGRATION_TYPE = sa.select(t.integrations.c.type).where(t.integrations.c.id == sa.bindparam("integration_id"))
 
 
 def owned(integration_id: str, caller: str | None) -> str:
@@ -54,7 +47,7 @@ async def list_webhooks(conn: AsyncConnection, *, app_id: str, integration_id: s
                         caller: str | None) -> list[dict[str, Any]]:
     integration_id = owned(integration_id, caller)
     await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
-    return [render.webhook(r._mapping) for r in await conn.execute(_WEBHOOKS, {"integration_id": integration_id})]
+    return [render.webhook(row) for row in await store.list_webhooks(conn, integration_id=integration_id)]
 
 
 async def get_webhook(conn: AsyncConnection, *, app_id: str, integration_id: str, caller: str | None,
@@ -77,7 +70,7 @@ async def update_webhook(conn: AsyncConnection, *, app_id: str, integration_id: 
         changes["include_full_source"] = body.include_full_source
     row = {**await _require_webhook(conn, app_id, integration_id, webhook_id), **changes}
     if changes:
-        await conn.execute(_w.update().where(_w.c.id == webhook_id).values(**changes))
+        await store.update_webhook(conn, webhook_id=webhook_id, changes=changes)
     return render.webhook(row)
 
 
@@ -86,17 +79,15 @@ async def delete_webhook(conn: AsyncConnection, *, app_id: str, integration_id: 
     """Delete a webhook, but never a custom integration's last one (its schema requires one)."""
     integration_id = owned(integration_id, caller)
     await _require_webhook(conn, app_id, integration_id, webhook_id)
-    params = {"integration_id": integration_id}
-    kind = await conn.scalar(_INTEGRATION_TYPE.with_for_update(), params)  # one count-then-delete at a time
-    if kind == "custom" and (await conn.scalar(_COUNT, params) or 0) <= 1:
+    # one count-then-delete at a time
+    integration = await find_integration(conn, app_id=app_id, integration_id=integration_id, lock=True)
+    if (integration is not None and integration["type"] == "custom"
+            and await store.count_webhooks(conn, integration_id=integration_id) <= 1):
         raise BadRequest("A custom integration keeps at least one webhook: "
                          "delete the integration to remove its last webhook")
-    await conn.execute(_w.delete().where(_w.c.id == webhook_id))
+    await store.delete_webhook(conn, webhook_id=webhook_id)
 
 
 async def _require_webhook(conn: AsyncConnection, app_id: str, integration_id: str, webhook_id: str) -> Any:
     await require_custom(conn, app_id=app_id, integration_id=integration_id, feature=FEATURE, oauth=True)
-    row = (await conn.execute(_WEBHOOK, {"integration_id": integration_id, "webhook_id": webhook_id})).first()
-    if row is None:
-        raise NotFound("Webhook not found")
-    return row._mapping
+    return await store.require_webhook(conn, integration_id=integration_id, webhook_id=webhook_id)

@@ -54,6 +54,11 @@ async def require_conversation(conn: AsyncConnection, *, app_id: str, conversati
     return row._mapping
 
 
+async def lock_conversation(conn: AsyncConnection, *, conversation_id: str) -> None:
+    """Hold the conversation's row until the transaction ends (PostgreSQL; SQLite's writers queue anyway)."""
+    await conn.execute(sa.select(_c.c.id).where(_c.c.id == conversation_id).with_for_update())
+
+
 async def has_default(conn: AsyncConnection, *, user_id: str) -> bool:
     """Whether the user has their default conversation already (the user row is locked meanwhile)."""
     await conn.execute(sa.select(_u.c.id).where(_u.c.id == user_id).with_for_update())

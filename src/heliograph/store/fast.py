@@ -54,8 +54,9 @@ class Fast:
                         if compiled.binds[name].value is not None}
             columns = list(getattr(self.statement, "exported_columns", ()))
             expanding = any(bind.expanding for bind in compiled.binds.values())
-            plan = _Compiled(compiled, expanding, compiled.string, names, binds, literals, tuple(c.key for c in columns),
-                         tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
+            plan = _Compiled(compiled, expanding, compiled.string, names, binds, literals,
+                             tuple(c.key for c in columns),
+                             tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
             self._compiled[dialect.name] = plan
         return plan
 

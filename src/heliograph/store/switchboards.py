@@ -7,10 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.errors import SwitchboardIntegrationNotFound, SwitchboardNotFound
 from heliograph.store import switchboard_tables as s
+from heliograph.store.apps import require_app
 
 _sb, _si, _cs = s.switchboards, s.switchboard_integrations, s.conversation_switchboards
 CONTROL_FIELDS = ("id", "name", "integration_id", "integration_type")
+_BOARD = sa.select(_sb).where(_sb.c.app_id == sa.bindparam("app_id"))
+_ENABLED_BOARD = _BOARD.where(_sb.c.enabled == sa.true())
+_MEMBERS = sa.select(_si).where(_si.c.switchboard_id == sa.bindparam("switchboard_id")).order_by(_si.c.id)
 
 
 async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
@@ -26,3 +31,86 @@ async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id
     await conn.execute(_cs.insert(), {"conversation_id": conversation_id, "app_id": app_id,
                                       "active_id": default.id, "pending_id": None})
     return {f"active_sbi_{column}": default._mapping[column] for column in CONTROL_FIELDS}
+
+
+# --- switchboards -----------------------------------------------------------------------------
+
+async def find_switchboard(conn: AsyncConnection, *, app_id: str, enabled: bool = False) -> Any:
+    """The app's switchboard (only if it is enabled, with `enabled`); None if there is none."""
+    row = (await conn.execute(_ENABLED_BOARD if enabled else _BOARD, {"app_id": app_id})).first()
+    return None if row is None else row._mapping
+
+
+async def require_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str,
+                              lock: bool = False) -> Any:
+    """The app's switchboard with that id (locked, with `lock`); its `default_id` is None when it names
+    no member any more. SwitchboardNotFound, or AppNotFound, if there is none."""
+    default = sa.select(_si.c.id).where(_si.c.id == _sb.c.default_id).scalar_subquery()
+    query = (sa.select(*[c for c in _sb.c if c.name != "default_id"], default.label("default_id"))
+             .where(_sb.c.app_id == app_id, _sb.c.id == switchboard_id))
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        await require_app(conn, app_id=app_id)
+        raise SwitchboardNotFound()
+    return row._mapping
+
+
+async def insert_switchboard(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(_sb.insert(), row)
+
+
+async def update_switchboard(conn: AsyncConnection, *, switchboard_id: str, changes: dict[str, Any]) -> None:
+    """Set these columns of the switchboard."""
+    await conn.execute(_sb.update().where(_sb.c.id == switchboard_id).values(changes))
+
+
+async def delete_switchboard(conn: AsyncConnection, *, app_id: str, switchboard_id: str) -> None:
+    """Delete the switchboard, its switchboard integrations (by cascade) and every conversation's control row."""
+    await conn.execute(_cs.delete().where(_cs.c.app_id == app_id))
+    await conn.execute(_sb.delete().where(_sb.c.id == switchboard_id))
+
+
+# --- switchboard integrations (members) -------------------------------------------------------
+
+async def list_members(conn: AsyncConnection, *, switchboard_id: str) -> list[dict[str, Any]]:
+    """The switchboard's switchboard integrations, oldest first."""
+    return [dict(r._mapping) for r in await conn.execute(_MEMBERS, {"switchboard_id": switchboard_id})]
+
+
+async def require_member(conn: AsyncConnection, *, switchboard_id: str, member_id: str) -> Any:
+    row = (await conn.execute(sa.select(_si).where(_si.c.switchboard_id == switchboard_id,
+                                                   _si.c.id == member_id))).first()
+    if row is None:
+        raise SwitchboardIntegrationNotFound()
+    return row._mapping
+
+
+async def insert_member(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(_si.insert(), row)
+
+
+async def update_member(conn: AsyncConnection, *, member_id: str, changes: dict[str, Any]) -> None:
+    """Set these columns of the switchboard integration."""
+    await conn.execute(_si.update().where(_si.c.id == member_id).values(changes))
+
+
+async def delete_member(conn: AsyncConnection, *, member_id: str) -> None:
+    await conn.execute(_si.delete().where(_si.c.id == member_id))
+
+
+# --- control of a conversation ----------------------------------------------------------------
+
+async def find_control(conn: AsyncConnection, *, conversation_id: str) -> Any:
+    """The conversation's own control row (None when it was never assigned: the default is in control)."""
+    row = (await conn.execute(sa.select(_cs).where(_cs.c.conversation_id == conversation_id))).first()
+    return None if row is None else row._mapping
+
+
+async def insert_control(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(_cs.insert(), row)
+
+
+async def update_control(conn: AsyncConnection, *, conversation_id: str, active_id: str | None,
+                         pending_id: str | None) -> None:
+    await conn.execute(_cs.update().where(_cs.c.conversation_id == conversation_id).values(
+        active_id=active_id, pending_id=pending_id))
