@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from heliograph.api.http import INTEGRATION, MULTIPART, Call, Reply, Routes, Services
-from heliograph.errors import NotFound
-from heliograph.schemas.attachments import AttachmentDeleteBody, source_file, upload_target
+from heliograph.errors import BadRequest, NotFound
+from heliograph.schemas.attachments import AttachmentDeleteBody, upload_target
 from heliograph.services import attachments as service
-from heliograph.store import media
 
 routes = Routes()
 ATTACHMENTS = "/v2/apps/{appId}/attachments"
@@ -29,17 +29,26 @@ def media_base(call: Call) -> str:
     return f"{url.scheme}://{url.netloc}"
 
 
+def source_file(form: FormData | None) -> UploadFile:
+    """The form's `source` part, which must be a file."""
+    source = None if form is None else form.get("source")
+    if source is None:
+        raise BadRequest("Missing required field `source`")
+    if not isinstance(source, UploadFile):
+        raise BadRequest("Invalid source: expected a file part (with a filename)")
+    return source
+
+
 @routes("POST", ATTACHMENTS, "UploadAttachment", INTEGRATION, MULTIPART)
 async def upload_attachment(call: Call) -> Reply:
     """POST /v2/apps/{appId}/attachments (UploadAttachment): the file in the multipart field `source`."""
     target = upload_target(call.query_value("access"), call.query_value("for"), call.query_value("conversationId"))
     upload = source_file(call.form)
     services = call.services
-    async with media.kept(services.settings.attachments_path, upload.file) as stored:
-        async with services.db.write() as conn:
-            attachment = await service.upload_attachment(
-                conn, ids=services.ids, app_id=call.params["appId"], target=target, stored=stored,
-                filename=upload.filename, declared_type=upload.content_type, base_url=media_base(call))
+    attachment = await service.upload_attachment(
+        services.db, ids=services.ids, directory=services.settings.attachments_path, app_id=call.params["appId"],
+        target=target, source=upload.file, filename=upload.filename, declared_type=upload.content_type,
+        base_url=media_base(call))
     return 201, {"attachment": attachment}
 
 

@@ -1,10 +1,8 @@
-"""UploadAttachment's query (access, for, conversationId) and file part, and attachmentDeleteBody."""
+"""UploadAttachment's query (access, for, conversationId), and attachmentDeleteBody."""
 
 from __future__ import annotations
 
 import dataclasses
-
-from starlette.datastructures import FormData, UploadFile
 
 from heliograph.errors import BadRequest
 from heliograph.schemas.common import Struct
@@ -29,16 +27,6 @@ def upload_target(access: str | None, purpose: str | None, conversation_id: str 
     if purpose is None and conversation_id is not None:
         raise BadRequest("conversationId applies only with for=message")
     return UploadTarget(conversation_id=conversation_id)
-
-
-def source_file(form: FormData | None) -> UploadFile:
-    """The form's `source` part, which must be a file."""
-    source = None if form is None else form.get("source")
-    if source is None:
-        raise BadRequest("Missing required field `source`")
-    if not isinstance(source, UploadFile):
-        raise BadRequest("Invalid source: expected a file part (with a filename)")
-    return source
 
 
 class AttachmentDeleteBody(Struct):

@@ -1,6 +1,6 @@
 """Attachments (UploadAttachment, DeleteAttachment) and what image and file messages learn from them.
 
-The file itself is kept by `store.media`; this module owns the rows. A mediaUrl is
+The file itself is kept by `store.media`, the rows by `store.attachments`. A mediaUrl is
 `<public base>/attachments/v2/<token>/<file name>`: the token is random, since `access=public`
 serves the file to whoever holds the URL.
 """
@@ -10,21 +10,22 @@ from __future__ import annotations
 import contextlib
 import mimetypes
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import puremagic
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, NotFound
 from heliograph.ids import IdFactory
 from heliograph.schemas.attachments import UploadTarget
+from heliograph.store import attachments as store
+from heliograph.store import media
 from heliograph.store.apps import require_app
-from heliograph.store.attachment_tables import attachments as _a
 from heliograph.store.conversations import require_conversation
-from heliograph.store.fast import Fast, Plan, Step, rows, run
-from heliograph.store.media import StoredFile
+from heliograph.store.db import Database
+from heliograph.store.fast import Plan
 
 MEDIA_PATH = "/attachments/v2/"
 DEFAULT_TYPE = "application/octet-stream"
@@ -32,16 +33,22 @@ _MEDIA_TYPE = re.compile(r"^[\w.+-]{1,127}/[\w.+-]{1,127}$")
 _NAME_BYTES = 200  # of UTF-8: a mediaUrl stays short enough for its unique index on either engine
 _ALT_TEXT_LIMIT = 128  # the spec's altText maxLength
 
-_BY_URL = Fast(sa.select(_a.c.token, _a.c.conversation_id, _a.c.message_id, _a.c.filename, _a.c.media_type,
-                         _a.c.media_size).where(_a.c.app_id == sa.bindparam("p_app_id"),
-                                                _a.c.media_url == sa.bindparam("p_media_url")))
-_CLAIM = Fast(_a.update().where(_a.c.token == sa.bindparam("p_token"), _a.c.message_id.is_(None)).values(
-    message_id=sa.bindparam("p_message_id")))
 
-
-async def upload_attachment(conn: AsyncConnection, *, ids: IdFactory, app_id: str, target: UploadTarget,
-                            stored: StoredFile, filename: str | None, declared_type: str | None,
+async def upload_attachment(db: Database, *, ids: IdFactory, directory: Path, app_id: str, target: UploadTarget,
+                            source: BinaryIO, filename: str | None, declared_type: str | None,
                             base_url: str) -> dict[str, Any]:
+    """Keep the file in `directory` and commit its row; the file is unlinked again if that transaction fails.
+
+    Like PostMessage, this takes the `Database`: it owns its transaction, which the file's lifecycle wraps.
+    """
+    async with media.kept(directory, source) as stored, db.write() as conn:
+        return await _insert_upload(conn, ids=ids, app_id=app_id, target=target, stored=stored, filename=filename,
+                                    declared_type=declared_type, base_url=base_url)
+
+
+async def _insert_upload(conn: AsyncConnection, *, ids: IdFactory, app_id: str, target: UploadTarget,
+                         stored: media.StoredFile, filename: str | None, declared_type: str | None,
+                         base_url: str) -> dict[str, Any]:
     if target.conversation_id is None:
         await require_app(conn, app_id=app_id)
     else:
@@ -51,14 +58,13 @@ async def upload_attachment(conn: AsyncConnection, *, ids: IdFactory, app_id: st
            "media_url": f"{base_url}{MEDIA_PATH}{stored.token}/{quote(name, safe='')}", "filename": name,
            "media_type": media_type(name, declared_type, stored.head), "media_size": stored.size,
            "created_at": ids.clock()}
-    await conn.execute(_a.insert(), row)
+    await store.insert_attachment(conn, row)
     return {"mediaUrl": row["media_url"], "mediaType": row["media_type"]}
 
 
 async def delete_attachment(conn: AsyncConnection, *, app_id: str, media_url: str, base_url: str) -> None:
     """Remove the row; its file goes after the commit (store.media.sweep)."""
-    deleted = await conn.execute(_a.delete().where(_a.c.app_id == app_id, _a.c.media_url == media_url))
-    if deleted.rowcount:
+    if await store.delete_attachment(conn, app_id=app_id, media_url=media_url):
         return
     await require_app(conn, app_id=app_id)
     if not media_url.startswith(base_url + MEDIA_PATH):
@@ -68,8 +74,7 @@ async def delete_attachment(conn: AsyncConnection, *, app_id: str, media_url: st
 
 async def find_media(conn: AsyncConnection, *, token: str) -> Any:
     """The row that serves a mediaUrl's file, or None."""
-    row = (await conn.execute(sa.select(_a.c.filename, _a.c.media_type).where(_a.c.token == token))).first()
-    return None if row is None else row._mapping
+    return await store.find_media(conn, token=token)
 
 
 def is_ours(media_url: str) -> bool:
@@ -80,19 +85,15 @@ def is_ours(media_url: str) -> bool:
 def describe_media(*, app_id: str, conversation_id: str, content: dict[str, Any]) -> Plan[str | None]:
     """Fill in mediaType, mediaSize (and altText by default: the file name) of an image or file message
     whose mediaUrl is one of the app's uploads. Returns the token of an upload `for=message` in this
-    conversation that no message has claimed yet: `claim` it once the message is stored."""
-    found = yield rows(_BY_URL, {"p_app_id": app_id, "p_media_url": content["mediaUrl"]})
+    conversation that no message has claimed yet: `store.attachments.claim` it once the message is stored
+    (the upload then goes with the message: a foreign-key cascade deletes it with the message)."""
+    found = yield store.find_by_media_url(app_id=app_id, media_url=content["mediaUrl"])
     if not found:
         return None
     row = found[0]
     content["mediaType"], content["mediaSize"] = row["media_type"], row["media_size"]
     content.setdefault("altText", row["filename"][:_ALT_TEXT_LIMIT])
     return row["token"] if row["conversation_id"] == conversation_id and row["message_id"] is None else None
-
-
-def claim(*, token: str, message_id: str) -> Step:
-    """The upload now goes with this message (a foreign-key cascade deletes it with the message)."""
-    return run(_CLAIM, {"p_token": token, "p_message_id": message_id})
 
 
 def safe_name(filename: str | None) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadGateway, BadRequest, UserNotFound
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.message_refs import CONVERSION_CHANNELS, ConversionEventsBody, DownloadMessageRefBody
-from heliograph.store import tables as t
 from heliograph.store.conversations import require_conversation
+from heliograph.store.integrations import has_integration
 from heliograph.store.users import find_user
 
 UPSTREAMS = {"apple": "Apple Messages for Business", "messenger": "Meta's Conversions API",
@@ -45,8 +44,6 @@ async def post_conversion_events(conn: AsyncConnection, *, app_id: str, conversa
 
 async def _unreachable(conn: AsyncConnection, app_id: str, channel: str, action: str) -> NoReturn:
     """400 when the app has no integration of the channel; otherwise 502: the upstream is out of reach."""
-    i = t.integrations
-    found = await conn.scalar(sa.select(i.c.id).where(i.c.app_id == app_id, i.c.type == channel).limit(1))
-    if found is None:
+    if not await has_integration(conn, app_id=app_id, integration_type=channel):
         raise BadRequest(f"The app has no {channel} integration")
     raise BadGateway(f"Cannot {action}: this Heliograph server does not connect to {UPSTREAMS[channel]}")

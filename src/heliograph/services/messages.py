@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadRequest, Locked, NotFound, UserNotFound
+from heliograph.errors import BadRequest, Locked, UserNotFound
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
@@ -23,41 +22,16 @@ from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.services import attachments
 from heliograph.services import content as content_rules
-from heliograph.store import tables as t
-from heliograph.store.conversations import require_conversation
+from heliograph.store import attachments as uploads
+from heliograph.store import messages as store
+from heliograph.store import participants
+from heliograph.store.conversations import require_conversation, update_conversation
 from heliograph.store.db import Database
-from heliograph.store.fast import Fast, Plan, Step, drive, rows, run
+from heliograph.store.fast import Plan, drive
 from heliograph.store.outbox import emit, emit_plan
-from heliograph.store.paging import window
 from heliograph.store.users import find_user_plan
 
 API_SOURCE = events.API_SOURCE
-
-# The hot path's statements, built once: building a statement costs more than running it.
-# (Bind names take a p_ prefix: SQLAlchemy reserves column names in UPDATE statements.)
-_c, _p = t.conversations, t.participants
-
-
-def _count_statement(by_business: bool) -> sa.Update:
-    """Count one message if there is room; a business that writes has read what came before."""
-    values: dict[str, Any] = {"message_count": _c.c.message_count + 1, "last_updated_at": sa.bindparam("p_now")}
-    if by_business:
-        values["business_last_read"] = sa.bindparam("p_now")
-    return _c.update().where(
-        _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
-        _c.c.message_count < sa.bindparam("p_limit"),
-    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata)
-
-
-_COUNT = {"business": Fast(_count_statement(True)), "user": Fast(_count_statement(False))}
-_INSERT = Fast(t.messages.insert())
-_IN_CONVERSATION = _p.c.conversation_id == sa.bindparam("p_conversation_id")
-_IS_AUTHOR = _p.c.user_id == sa.bindparam("p_author_id")
-_UNREAD_FOR_ALL = Fast(_p.update().where(_IN_CONVERSATION).values(unread_count=_p.c.unread_count + 1))
-_UNREAD_FOR_OTHERS = Fast(_p.update().where(_IN_CONVERSATION).values(
-    unread_count=sa.case((_IS_AUTHOR, 0), else_=_p.c.unread_count + 1),
-    last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read)))
-_MEMBER = Fast(sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id")))
 
 
 async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
@@ -84,8 +58,8 @@ class _Uncounted(Exception):
 def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
                   content: dict[str, Any], metadata: dict[str, Any] | None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
-    counted = yield rows(_COUNT[body.author.type], {
-        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
+    counted = yield store.count_message(author_type=body.author.type, app_id=app_id,
+                                        conversation_id=conversation_id, limit=limit, now=now)
     if not counted:
         raise _Uncounted()
     conversation = counted[0]
@@ -97,10 +71,10 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
                                                        content=content)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": API_SOURCE, "metadata": metadata}
-    yield run(_INSERT, row)
+    yield store.insert_message(row)
     if upload is not None:
-        yield attachments.claim(token=upload, message_id=message_id)
-    yield _mark_unread(conversation_id, author.get("userId"), now)
+        yield uploads.claim(token=upload, message_id=message_id)
+    yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
     message = render.message(row)
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
                          payload=lambda: events.conversation_message(conversation, message, user))
@@ -152,42 +126,25 @@ def participant_user(app_id: str, conversation_id: str, author: Author) -> Plan[
         brand_id=None if author.brand_id is UNSET else author.brand_id)
     if user is None:
         raise UserNotFound()
-    member = yield rows(_MEMBER, {"p_conversation_id": conversation_id, "p_user_id": user["id"]})
+    member = yield participants.is_member(conversation_id=conversation_id, user_id=user["id"])
     if not member:
         raise BadRequest(f"author: user {user['id']} is not a participant of the conversation")
     return user
 
 
-def _mark_unread(conversation_id: str, author_id: str | None, now: int) -> Step:
-    """Everyone but the author has one more unread message; the author has read up to now."""
-    if author_id is None:
-        return run(_UNREAD_FOR_ALL, {"p_conversation_id": conversation_id})
-    return run(_UNREAD_FOR_OTHERS, {
-            "p_conversation_id": conversation_id, "p_author_id": author_id, "p_now": now})
-
-
 async def list_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str, page: Page) -> Window:
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    query = sa.select(t.messages).where(t.messages.c.conversation_id == conversation_id)
-    return await window(conn, query, t.messages.c.id, page, newest_first=True)
+    return await store.page_messages(conn, conversation_id=conversation_id, page=page)
 
 
 async def delete_all_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> None:
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    await conn.execute(t.messages.delete().where(t.messages.c.conversation_id == conversation_id))
-    await conn.execute(t.conversations.update().where(t.conversations.c.id == conversation_id)
-                       .values(message_count=0))
-    await conn.execute(t.participants.update().where(t.participants.c.conversation_id == conversation_id)
-                       .values(unread_count=0))
+    await store.delete_messages(conn, conversation_id=conversation_id)
 
 
 async def delete_message(conn: AsyncConnection, *, app_id: str, conversation_id: str, message_id: str) -> None:
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    m, c = t.messages, t.conversations
-    deleted = await conn.execute(m.delete().where(m.c.id == message_id, m.c.conversation_id == conversation_id))
-    if deleted.rowcount == 0:
-        raise NotFound("Message not found")
-    await conn.execute(c.update().where(c.c.id == conversation_id).values(message_count=c.c.message_count - 1))
+    await store.delete_message(conn, conversation_id=conversation_id, message_id=message_id)
 
 
 async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
@@ -203,12 +160,9 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
         if body.type != "conversation:read":
             raise BadRequest("type: a user author supports only conversation:read")
         user = await drive(conn, participant_user(app_id, conversation_id, body.author))
-        p = t.participants
-        await conn.execute(p.update().where(p.c.conversation_id == conversation_id, p.c.user_id == user["id"])
-                           .values(last_read=now, unread_count=0))
+        await participants.update_last_read(conn, conversation_id=conversation_id, user_id=user["id"], now=now)
     elif body.type == "conversation:read":
-        c = t.conversations
-        await conn.execute(c.update().where(c.c.id == conversation_id).values(business_last_read=now))
+        await update_conversation(conn, conversation_id=conversation_id, changes={"business_last_read": now})
         return
     await emit(conn, ids=ids, app_id=app_id, type=events.activity_trigger(body.type), lane=conversation_id,
                payload=events.conversation_activity(conversation, body.type, body.author.type, user))

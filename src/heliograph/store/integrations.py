@@ -89,3 +89,9 @@ async def delete_key(conn: AsyncConnection, *, integration_id: str, key_id: str)
     result = await conn.execute(_k.delete().where(_k.c.integration_id == integration_id, _k.c.id == key_id))
     if result.rowcount == 0:
         raise NotFound("Key not found")
+
+
+async def has_integration(conn: AsyncConnection, *, app_id: str, integration_type: str) -> bool:
+    """Whether the app has an integration of this type (DownloadMessageRef and PostConversionEvents ask)."""
+    query = sa.select(_i.c.id).where(_i.c.app_id == app_id, _i.c.type == integration_type).limit(1)
+    return await conn.scalar(query) is not None

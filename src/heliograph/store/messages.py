@@ -1,0 +1,76 @@
+"""Messages: the steps of PostMessage's plan (store/fast.py), and the rows behind ListMessages,
+DeleteAllMessages and DeleteMessage.
+
+A function that returns a `Step` builds one statement of a plan from its prebuilt `Fast` statement:
+the plan yields it and receives its rows (for `rows`) or None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.errors import NotFound
+from heliograph.pagination import Page, Window
+from heliograph.store import tables as t
+from heliograph.store.fast import Fast, Step, rows, run
+from heliograph.store.paging import window
+
+# The hot path's statements, built once: building a statement costs more than running it.
+# (Bind names take a p_ prefix: SQLAlchemy reserves column names in UPDATE statements.)
+_m, _c, _p = t.messages, t.conversations, t.participants
+
+
+def _count_statement(by_business: bool) -> sa.Update:
+    """Count one message if there is room; a business that writes has read what came before."""
+    values: dict[str, Any] = {"message_count": _c.c.message_count + 1, "last_updated_at": sa.bindparam("p_now")}
+    if by_business:
+        values["business_last_read"] = sa.bindparam("p_now")
+    return _c.update().where(
+        _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
+        _c.c.message_count < sa.bindparam("p_limit"),
+    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata)
+
+
+_COUNT = {"business": Fast(_count_statement(True)), "user": Fast(_count_statement(False))}
+_INSERT = Fast(_m.insert())
+
+
+def count_message(*, author_type: str, app_id: str, conversation_id: str, limit: int, now: int) -> Step:
+    """Step: count one more message in the app's conversation if it holds fewer than `limit` (and move its
+    lastUpdatedAt, and a business author's businessLastRead, to `now`). Its rows: the conversation's id,
+    type and metadata, or none when there is no such conversation or it is full."""
+    return rows(_COUNT[author_type], {
+        "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
+
+
+def insert_message(row: dict[str, Any]) -> Step:
+    """Step: insert the message's row."""
+    return run(_INSERT, row)
+
+
+async def page_messages(conn: AsyncConnection, *, conversation_id: str, page: Page) -> Window:
+    """A page of the conversation's messages; without a cursor, the newest."""
+    query = sa.select(_m).where(_m.c.conversation_id == conversation_id)
+    return await window(conn, query, _m.c.id, page, newest_first=True)
+
+
+async def delete_messages(conn: AsyncConnection, *, conversation_id: str) -> None:
+    """Delete all of the conversation's messages: its message count and its participants' unread counts
+    go back to zero."""
+    await conn.execute(_m.delete().where(_m.c.conversation_id == conversation_id))
+    await conn.execute(_c.update().where(_c.c.id == conversation_id).values(message_count=0))
+    await conn.execute(_p.update().where(_p.c.conversation_id == conversation_id).values(unread_count=0))
+
+
+async def delete_message(conn: AsyncConnection, *, conversation_id: str, message_id: str) -> None:
+    """Delete the conversation's message and count one message less; NotFound if there is no such message."""
+    deleted = await conn.execute(_m.delete().where(_m.c.id == message_id, _m.c.conversation_id == conversation_id))
+    if deleted.rowcount == 0:
+        raise NotFound("Message not found")
+    await conn.execute(_c.update().where(_c.c.id == conversation_id).values(message_count=_c.c.message_count - 1))
+
+
+# --- message refs ---------------------------------------------------------------------------
