@@ -17,26 +17,17 @@ import time
 from collections.abc import Callable
 
 import jwt
-import sqlalchemy as sa
 
 from heliograph.errors import Forbidden, Unauthorized
-from heliograph.store import tables as t
+from heliograph.store import keys
 from heliograph.store.db import Database
-from heliograph.store.oauth_tables import oauth_tokens
 
 TOKEN_PREFIX = "oat_"  # OAuth access tokens: never a Basic key id, only the `kid` of a JWT
 SCOPE_BY_PREFIX = {"act_": "account", "app_": "app", "int_": "integration", TOKEN_PREFIX: "integration"}
 # The paths the spec's OAuth tag opens to access tokens (route templates start with one of them).
 OAUTH_REACH = ("/v2/apps/{appId}/users", "/v2/apps/{appId}/conversations",
                "/v2/apps/{appId}/integrations/{integrationId}/webhooks", "/oauth/")
-_KEY = sa.select(t.api_keys.c.secret, t.api_keys.c.app_id, sa.null().label("integration_id"),
-                 sa.null().label("client_id")).where(t.api_keys.c.id == sa.bindparam("key_id"))
-_INTEGRATION_KEY = sa.select(t.integration_keys.c.secret, t.integration_keys.c.app_id,
-                             t.integration_keys.c.integration_id, sa.null().label("client_id")).where(
-    t.integration_keys.c.id == sa.bindparam("key_id"))
-_TOKEN = sa.select(oauth_tokens.c.secret, oauth_tokens.c.app_id, oauth_tokens.c.integration_id,
-                   oauth_tokens.c.client_id).where(oauth_tokens.c.id == sa.bindparam("key_id"))
-_QUERY_BY_PREFIX = {"int_": _INTEGRATION_KEY, TOKEN_PREFIX: _TOKEN}
+_FIND_BY_PREFIX = {"int_": keys.find_integration_key, TOKEN_PREFIX: keys.find_token}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,10 +115,10 @@ class Authenticator:
         cached = self._cache.get(key_id)
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
-        query = _QUERY_BY_PREFIX.get(key_id[:4], _KEY)
+        find = _FIND_BY_PREFIX.get(key_id[:4], keys.find_api_key)
         async with self._db.read() as conn:
-            row = (await conn.execute(query, {"key_id": key_id})).first()
-        key = None if row is None else _Key(row.secret, row.app_id, row.integration_id, row.client_id)
+            row = await find(conn, key_id=key_id)
+        key = None if row is None else _Key(row["secret"], row["app_id"], row["integration_id"], row["client_id"])
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[key_id] = (now, key)

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, NotFound
 from heliograph.ids import iso
-from heliograph.store import deliveries
-from heliograph.store import tables as t
+from heliograph.store import deliveries as store
 from heliograph.store.outbox import wake_after_commit
 
 STATUSES = ("pending", "delivered", "failed")
@@ -35,14 +33,14 @@ async def list_deliveries(conn: AsyncConnection, *, webhook_id: str, status: str
         raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be from 1 to 500")
-    if await conn.scalar(sa.select(t.webhooks.c.id).where(t.webhooks.c.id == webhook_id)) is None:
+    if not await store.has_webhook(conn, webhook_id=webhook_id):
         raise NotFound(f"Webhook {webhook_id} not found")
-    rows = await deliveries.listed(conn, webhook_id=webhook_id, status=status, before=before, limit=limit)
+    rows = await store.list_deliveries(conn, webhook_id=webhook_id, status=status, before=before, limit=limit)
     return [_wire(row) for row in rows]
 
 
 async def get_delivery(conn: AsyncConnection, *, delivery_id: int) -> dict[str, Any]:
-    row = await deliveries.one(conn, delivery_id)
+    row = await store.find_delivery(conn, seq=delivery_id)
     if row is None:
         raise NotFound(f"Delivery {delivery_id} not found")
     attempts = [{k: v for k, v in {"attemptedAt": iso(a["attempted_at"]), "statusCode": a["status_code"],
@@ -53,7 +51,7 @@ async def get_delivery(conn: AsyncConnection, *, delivery_id: int) -> dict[str, 
 
 async def redeliver(conn: AsyncConnection, *, delivery_id: int, now: int) -> dict[str, Any]:
     """Send a delivery again (same event id), as a new series of attempts starting now."""
-    if not await deliveries.redeliver(conn, seq=delivery_id, now=now):
+    if not await store.redeliver(conn, seq=delivery_id, now=now):
         raise NotFound(f"Delivery {delivery_id} not found")
     await wake_after_commit(conn)
     return await get_delivery(conn, delivery_id=delivery_id)

@@ -16,31 +16,21 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.auth import TOKEN_PREFIX, Principal
-from heliograph.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from heliograph.errors import BadRequest, Forbidden, Unauthorized
 from heliograph.ids import IdFactory, new_secret
 from heliograph.schemas import render
 from heliograph.schemas.oauth import ConsentForm, GetTokenBody
 from heliograph.schemas.webhooks import check_target
 from heliograph.services.integrations import OAUTH
-from heliograph.store import tables as t
+from heliograph.store import oauth as store
 from heliograph.store.apps import require_app
-from heliograph.store.oauth_tables import oauth_clients, oauth_codes, oauth_tokens
+from heliograph.store.integrations import insert_integration
 
 LIFETIME_MS = 10 * 60 * 1000  # a pending request and a code: RFC 6749's recommended maximum for codes
 MAX_REDIRECT_URIS = 10
-_codes = oauth_codes
-_CLIENT = sa.select(oauth_clients).where(oauth_clients.c.id == sa.bindparam("client_id"))
-_PENDING = sa.select(_codes, oauth_clients.c.name).join(oauth_clients).where(
-    _codes.c.id == sa.bindparam("request_id"), _codes.c.code_hash.is_(None),
-    _codes.c.expires_at > sa.bindparam("now"))
-_CODE = sa.select(_codes).where(_codes.c.code_hash == sa.bindparam("code_hash"),
-                                _codes.c.client_id == sa.bindparam("client_id"))
-_CONNECTION = sa.select(oauth_tokens.c.integration_id).where(
-    oauth_tokens.c.client_id == sa.bindparam("client_id"), oauth_tokens.c.app_id == sa.bindparam("app_id")).limit(1)
 
 
 def _digest(secret: str) -> str:
@@ -68,28 +58,23 @@ async def create_client(conn: AsyncConnection, *, ids: IdFactory, name: str,
     client_id, now = ids.new_at()
     secret = new_secret()
     uris = list(dict.fromkeys(redirect_uris))  # in order, each once
-    await conn.execute(oauth_clients.insert(), {"id": client_id, "name": name, "secret_hash": _digest(secret),
-                                                "redirect_uris": uris, "created_at": now})
+    await store.insert_client(conn, {"id": client_id, "name": name, "secret_hash": _digest(secret),
+                                     "redirect_uris": uris, "created_at": now})
     return {"clientId": client_id, "clientSecret": secret, "name": name, "redirectUris": uris}
 
 
 async def list_clients(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Every client with the apps it is connected to (secrets are never shown again)."""
-    apps = sa.select(oauth_tokens.c.client_id, oauth_tokens.c.app_id).distinct()
     connected: dict[str, list[str]] = {}
-    for row in await conn.execute(apps.order_by(oauth_tokens.c.app_id)):
-        connected.setdefault(row.client_id, []).append(row.app_id)
-    rows = await conn.execute(sa.select(oauth_clients).order_by(oauth_clients.c.id))
-    return [{"clientId": r.id, "name": r.name, "redirectUris": r.redirect_uris,
-             "connectedApps": connected.get(r.id, [])} for r in rows]
+    for row in await store.connected_apps(conn):
+        connected.setdefault(row["client_id"], []).append(row["app_id"])
+    return [{"clientId": r["id"], "name": r["name"], "redirectUris": r["redirect_uris"],
+             "connectedApps": connected.get(r["id"], [])} for r in await store.list_clients(conn)]
 
 
 async def delete_client(conn: AsyncConnection, *, client_id: str) -> None:
     """Remove a client and every connection it has: integrations, their webhooks and tokens."""
-    mine = sa.select(oauth_tokens.c.integration_id).where(oauth_tokens.c.client_id == client_id)
-    await conn.execute(t.integrations.delete().where(t.integrations.c.id.in_(mine)))
-    if (await conn.execute(oauth_clients.delete().where(oauth_clients.c.id == client_id))).rowcount == 0:
-        raise NotFound("OAuth client not found")
+    await store.delete_client(conn, client_id=client_id)
 
 
 # --- the authorization request and its consent -------------------------------------------------
@@ -99,20 +84,20 @@ async def authorize(conn: AsyncConnection, *, ids: IdFactory, client_id: str | N
     """GET /oauth/authorize: where to send the browser (the consent page, or back with an error)."""
     if not client_id:
         raise BadRequest("Missing required query parameter `client_id`")
-    client = (await conn.execute(_CLIENT, {"client_id": client_id})).first()
+    client = await store.find_client(conn, client_id=client_id)
     if client is None:
         raise BadRequest("Invalid client_id: no OAuth client has this id")
-    uri = client.redirect_uris[0] if redirect_uri is None else redirect_uri
-    if uri not in client.redirect_uris:
+    uri = client["redirect_uris"][0] if redirect_uri is None else redirect_uri
+    if uri not in client["redirect_uris"]:
         raise BadRequest("Invalid redirect_uri: it is not one of the client's registered redirect URIs")
     if response_type != "code":  # RFC 6749 4.1.2.1: the client and URI are known, so tell the client
         error = "invalid_request" if response_type is None else "unsupported_response_type"
         return _with_query(uri, error=error, state=state)
     request_id, now = ids.new_at()
-    await conn.execute(_codes.delete().where(_codes.c.expires_at <= now))  # forget abandoned requests
-    await conn.execute(_codes.insert(), {"id": request_id, "client_id": client_id, "redirect_uri": uri,
-                                         "state": state, "secret": new_secret(), "code_hash": None,
-                                         "app_id": None, "expires_at": now + LIFETIME_MS, "created_at": now})
+    await store.delete_expired(conn, now=now)  # forget abandoned requests
+    await store.insert_request(conn, {"id": request_id, "client_id": client_id, "redirect_uri": uri,
+                                      "state": state, "secret": new_secret(), "code_hash": None,
+                                      "app_id": None, "expires_at": now + LIFETIME_MS, "created_at": now})
     return f"consent?{urlencode({'request': request_id})}"
 
 
@@ -122,7 +107,7 @@ def csrf_token(secret: str, principal: Principal) -> str:
 
 
 async def _pending(conn: AsyncConnection, request_id: str, now: int) -> Any:
-    row = (await conn.execute(_PENDING, {"request_id": request_id, "now": now})).first()
+    row = await store.find_pending(conn, request_id=request_id, now=now)
     if row is None:
         raise BadRequest("This authorization request is unknown, answered or expired: "
                          "start again from the integration")
@@ -132,32 +117,28 @@ async def _pending(conn: AsyncConnection, request_id: str, now: int) -> Any:
 async def consent(conn: AsyncConnection, *, request_id: str, principal: Principal, now: int) -> dict[str, Any]:
     """What the consent page shows: the client's name, the apps the caller may connect, the CSRF token."""
     row = await _pending(conn, request_id, now)
-    query = sa.select(t.apps.c.id, t.apps.c.display_name).order_by(t.apps.c.id)
-    if principal.app_id is not None:
-        query = query.where(t.apps.c.id == principal.app_id)
-    apps = [(r.id, r.display_name) for r in await conn.execute(query)]
-    return {"client": row.name, "apps": apps, "request": request_id, "csrf": csrf_token(row.secret, principal)}
+    apps = [(r["id"], r["display_name"]) for r in await store.app_names(conn, app_id=principal.app_id)]
+    return {"client": row["name"], "apps": apps, "request": request_id, "csrf": csrf_token(row["secret"], principal)}
 
 
 async def decide(conn: AsyncConnection, *, now: int, form: ConsentForm, principal: Principal) -> str:
     """The consent form's answer: a code (or `access_denied`) sent to the request's redirect URI."""
     row = await _pending(conn, form.request, now)
-    if not hmac.compare_digest(csrf_token(row.secret, principal).encode(), form.csrf.encode()):
+    if not hmac.compare_digest(csrf_token(row["secret"], principal).encode(), form.csrf.encode()):
         raise Forbidden("Invalid consent form: reload the consent page and answer it again")
     if form.decision == "deny":
-        await conn.execute(_codes.delete().where(_codes.c.id == row.id))
-        return _with_query(row.redirect_uri, error="access_denied", state=row.state)
+        await store.delete_request(conn, request_id=row["id"])
+        return _with_query(row["redirect_uri"], error="access_denied", state=row["state"])
     if not form.app_id:
         raise BadRequest("Missing required field `app_id`: choose the app to connect")
     if principal.app_id not in (None, form.app_id):
         raise Forbidden("The credentials do not give access to this app")
     await require_app(conn, app_id=form.app_id)
     code = new_secret()
-    answered = await conn.execute(_codes.update().where(_codes.c.id == row.id, _codes.c.code_hash.is_(None)).values(
-        code_hash=_digest(code), app_id=form.app_id, expires_at=now + LIFETIME_MS))
-    if answered.rowcount == 0:  # another tab answered it meanwhile
+    if not await store.update_request(conn, request_id=row["id"], code_hash=_digest(code), app_id=form.app_id,
+                                      expires_at=now + LIFETIME_MS):  # another tab answered it meanwhile
         raise BadRequest("This authorization request was answered already")
-    return _with_query(row.redirect_uri, code=code, state=row.state)
+    return _with_query(row["redirect_uri"], code=code, state=row["state"])
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -166,36 +147,36 @@ async def get_token(conn: AsyncConnection, *, ids: IdFactory, body: GetTokenBody
     """POST /oauth/token: trade a code, once and in time, for an access token to its app."""
     if body.grant_type != "authorization_code":
         raise BadRequest("Invalid grant_type: must be `authorization_code`")
-    client = (await conn.execute(_CLIENT, {"client_id": body.client_id})).first()
-    if client is None or not hmac.compare_digest(client.secret_hash, _digest(body.client_secret)):
+    client = await store.find_client(conn, client_id=body.client_id)
+    if client is None or not hmac.compare_digest(client["secret_hash"], _digest(body.client_secret)):
         raise Unauthorized("Invalid client_id or client_secret")
     now = ids.clock()
-    row = (await conn.execute(_CODE, {"code_hash": _digest(body.code), "client_id": body.client_id})).first()
-    taken = 0  # the code is single-use: of two concurrent exchanges, one deletes it
-    if row is not None and row.expires_at > now:
-        taken = (await conn.execute(_codes.delete().where(_codes.c.id == row.id))).rowcount
+    row = await store.find_code(conn, code_hash=_digest(body.code), client_id=body.client_id)
+    taken = False  # the code is single-use: of two concurrent exchanges, one deletes it
+    if row is not None and row["expires_at"] > now:
+        taken = await store.delete_request(conn, request_id=row["id"])
     if row is None or not taken:
         raise BadRequest("Invalid code: it is unknown, expired or already used")
-    integration_id = await _connection(conn, ids=ids, client=client, app_id=row.app_id)
+    integration_id = await _connection(conn, ids=ids, client=client, app_id=row["app_id"])
     token_id, created = ids.new_at()
     secret = new_secret()
-    await conn.execute(oauth_tokens.insert(), {"id": TOKEN_PREFIX + token_id, "client_id": client.id,
-                                               "app_id": row.app_id, "integration_id": integration_id,
-                                               "secret": secret, "created_at": created})
-    claims = {"scope": "integration", "appId": row.app_id, "iat": created // 1000}
+    await store.insert_token(conn, {"id": TOKEN_PREFIX + token_id, "client_id": client["id"],
+                                    "app_id": row["app_id"], "integration_id": integration_id,
+                                    "secret": secret, "created_at": created})
+    claims = {"scope": "integration", "appId": row["app_id"], "iat": created // 1000}
     token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": TOKEN_PREFIX + token_id})
     return {"access_token": token, "token_type": "Bearer"}
 
 
 async def _connection(conn: AsyncConnection, *, ids: IdFactory, client: Any, app_id: str) -> str:
     """The client's `oauth` integration in the app: the one made by an earlier token, or a new one."""
-    found = await conn.scalar(_CONNECTION, {"client_id": client.id, "app_id": app_id})
+    found = await store.find_connection(conn, client_id=client["id"], app_id=app_id)
     if found is not None:
-        return str(found)
+        return found
     integration_id, now = ids.new_at()
-    await conn.execute(t.integrations.insert(), {
-        "id": integration_id, "app_id": app_id, "type": OAUTH, "status": "active", "display_name": client.name,
-        "config": {"clientId": client.id}, "created_at": now})
+    await insert_integration(conn, {
+        "id": integration_id, "app_id": app_id, "type": OAUTH, "status": "active", "display_name": client["name"],
+        "config": {"clientId": client["id"]}, "created_at": now})
     return integration_id
 
 
@@ -208,7 +189,7 @@ def _token_holder(principal: Principal) -> tuple[str, str]:
 async def revoke_access(conn: AsyncConnection, *, principal: Principal) -> str:
     """DELETE /oauth/authorization: remove the token's integration, its webhooks and every token of it."""
     _, integration_id = _token_holder(principal)
-    await conn.execute(t.integrations.delete().where(t.integrations.c.id == integration_id))
+    await store.delete_connection(conn, integration_id=integration_id)
     return integration_id
 
 

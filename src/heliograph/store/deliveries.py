@@ -119,8 +119,12 @@ _LISTED = (sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.status, d.c.atte
            .join(e, e.c.id == d.c.event_id))
 
 
-async def listed(conn: AsyncConnection, *, webhook_id: str, status: str | None, before: int | None,
-                 limit: int) -> list[dict[str, Any]]:
+async def has_webhook(conn: AsyncConnection, *, webhook_id: str) -> bool:
+    return await conn.scalar(sa.select(w.c.id).where(w.c.id == webhook_id)) is not None
+
+
+async def list_deliveries(conn: AsyncConnection, *, webhook_id: str, status: str | None, before: int | None,
+                          limit: int) -> list[dict[str, Any]]:
     """A webhook's deliveries, newest first, optionally only those with `status`."""
     query = _LISTED.where(d.c.webhook_id == webhook_id)
     if status is not None:
@@ -131,7 +135,7 @@ async def listed(conn: AsyncConnection, *, webhook_id: str, status: str | None, 
     return [dict(row._mapping) for row in rows]
 
 
-async def one(conn: AsyncConnection, seq: int) -> dict[str, Any] | None:
+async def find_delivery(conn: AsyncConnection, *, seq: int) -> dict[str, Any] | None:
     """A delivery with its event body and every attempt, or None."""
     row = (await conn.execute(_LISTED.add_columns(e.c.body).where(d.c.seq == seq))).first()
     if row is None:
