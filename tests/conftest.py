@@ -18,11 +18,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
+from tests.receiver import Receiver
 from tests.servers import Process
 from tests.spec import SpecChecker, operations
-from tests.utils import make_conversation, make_user
+from tests.utils import make_conversation, make_user, open_database
 
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -37,6 +39,21 @@ class Server:
     account_key: tuple[str, str]
 
 
+FAST_TIER = ("unit", "store", "services")  # tests/<these>: no server process; `pytest -m fast` runs only them
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fast: the fast tier (tests/unit, tests/store, tests/services), no server")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and item.path.relative_to(here).parts[0] in FAST_TIER:
+            item.add_marker(pytest.mark.fast)
+
+
 CHECKER = SpecChecker()  # one for the session: it also proves every operation was exercised
 
 
@@ -45,11 +62,16 @@ def checker() -> SpecChecker:
     return CHECKER
 
 
+DESELECTED: list[pytest.Item] = []  # what -k, -m, --deselect or --last-failed left out of this run
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    DESELECTED.extend(items)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """On a full run, every routed operationId of the spec must have answered some test (any status)."""
-    if exitstatus != 0 or session.config.args != [] and session.config.args != session.config.getini("testpaths"):
-        return
-    if session.config.getoption("keyword") or session.config.getoption("markexpr"):
+    if not _ran_everything(session.config) or exitstatus != 0:
         return
     from heliograph.api import all_routes
 
@@ -59,6 +81,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"operations of the spec that no test exercised: {', '.join(missing)}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _ran_everything(config: pytest.Config) -> bool:
+    """Whether this run executed the whole suite: not --collect-only, not some paths, nothing deselected."""
+    whole = config.args in ([], config.getini("testpaths"))
+    return whole and not config.getoption("collectonly") and not DESELECTED
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -73,24 +101,64 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of each engine, for tests that drive the store without a server."""
-    from heliograph.config import Settings
-    from heliograph.store.db import Database
+    """A new migrated, empty database of each engine, for tests that start processes on it (a new one
+    costs about a second on PostgreSQL: tests that start none take `empty_database_url`)."""
+    with migrated_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def shared_database(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """One migrated database of each engine for the session's fast tier, and its tables, children first."""
+    with migrated_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
+        yield url, asyncio.run(_tables(url))
+
+
+@pytest.fixture
+def empty_database_url(shared_database: tuple[str, list[str]]) -> str:
+    """A migrated database of each engine without rows: the session's, emptied for the test in milliseconds.
+
+    For tests that start no process (one could outlive its test and write into the next one's rows).
+    """
+    url, tables = shared_database
+    asyncio.run(_empty(url, tables))
+    return url
+
+
+@contextlib.contextmanager
+def migrated_database(engine: str, directory: Path) -> Iterator[str]:
+    """A new database of `engine` at the migrations' head (a file in `directory` for SQLite)."""
     from heliograph.store.migrate import upgrade
 
     async def migrate(url: str) -> None:
-        db = Database(Settings(database_url=url, data_dir=tmp_path))
-        await upgrade(db)
-        await db.dispose()
+        async with open_database(url) as db:
+            await upgrade(db)
 
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+    if engine == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory / 'store.sqlite3'}"
         asyncio.run(migrate(url))
         yield url
         return
     with throwaway_postgres("heliograph_store_") as url:
         asyncio.run(migrate(url))
         yield url
+
+
+async def _tables(database_url: str) -> list[str]:
+    """The database's tables but Alembic's, each after those whose foreign keys point at it."""
+    metadata = sa.MetaData()
+    async with open_database(database_url) as db, db.read() as conn:
+        await conn.run_sync(metadata.reflect)
+    return [table.name for table in reversed(metadata.sorted_tables) if table.name != "alembic_version"]
+
+
+async def _empty(database_url: str, tables: list[str]) -> None:
+    """Delete every row, in one transaction sent as one script (one round trip: this runs before each test)."""
+    script = "BEGIN; " + " ".join(f'DELETE FROM "{table}";' for table in tables) + " COMMIT;"
+    async with open_database(database_url) as db, db.engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        await (driver.executescript(script) if db.is_sqlite else driver.execute(script))
 
 
 @contextlib.contextmanager
@@ -154,6 +222,13 @@ def sdk_client(server: Server, checker: SpecChecker, key_id: str, secret: str, *
     return client
 
 
+def bearer_client(server: Server, checker: SpecChecker, token: str | None) -> sc.ApiClient:
+    """The official SDK sending `Authorization: Bearer <token>`, or no Authorization at all."""
+    client = CheckedApiClient(sc.Configuration(host=server.base_url, access_token=token))
+    client.checker = checker
+    return client
+
+
 @pytest.fixture
 def account(server: Server, checker: SpecChecker) -> sc.ApiClient:
     """The official SDK authenticated with the account key (Basic auth)."""
@@ -190,6 +265,14 @@ def user(account: sc.ApiClient, app_id: str) -> sc.User:
 def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
     """A personal conversation with the user as its participant."""
     return str(make_conversation(account, app_id, user).id)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real webhook receiver on loopback (tests/receiver.py), stopped after the test."""
+    receiving = Receiver()
+    yield receiving
+    receiving.stop()
 
 
 @pytest.fixture(scope="module")

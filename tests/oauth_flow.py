@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
 from tests.conftest import CheckedApiClient, Server
+from tests.servers import run_cli
 from tests.spec import SpecChecker
-from tests.utils import sdk_error
+from tests.utils import in_database, sdk_error
 
 CALLBACK = "https://partner.example/oauth/callback"
 OTHER_CALLBACK = "https://partner.example/other"
@@ -26,10 +25,7 @@ OTHER_CALLBACK = "https://partner.example/other"
 
 def cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
     """`heliograph …` against the server's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-    env["HELIOGRAPH_DATABASE_URL"] = server.database_url
-    return subprocess.run([sys.executable, "-m", "heliograph.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return run_cli(server.database_url, *args)
 
 
 def register(server: Server, name: str = "Partner Bot", *uris: str) -> dict[str, Any]:
@@ -122,18 +118,11 @@ def token_info(server: Server, checker: SpecChecker, authorization: str) -> Any:
 
 def oauth_integration_id(server: Server, app_id: str) -> str:
     """The id of the app's `oauth` integration (no API operation shows it)."""
-    from heliograph.config import Settings
     from heliograph.store import tables as t
-    from heliograph.store.db import Database
 
-    async def read() -> str:
-        db = Database(Settings(database_url=server.database_url, data_dir=__import__("pathlib").Path("/tmp")))
-        async with db.read() as conn:
-            found = await conn.scalar(t.integrations.select().with_only_columns(t.integrations.c.id).where(
-                t.integrations.c.app_id == app_id, t.integrations.c.type == "oauth"))
-        await db.dispose()
-        return str(found)
-    return asyncio.run(read())
+    [(found,)] = in_database(server.database_url, sa.select(t.integrations.c.id).where(
+        t.integrations.c.app_id == app_id, t.integrations.c.type == "oauth"))
+    return str(found)
 
 
 def refused(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:

@@ -47,7 +47,10 @@ class Receiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = int(self._server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/hooks"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever checks for shutdown() once per poll interval (0.5 s by default): a short one
+        # lets stop() return in milliseconds
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
+                                        daemon=True)
         self._thread.start()
 
     def events(self) -> list[dict[str, Any]]:
@@ -64,6 +67,8 @@ class Receiver:
         return events
 
     def stop(self) -> None:
+        """Release held replies, stop serving and close the socket, waiting for the server's thread."""
         self.hold.set()
         self._server.shutdown()
+        self._thread.join()
         self._server.server_close()

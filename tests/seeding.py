@@ -3,27 +3,14 @@ client), written straight into a live server's database for the tests that read 
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Any
+
+from tests.utils import in_database
 
 
 def run(database_url: str, statement: Any, params: Any = None) -> list[dict[str, Any]]:
     """Execute one statement in its own committed transaction; the rows it returned, if any."""
-    return asyncio.run(_run(database_url, statement, params))
-
-
-async def _run(database_url: str, statement: Any, params: Any) -> list[dict[str, Any]]:
-    from heliograph.config import Settings
-    from heliograph.store.db import Database
-
-    db = Database(Settings(database_url=database_url, data_dir=Path("/tmp")))
-    try:
-        async with db.write() as conn:
-            result = await conn.execute(statement, params)
-            return [dict(row._mapping) for row in result] if result.returns_rows else []
-    finally:
-        await db.dispose()
+    return [dict(row._mapping) for row in in_database(database_url, statement, params)]
 
 
 def link_zendesk(database_url: str, user_id: str, zendesk_id: str) -> None:

@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 import sunshine_conversations_client as sc
 
+from tests.apps import apps_after, key_ids, new_app, new_key, raw_app
 from tests.conftest import Server, sdk_client
 from tests.spec import SpecChecker
+from tests.utils import error_of, refused
 
 DEFAULT_SETTINGS = {
     "conversationRetentionSeconds": 0, "maskCreditCardNumbers": True, "useAnimalNames": False,
     "echoPostback": False, "ignoreAutoConversationStart": False, "multiConvoEnabled": False,
     "appLocalizationEnabled": False, "endSessionEnabled": False, "disableConversationReopen": False,
 }
-
-
-def refused(call: Callable[..., Any], *args: Any) -> tuple[int, str, str]:
-    """The (status, code, title) of an SDK call that must fail."""
-    with pytest.raises(sc.ApiException) as caught:
-        call(*args)
-    error = json.loads(caught.value.body)["errors"][0]
-    return caught.value.status, error["code"], error["title"]
-
-
-def error_of(response: httpx.Response) -> tuple[int, str]:
-    return response.status_code, response.json()["errors"][0]["code"]
-
-
-def new_app(account: sc.ApiClient, name: str = "App", **fields: Any) -> sc.App:
-    return sc.AppsApi(account).create_app(sc.AppCreateBody(display_name=name, **fields)).app
-
-
-def apps_after(http: httpx.Client, marker: str) -> list[str]:
-    """Ids of the apps created after `marker` (tests run one at a time, so: by this test)."""
-    return [a["id"] for a in http.get("/v2/apps", params={"page[after]": marker, "page[size]": 100}).json()["apps"]]
-
-
-def raw_app(http: httpx.Client, app_id: str) -> dict[str, Any]:
-    return dict(http.get(f"/v2/apps/{app_id}").json()["app"])
-
-
-def new_key(account: sc.ApiClient, app_id: str, name: str = "Key") -> sc.AppKey:
-    return sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name=name)).key
-
-
-def key_ids(account: sc.ApiClient, app_id: str) -> list[str]:
-    return [k.id for k in sc.AppKeysApi(account).list_app_keys(app_id).keys]
 
 
 # --- CreateApp --------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from heliograph.config import Settings
 from heliograph.store import media
 from heliograph.store import tables as t
 from heliograph.store.attachment_tables import attachment_garbage, attachments
-from heliograph.store.db import Database
+from tests.attachments import PNG, image, upload
 from tests.conftest import ACCOUNT_KEY, Server, sdk_client, throwaway_postgres
 from tests.servers import Process, free_port
 from tests.spec import SpecChecker
-from tests.test_attachments import PNG, image, upload
-from tests.utils import make_conversation, make_user, post, sdk_error
+from tests.utils import in_database, make_conversation, make_user, open_database, post, sdk_error
 
 LIMIT = 50 * 1024 * 1024
 
@@ -78,14 +77,8 @@ def token(url: str) -> str:
     return url.rsplit("/", 2)[1]
 
 
-def stored_rows(database_url: str, tmp_path: Path) -> int:
-    async def count() -> int:
-        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
-        async with db.read() as conn:
-            rows = int(await conn.scalar(sa.select(sa.func.count()).select_from(attachments)) or 0)
-        await db.dispose()
-        return rows
-    return asyncio.run(count())
+def stored_rows(database_url: str) -> int:
+    return int(in_database(database_url, sa.select(sa.func.count()).select_from(attachments))[0][0])
 
 
 def deletable(served: MediaServer, app: str) -> sc.Conversation:
@@ -109,23 +102,23 @@ def test_files_are_kept_in_the_attachments_directory(served: MediaServer, app: s
         served_file.content, served_file.headers["content-type"])
 
 
-def test_50_mb_is_accepted_and_one_byte_more_is_413(served: MediaServer, app: str, tmp_path: Path) -> None:
+def test_50_mb_is_accepted_and_one_byte_more_is_413(served: MediaServer, app: str) -> None:
     """A file of exactly 50 MB is stored; 50 MB + 1 byte is refused with 413, leaving no file and no row."""
     kept = upload(served.api, app, ("big.bin", b"\x00" * LIMIT)).media_url
-    before = (on_disk(served), stored_rows(served.database_url, tmp_path))
+    before = (on_disk(served), stored_rows(served.database_url))
     with pytest.raises(sc.ApiException) as raised:
         upload(served.api, app, ("bigger.bin", b"\x00" * (LIMIT + 1)))
     assert (LIMIT, (413, "payload_too_large", "Attachments are limited to 50 MB (52428800 bytes)"), before) == (
         (served.files / token(kept)).stat().st_size, sdk_error(raised),
-        (on_disk(served), stored_rows(served.database_url, tmp_path)))
+        (on_disk(served), stored_rows(served.database_url)))
 
 
-def test_refused_uploads_leave_nothing_behind(served: MediaServer, app: str, tmp_path: Path) -> None:
+def test_refused_uploads_leave_nothing_behind(served: MediaServer, app: str) -> None:
     """An upload refused after its file was read (unknown conversation) leaves no file and no row."""
-    before = (on_disk(served), stored_rows(served.database_url, tmp_path))
+    before = (on_disk(served), stored_rows(served.database_url))
     with pytest.raises(sc.ApiException) as raised:
         upload(served.api, app, PNG, var_for="message", conversation_id="0123456789abcdef01234567")
-    assert (404, before) == (raised.value.status, (on_disk(served), stored_rows(served.database_url, tmp_path)))
+    assert (404, before) == (raised.value.status, (on_disk(served), stored_rows(served.database_url)))
 
 
 def test_delete_attachment_removes_the_file(served: MediaServer, app: str) -> None:
@@ -227,18 +220,17 @@ def test_sweep_unlinks_deleted_and_old_orphan_files(database_url: str, tmp_path:
         os.utime(files / name, (old, old))
 
     async def sweep() -> None:
-        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
-        async with db.write() as conn:
-            await conn.execute(t.apps.insert(), {"id": "a" * 24, "display_name": "A", "settings": {},
-                                                 "metadata": None, "created_at": 0})
-            await conn.execute(attachments.insert(), {
-                "token": "kept", "app_id": "a" * 24, "media_url": "http://h/attachments/v2/kept/x", "filename": "x",
-                "media_type": "text/plain", "media_size": 1, "created_at": 0})
-            await conn.execute(attachment_garbage.insert(), {"token": "gone"})
-        await media.sweep(db, files, orphans=True)
-        async with db.read() as conn:
-            assert [] == list(await conn.scalars(sa.select(attachment_garbage.c.token)))
-        await db.dispose()
+        async with open_database(database_url) as db:
+            async with db.write() as conn:
+                await conn.execute(t.apps.insert(), {"id": "a" * 24, "display_name": "A", "settings": {},
+                                                     "metadata": None, "created_at": 0})
+                await conn.execute(attachments.insert(), {
+                    "token": "kept", "app_id": "a" * 24, "media_url": "http://h/attachments/v2/kept/x",
+                    "filename": "x", "media_type": "text/plain", "media_size": 1, "created_at": 0})
+                await conn.execute(attachment_garbage.insert(), {"token": "gone"})
+            await media.sweep(db, files, orphans=True)
+            async with db.read() as conn:
+                assert [] == list(await conn.scalars(sa.select(attachment_garbage.c.token)))
 
     asyncio.run(sweep())
     assert {"kept", "new-orphan"} == {path.name for path in files.iterdir()}

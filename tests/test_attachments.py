@@ -8,7 +8,6 @@ test_attachment_files.py, against a server whose attachments directory the test 
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +15,12 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
+from tests.attachments import PNG, image, upload
 from tests.conftest import Server, sdk_client
 from tests.spec import SpecChecker
 from tests.utils import MISSING_ID, http_error, post, sdk_error
 
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAA"
-                       "AABJRU5ErkJggg==")  # one pixel
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def upload(api: sc.ApiClient, app_id: str, source: Any, **query: Any) -> sc.AttachmentSchema:
-    return sc.AttachmentsApi(api).upload_attachment(app_id, "public", source, **query).attachment
 
 
 def fetch(url: str) -> httpx.Response:
@@ -37,10 +31,6 @@ def raw_upload(http: httpx.Client, app_id: str, params: dict[str, str] | None = 
                files: Any = None, **kwargs: Any) -> httpx.Response:
     return http.post(f"/v2/apps/{app_id}/attachments", params={"access": "public"} if params is None else params,
                      files={"source": ("a.txt", b"hello", "text/plain")} if files is None else files, **kwargs)
-
-
-def image(url: str, **fields: Any) -> sc.Content:
-    return sc.Content(sc.ImageMessage(type="image", media_url=url, **fields))
 
 
 # --- UploadAttachment ---------------------------------------------------------------------------

@@ -11,25 +11,10 @@ import jwt
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.conftest import CheckedApiClient, Server, sdk_client
+from tests.apps import apps_after, key_ids, new_app, new_key, raw_app
+from tests.conftest import Server, bearer_client, sdk_client
 from tests.spec import SpecChecker
-from tests.test_apps import (
-    apps_after,
-    error_of,
-    key_ids,
-    new_app,
-    new_key,
-    raw_app,
-    refused,
-)
-from tests.utils import make_conversation, make_user, post, text
-
-
-def bearer_client(server: Server, checker: SpecChecker, token: str | None) -> sc.ApiClient:
-    """The official SDK sending `Authorization: Bearer <token>`, or no Authorization at all."""
-    client = CheckedApiClient(sc.Configuration(host=server.base_url, access_token=token))
-    client.checker = checker
-    return client
+from tests.utils import error_of, make_conversation, make_user, post, refused, text
 
 
 def token(key_id: str, secret: str, scope: str | None, *, algorithm: str = "HS256", **claims: Any) -> str:

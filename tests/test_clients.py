@@ -3,7 +3,6 @@ subscribeSDKClient gives a participant the user's SDK client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,30 +10,17 @@ import pytest
 import sunshine_conversations_client as sc
 
 from heliograph.store.client_tables import clients as client_rows
+from tests.clients import CONFIG, CRITERIA, raw_body
 from tests.conftest import Server
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.seeding import run
-from tests.test_delivery_e2e import custom_integration, event_payload_validator
+from tests.spec import event_payload_validator
 from tests.utils import MISSING_ID, http_error, make_conversation, make_user, sdk_error
 
-CONFIG = {
-    "mailgun": {"apiKey": "key-1", "domain": "mg.example.org", "incomingAddress": "in@mg.example.org"},
-    "messagebird": {"accessKey": "access", "signingKey": "signing", "originator": "12262121021"},
-    "twilio": {"accountSid": "AC1", "authToken": "auth-token", "phoneNumberSid": "PN1"},
-    "whatsapp": {},
-}
-CRITERIA = {"mailgun": {"address": "ana@example.org"}, "messagebird": {"phoneNumber": "+15550001234"},
-            "twilio": {"phoneNumber": "+1 212-555-2368"}, "whatsapp": {"phoneNumber": "+1 212 555 2368"}}
 SDK_MODELS = {"mailgun": sc.MatchCriteriaMailgun, "messagebird": sc.MatchCriteriaMessagebird,
               "twilio": sc.MatchCriteriaTwilio, "whatsapp": sc.MatchCriteriaWhatsapp}
 SNAKE = {"address": "address", "phoneNumber": "phone_number"}
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiving = Receiver()
-    yield receiving
-    receiving.stop()
 
 
 def integration(http: httpx.Client, app_id: str, kind: str) -> str:
@@ -48,11 +34,6 @@ def link_body(kind: str, integration_id: str, conversation_id: str, **criteria: 
     match = SDK_MODELS[kind](type=kind, integration_id=integration_id, **fields)
     return sc.ClientCreate(match_criteria=sc.MatchCriteria(match), confirmation=sc.Confirmation(type="immediate"),
                            target=sc.Target(conversation_id=conversation_id))
-
-
-def raw_body(kind: str, integration_id: str, conversation_id: str) -> dict[str, Any]:
-    return {"matchCriteria": {"type": kind, "integrationId": integration_id, **CRITERIA[kind]},
-            "confirmation": {"type": "immediate"}, "target": {"conversationId": conversation_id}}
 
 
 def present(model: Any) -> dict[str, Any]:

@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
-from heliograph.config import Settings
-from heliograph.store import tables as t
-from heliograph.store.db import Database
+from tests.delivery import KEY, QUICK_RETRIES, client, message_ids, stored_event_ids
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.servers import Process, free_port
-from tests.test_delivery_e2e import custom_integration
 from tests.utils import make_conversation, make_user, post, text
-
-KEY = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(32))
-QUICK_RETRIES = {"HELIOGRAPH_WEBHOOK_RETRY_DELAYS": ",".join(["1"] * 10), "HELIOGRAPH_WEBHOOK_TIMEOUT": "2"}
-
-
-def client(process: Process) -> sc.ApiClient:
-    return sc.ApiClient(sc.Configuration(host=process.base_url, username=KEY[0], password=KEY[1]))
-
-
-def stored_event_ids(database_url: str, tmp_path: Path) -> list[str]:
-    async def read() -> list[str]:
-        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
-        async with db.read() as conn:
-            ids = list((await conn.execute(sa.select(t.events.c.id).where(
-                t.events.c.type == "conversation:message").order_by(t.events.c.id))).scalars())
-        await db.dispose()
-        return ids
-    return asyncio.run(read())
-
-
-def message_ids(events: list[dict[str, Any]]) -> list[str]:
-    """Message ids in order of first arrival (a redelivery may repeat one)."""
-    seen: dict[str, None] = {}
-    for event in events:
-        seen.setdefault(event["payload"]["message"]["id"], None)
-    return list(seen)
 
 
 def test_sigkill_with_pending_events_loses_none(database_url: str, tmp_path: Path) -> None:
@@ -61,7 +29,7 @@ def test_sigkill_with_pending_events_loses_none(database_url: str, tmp_path: Pat
     try:
         events = receiver.wait_for(lambda got: set(sent) <= {e["payload"]["message"]["id"] for e in got}, 30)
         assert sent == message_ids(events)
-        assert sorted(stored_event_ids(database_url, tmp_path)) == sorted({e["id"] for e in events})
+        assert sorted(stored_event_ids(database_url)) == sorted({e["id"] for e in events})
         listed = sc.MessagesApi(client(second)).list_messages(app_id, conversation.id).messages
         assert sent == [m.id for m in listed]
     finally:

@@ -4,41 +4,16 @@ loopback gets the events, checked against the spec's EventWebhooks schema."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import jsonschema
-import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server
+from tests.delivery import cli
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
-from tests.servers import run_cli
-from tests.spec import definitions, load_spec, to_json_schema
-from tests.utils import make_conversation, make_user, post, text
-
-
-def event_payload_validator() -> jsonschema.Draft7Validator:
-    operation = load_spec()["x-webhooks"]["Webhook Event"]
-    schema = (operation.get("post", operation))["requestBody"]["content"]["application/json"]["schema"]
-    return jsonschema.Draft7Validator({**to_json_schema(schema), "definitions": definitions()})
-
-
-def custom_integration(api: sc.ApiClient, app_id: str, target: str, triggers: list[str],
-                       **webhook: Any) -> tuple[str, sc.Webhook]:
-    """A custom integration with one webhook, made through the SDK: its id and its webhook."""
-    body = sc.Custom(type="custom", display_name="Bot", webhooks=[sc.Webhook(target=target, triggers=triggers,
-                                                                              **webhook)])
-    integration = sc.IntegrationsApi(api).create_integration(app_id, body).integration
-    return integration.id, integration.webhooks[0]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiving = Receiver()
-    yield receiving
-    receiving.stop()
+from tests.spec import event_payload_validator
+from tests.utils import eventually, make_conversation, make_user, post, text
 
 
 def test_message_events_reach_the_receiver_with_the_secret(account: sc.ApiClient, app_id: str,
@@ -100,16 +75,6 @@ def test_admin_endpoints_need_the_account_key(server: Server, account: sc.ApiCli
     assert (404, "not_found") == (unknown.status_code, unknown.json()["errors"][0]["code"])
 
 
-def eventually(read: Any, attempts: int = 500) -> Any:
-    """Re-read until the read returns something: each try is a full HTTP round trip, so this paces
-    itself without sleeping; it gives up after `attempts` tries."""
-    for _ in range(attempts):
-        value = read()
-        if value:
-            return value
-    raise AssertionError("the state never appeared")
-
-
 def test_a_hanging_target_does_not_hold_up_the_api(account: sc.ApiClient, app_id: str,
                                                   receiver: Receiver) -> None:
     """While a delivery waits on a target that does not answer, the API goes on serving writes."""
@@ -135,21 +100,14 @@ def test_deliveries_command_lists_and_redelivers(server: Server, account: sc.Api
         conversation = make_conversation(account, app_id, make_user(account, app_id, external_id="ana"))
         post(account, app_id, conversation.id, text("hello"))
         [event] = receiver.wait_for(lambda got: len(got) >= 1)
-        failed = eventually(lambda: cli(server, "list", webhook.id, "--status", "failed").splitlines())
+        failed = eventually(lambda: cli(server.database_url, "list", webhook.id, "--status", "failed").splitlines())
         delivery = json.loads(failed[0])
         assert (event["id"], "failed", "HTTP 406") == (delivery["eventId"], delivery["status"], delivery["lastError"])
-        shown = json.loads(cli(server, "show", str(delivery["id"])))
+        shown = json.loads(cli(server.database_url, "show", str(delivery["id"])))
         assert ([406], event) == ([a["statusCode"] for a in shown["attemptLog"]], shown["event"])
         receiver.status = 200
-        assert "pending" == json.loads(cli(server, "redeliver", str(delivery["id"])))["status"]
+        assert "pending" == json.loads(cli(server.database_url, "redeliver", str(delivery["id"])))["status"]
         again = receiver.wait_for(lambda got: len(got) >= 2)
         assert [event["id"]] * 2 == [e["id"] for e in again]
     finally:
         receiver.stop()
-
-
-def cli(server: Server, *args: str) -> str:
-    """Run `heliograph deliveries …` against the test server's database; its standard output."""
-    result = run_cli(server.database_url, "deliveries", *args)
-    assert 0 == result.returncode, result.stderr
-    return result.stdout

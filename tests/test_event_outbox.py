@@ -18,9 +18,8 @@ import sunshine_conversations_client as sc
 from heliograph.ids import IdFactory
 from heliograph.store import tables as t
 from tests.conftest import Server
-from tests.test_event_payloads import spec_errors
-from tests.test_users import in_database
-from tests.utils import MISSING_ID, make_conversation, make_user, post, sdk_error, text
+from tests.spec import event_errors
+from tests.utils import MISSING_ID, in_database, make_conversation, make_user, post, sdk_error, text
 
 ALL = ["conversation:create", "conversation:join", "conversation:leave", "conversation:remove",
        "conversation:message", "conversation:read", "conversation:typing", "user:update", "user:remove"]
@@ -32,11 +31,11 @@ _ids = IdFactory()
 def subscribe(server: Server, app_id: str, triggers: list[str]) -> str:
     """A custom integration with one webhook subscribed to `triggers`; the webhook's id."""
     integration_id, now = _ids.new_at()
-    in_database(server, t.integrations.insert().values(
+    in_database(server.database_url, t.integrations.insert().values(
         id=integration_id, app_id=app_id, type="custom", status="active", display_name="Events", config={},
         created_at=now))
     webhook_id = _ids.new()
-    in_database(server, t.webhooks.insert().values(
+    in_database(server.database_url, t.webhooks.insert().values(
         id=webhook_id, app_id=app_id, integration_id=integration_id, target=TARGET, triggers=triggers,
         secret=secrets.token_hex(16), include_full_user=False, include_full_source=False, created_at=now))
     return webhook_id
@@ -44,17 +43,17 @@ def subscribe(server: Server, app_id: str, triggers: list[str]) -> str:
 
 def outbox(server: Server, app_id: str) -> list[dict[str, Any]]:
     """The app's stored event bodies in the order they were emitted; each checked against the spec."""
-    rows = in_database(server, sa.select(t.events.c.type, t.events.c.body)
+    rows = in_database(server.database_url, sa.select(t.events.c.type, t.events.c.body)
                        .where(t.events.c.app_id == app_id).order_by(t.events.c.id))
     for row in rows:
-        assert (row.type, []) == (row.body["type"], spec_errors(row.body))
+        assert (row.type, []) == (row.body["type"], event_errors(row.body))
     return [row.body for row in rows]
 
 
 def deliveries(server: Server, event_id: str) -> list[tuple[str, str]]:
     """(webhook id, lane) of each delivery of the event, by webhook id."""
     d = t.deliveries
-    rows = in_database(server, sa.select(d.c.webhook_id, d.c.lane).where(d.c.event_id == event_id)
+    rows = in_database(server.database_url, sa.select(d.c.webhook_id, d.c.lane).where(d.c.event_id == event_id)
                        .order_by(d.c.webhook_id))
     return [(row.webhook_id, row.lane) for row in rows]
 

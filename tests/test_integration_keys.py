@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.test_integrations import create_raw, custom
+from tests.integrations import create_raw, custom
 from tests.utils import MISSING_ID, http_error, sdk_error
 
 KEY_ID = re.compile(r"^int_[0-9a-f]{24}$")

@@ -11,10 +11,9 @@ import jwt
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.conftest import Server, sdk_client
+from tests.conftest import Server, bearer_client, sdk_client
+from tests.integrations import HOOK, app_client, create_raw, custom
 from tests.spec import SpecChecker
-from tests.test_auth import bearer_client
-from tests.test_integrations import HOOK, app_client, create_raw, custom
 from tests.utils import make_conversation, make_user, post, sdk_error, text
 
 

@@ -7,7 +7,6 @@ either client is still validated against the spec.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
@@ -15,31 +14,11 @@ import pytest
 import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
-from tests.conftest import Server, sdk_client
+from tests.conftest import Server
+from tests.integrations import HEX32, HOOK, MINIMAL, app_client, create_raw, custom
 from tests.spec import SpecChecker
-from tests.test_users import in_database
-from tests.utils import MISSING_ID, http_error, sdk_error
+from tests.utils import MISSING_ID, http_error, in_database, row_count, sdk_error
 
-HOOK = {"target": "https://example.com/hook", "triggers": ["conversation:message"]}
-MINIMAL: dict[str, dict[str, Any]] = {  # the required fields of each type
-    "android": {},
-    "apple": {"businessId": "biz-1", "apiSecret": "apple-secret", "mspId": "msp-1"},
-    "custom": {"webhooks": [HOOK]},
-    "instagram": {"pageAccessToken": "page-token", "appId": "fb-app", "appSecret": "fb-secret"},
-    "ios": {},
-    "line": {},
-    "mailgun": {"apiKey": "key-1", "domain": "mg.example.org", "incomingAddress": "in@mg.example.org"},
-    "messagebird": {"accessKey": "access", "signingKey": "signing", "originator": "12262121021"},
-    "messenger": {"pageAccessToken": "page-token", "appId": "fb-app", "appSecret": "fb-secret"},
-    "telegram": {"token": "192033615:AAEuee"},
-    "twilio": {"accountSid": "AC1", "authToken": "auth-token", "phoneNumberSid": "PN1"},
-    "twitter": {"tier": "enterprise", "consumerKey": "ck", "consumerSecret": "cs", "accessTokenKey": "atk",
-                "accessTokenSecret": "ats"},
-    "unity": {},
-    "viber": {"token": "viber-token"},
-    "web": {},
-    "whatsapp": {},
-}
 EXTRA: dict[str, dict[str, Any]] = {  # every other writable field of each type
     "android": {"projectId": "p", "clientEmail": "c@example.org", "privateKey": "pk", "serverKey": "sk",
                 "senderId": "sender", "canUserSeeConversationList": False, "canUserCreateMoreConversations": True},
@@ -77,37 +56,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "whatsapp": {"hsmFallbackLanguage": "en_US"},
 }
 TYPES = sorted(MINIMAL)
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
-
-
-# --- helpers, shared with the key, webhook and scope tests --------------------------------------
-
-def custom(api: sc.ApiClient, app_id: str, name: str = "Bot", **hook: Any) -> sc.Custom:
-    """A custom integration made through the SDK, with one webhook (`hook` overrides its fields)."""
-    webhook = sc.Webhook(**{**HOOK, **hook})
-    return sc.IntegrationsApi(api).create_integration(
-        app_id, sc.Custom(display_name=name, webhooks=[webhook])).integration
-
-
-def create_raw(http: httpx.Client, app_id: str, kind: str, **fields: Any) -> httpx.Response:
-    return http.post(f"/v2/apps/{app_id}/integrations", json={"type": kind, **MINIMAL[kind], **fields})
 
 
 def listed(http: httpx.Client, app_id: str, **params: Any) -> list[dict[str, Any]]:
     response = http.get(f"/v2/apps/{app_id}/integrations", params={"page[size]": 100, **params})
     assert 200 == response.status_code, response.text
     return list(response.json()["integrations"])
-
-
-def row_count(server: Server, table: sa.Table, app_id: str) -> int:
-    return int(in_database(server, sa.select(sa.func.count()).select_from(table)
-                           .where(table.c.app_id == app_id))[0][0])
-
-
-def app_client(server: Server, checker: SpecChecker, account: sc.ApiClient, app_id: str) -> sc.ApiClient:
-    """The SDK with a fresh app key of the app (the Webhooks operations refuse account keys)."""
-    key = sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="App key")).key
-    return sdk_client(server, checker, key.id, key.secret)
 
 
 def expected(kind: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +182,7 @@ def test_rules_of_the_spec_prose_are_400(server: Server, http: httpx.Client, app
 
     body = {k: v for k, v in {"type": kind, **MINIMAL[kind], **fields}.items() if v is not None}
     assert (400, "bad_request", title) == http_error(http.post(f"/v2/apps/{app_id}/integrations", json=body))
-    assert ([], 0) == (listed(http, app_id), row_count(server, t.webhooks, app_id))
+    assert ([], 0) == (listed(http, app_id), row_count(server.database_url, t.webhooks, app_id))
 
 
 def test_a_null_default_responder_is_accepted(http: httpx.Client, app_id: str) -> None:
@@ -354,7 +308,8 @@ def test_update_write_only_fields_are_kept_but_not_returned(server: Server, http
 
     created = create_raw(http, app_id, "android", privateKey="old").json()["integration"]
     response = http.patch(f"/v2/apps/{app_id}/integrations/{created['id']}", json={"privateKey": "new"})
-    stored = in_database(server, sa.select(t.integrations.c.config).where(t.integrations.c.id == created["id"]))
+    stored = in_database(server.database_url,
+                         sa.select(t.integrations.c.config).where(t.integrations.c.id == created["id"]))
     assert (200, False, "new") == (response.status_code, "privateKey" in response.json()["integration"],
                                    stored[0][0]["privateKey"])
 
@@ -401,7 +356,8 @@ def test_delete_integration_removes_its_webhooks_and_keys(server: Server, accoun
     reply = http.delete(f"/v2/apps/{app_id}/integrations/{doomed}")
     assert (200, {}) == (reply.status_code, reply.json())
     assert [kept] == [i["id"] for i in listed(http, app_id)]
-    assert (0, 0) == (row_count(server, t.webhooks, app_id), row_count(server, t.integration_keys, app_id))
+    assert (0, 0) == (row_count(server.database_url, t.webhooks, app_id),
+                      row_count(server.database_url, t.integration_keys, app_id))
 
 
 def test_delete_unknown_integration_is_404(http: httpx.Client, app_id: str) -> None:

@@ -10,6 +10,7 @@ import httpx
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server, sdk_client
+from tests.integrations import HOOK, custom
 from tests.oauth_flow import (
     anonymous,
     authorize,
@@ -24,7 +25,6 @@ from tests.oauth_flow import (
 )
 from tests.receiver import Receiver
 from tests.spec import SpecChecker
-from tests.test_integrations import HOOK, custom
 from tests.utils import make_conversation, make_user, post, text
 
 # --- the flow ----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ import sunshine_conversations_client as sc
 
 from heliograph.errors import ApiError
 from tests.conftest import Server
+from tests.fakes import FakeClock
 from tests.oauth_flow import (
     CALLBACK,
     OTHER_CALLBACK,
@@ -32,22 +32,14 @@ from tests.oauth_flow import (
     register,
 )
 from tests.spec import SpecChecker
-from tests.utils import http_error, make_user
+from tests.utils import http_error, in_database, make_user, open_database
 
 
 def codes_stored(server: Server) -> int:
     """How many authorization requests and codes the database holds."""
-    from heliograph.config import Settings
-    from heliograph.store.db import Database
     from heliograph.store.oauth_tables import oauth_codes
 
-    async def count() -> int:
-        db = Database(Settings(database_url=server.database_url, data_dir=Path("/tmp")))
-        async with db.read() as conn:
-            found = await conn.scalar(sa.select(sa.func.count()).select_from(oauth_codes))
-        await db.dispose()
-        return int(found or 0)
-    return asyncio.run(count())
+    return int(in_database(server.database_url, sa.select(sa.func.count()).select_from(oauth_codes))[0][0])
 
 
 # --- Authorize ---------------------------------------------------------------------------------
@@ -218,14 +210,6 @@ def test_get_token_body_rules(server: Server, checker: SpecChecker, http: httpx.
 
 # --- expiry, with a fake clock -----------------------------------------------------------------
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000_000
-
-    def __call__(self) -> int:
-        return self.now
-
-
 def test_requests_and_codes_expire(database_url: str) -> None:
     """A consent request and a code live LIFETIME_MS: one millisecond later they are refused."""
     assert [400, 400] == asyncio.run(_expiry(database_url))
@@ -233,18 +217,16 @@ def test_requests_and_codes_expire(database_url: str) -> None:
 
 async def _expiry(database_url: str) -> list[int]:
     from heliograph.auth import Principal
-    from heliograph.config import Settings
     from heliograph.ids import IdFactory
     from heliograph.schemas.apps import AppCreateBody
     from heliograph.schemas.oauth import ConsentForm, GetTokenBody
     from heliograph.services import apps, oauth
-    from heliograph.store.db import Database
 
     clock = FakeClock()
-    ids, db = IdFactory(clock), Database(Settings(database_url=database_url, data_dir=Path("/tmp")))
+    ids = IdFactory(clock)
     owner = Principal(scope="account", key_id="act_x", app_id=None)
     statuses = []
-    async with db.write() as conn:
+    async with open_database(database_url) as db, db.write() as conn:
         made = await oauth.create_client(conn, ids=ids, name="P", redirect_uris=[CALLBACK])
         app = await apps.create_app(conn, ids=ids, body=AppCreateBody(display_name="A"))
         late, timely = [(await oauth.authorize(conn, ids=ids, client_id=made["clientId"], response_type="code",
@@ -259,7 +241,6 @@ async def _expiry(database_url: str) -> list[int]:
         body = GetTokenBody(code=location.split("code=")[1], grant_type="authorization_code",
                             client_id=made["clientId"], client_secret=made["clientSecret"])
         statuses.append(await _status(oauth.get_token(conn, ids=ids, body=body)))
-    await db.dispose()
     return statuses
 
 

@@ -12,10 +12,10 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server, sdk_client
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
-from tests.spec import SpecChecker
-from tests.test_delivery_e2e import custom_integration, event_payload_validator
-from tests.test_switchboards import add_member, make_switchboard
+from tests.spec import SpecChecker, event_payload_validator
+from tests.switchboards import add_member, make_switchboard
 from tests.utils import MISSING_ID, http_error, make_conversation, make_user, post, sdk_error, text
 
 TRIGGERS = ["conversation:message", "switchboard:passControl", "switchboard:passControl:failure",

@@ -6,7 +6,6 @@ that login would, straight in the database."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,18 +13,12 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.seeding import add_device, link_zendesk
 from tests.servers import run_cli
-from tests.test_delivery_e2e import custom_integration, event_payload_validator
+from tests.spec import event_payload_validator
 from tests.utils import make_conversation, post, sdk_error, text
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiving = Receiver()
-    yield receiving
-    receiving.stop()
 
 
 def zendesk_user(server: Server, http: httpx.Client, app_id: str, zendesk_id: str, **fields: Any) -> sc.User:

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
+from heliograph.store import tables as t
 from tests.conftest import Server
-from tests.utils import MISSING_ID, http_error, make_conversation, make_user, sdk_error
-
-
-def in_database(server: Server, statement: Any) -> list[Any]:
-    """Run one statement on the server's database, for what the API cannot show (row counts, identities)."""
-    return asyncio.run(_run(server.database_url, statement))
-
-
-async def _run(database_url: str, statement: Any) -> list[Any]:
-    from pathlib import Path
-
-    from heliograph.config import Settings
-    from heliograph.store.db import Database
-
-    db = Database(Settings(database_url=database_url, data_dir=Path("/tmp")))
-    try:
-        async with db.write() as conn:
-            result = await conn.execute(statement)
-            return list(result) if result.returns_rows else []
-    finally:
-        await db.dispose()
-
-
-def user_count(server: Server, app_id: str) -> int:
-    from heliograph.store import tables as t
-
-    return int(in_database(server, sa.select(sa.func.count()).select_from(t.users)
-                           .where(t.users.c.app_id == app_id))[0][0])
+from tests.utils import MISSING_ID, http_error, in_database, make_conversation, make_user, row_count, sdk_error
 
 
 def present(model: Any) -> dict[str, Any]:
@@ -91,7 +63,7 @@ def test_create_user_with_a_taken_external_id_is_409_and_creates_nothing(
     with pytest.raises(sc.ApiException) as exc:
         make_user(account, app_id, external_id="dup", profile=sc.Profile(given_name="Second"))
     assert (409, "conflict") == sdk_error(exc)[:2]
-    assert 1 == user_count(server, app_id)
+    assert 1 == row_count(server.database_url, t.users, app_id)
     again = users_api(account).get_user(app_id, "dup").user
     assert (first.id, "First") == (again.id, again.profile.given_name)
 
@@ -118,7 +90,7 @@ def test_create_user_rejects_bad_input_naming_the_field(server: Server, http: ht
     status, code, title = http_error(http.post(f"/v2/apps/{app_id}/users", json=body))
     assert (400, "bad_request") == (status, code)
     assert field in title
-    assert 0 == user_count(server, app_id)
+    assert 0 == row_count(server.database_url, t.users, app_id)
 
 
 def test_create_user_in_unknown_app_is_404_app_not_found(account: sc.ApiClient) -> None:
@@ -285,12 +257,10 @@ def test_list_users_by_unknown_email_is_empty(http: httpx.Client, app_id: str) -
 def test_list_users_matches_identities_not_profile_email(server: Server, account: sc.ApiClient,
                                                          http: httpx.Client, app_id: str) -> None:
     """ListUsers matches the email of an identity, in both query styles, and never profile.email."""
-    from heliograph.store import tables as t
-
     with_identity = make_user(account, app_id, external_id="a")
     make_user(account, app_id, external_id="b", profile=sc.Profile(email="sue@example.org"))
-    in_database(server, t.identities.insert().values(user_id=with_identity.id, type="email",
-                                                      value="sue@example.org", app_id=app_id))
+    in_database(server.database_url, t.identities.insert().values(
+        user_id=with_identity.id, type="email", value="sue@example.org", app_id=app_id))
     for params in ({"filter[identities.email]": "sue@example.org"},
                    {"filter": json.dumps({"identities.email": "sue@example.org"})}):
         users = http.get(f"/v2/apps/{app_id}/users", params=params).json()["users"]

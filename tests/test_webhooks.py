@@ -13,9 +13,9 @@ import pytest
 import sunshine_conversations_client as sc
 
 from tests.conftest import Server
+from tests.integrations import HEX32, HOOK, app_client, create_raw, custom
 from tests.spec import SpecChecker
-from tests.test_integrations import HEX32, HOOK, app_client, create_raw, custom, row_count
-from tests.utils import MISSING_ID, http_error, sdk_error
+from tests.utils import MISSING_ID, http_error, row_count, sdk_error
 
 ALL_TRIGGERS = [
     "client:add", "client:remove", "client:update", "conversation:create", "conversation:join",
@@ -100,7 +100,7 @@ def test_invalid_target_is_400_and_nothing_is_stored(server: Server, app_http: h
                              json={"target": target, "triggers": ["conversation:message"]})
     assert (400, "bad_request", "Invalid target: must be an absolute http or https URL of at most 2048 characters"
             ) == http_error(response)
-    assert 1 == row_count(server, t.webhooks, app_id)
+    assert 1 == row_count(server.database_url, t.webhooks, app_id)
 
 
 @pytest.mark.parametrize(("triggers", "title"), [
@@ -119,7 +119,7 @@ def test_invalid_triggers_are_400_naming_the_trigger(server: Server, app_http: h
     response = app_http.post(f"/v2/apps/{app_id}/integrations/{integration.id}/webhooks",
                              json={"target": HOOK["target"], "triggers": triggers})
     assert (400, "bad_request", title) == http_error(response)
-    assert 1 == row_count(server, t.webhooks, app_id)
+    assert 1 == row_count(server.database_url, t.webhooks, app_id)
 
 
 @pytest.mark.parametrize("body", [{}, {"target": "https://example.com"}, {"triggers": ["conversation:message"]},
@@ -144,7 +144,8 @@ def test_an_app_has_at_most_ten_webhooks(server: Server, app_api: sc.ApiClient, 
     assert (400, "bad_request", "An app can have a maximum of 10 webhooks") == sdk_error(raised)
     refused = create_raw(app_http, app_id, "custom")
     assert (400, "bad_request", "An app can have a maximum of 10 webhooks") == http_error(refused)
-    assert (10, 2) == (row_count(server, t.webhooks, app_id), row_count(server, t.integrations, app_id))
+    assert (10, 2) == (row_count(server.database_url, t.webhooks, app_id),
+                       row_count(server.database_url, t.integrations, app_id))
 
 
 def test_webhooks_of_a_non_custom_integration_are_400(app_http: httpx.Client, app_id: str) -> None:

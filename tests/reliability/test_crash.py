@@ -18,12 +18,11 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
+from tests.delivery import KEY, QUICK_RETRIES, client, message_ids, stored_event_ids
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
-from tests.reliability.test_limits import TEXT, all_message_ids, messages_url
 from tests.servers import Process, free_port
-from tests.test_delivery_crash import KEY, QUICK_RETRIES, client, message_ids, stored_event_ids
-from tests.test_delivery_e2e import custom_integration
-from tests.utils import make_conversation, make_user
+from tests.utils import TEXT, all_message_ids, make_conversation, make_user, messages_url
 
 POSTERS = 4
 BATCH = 100  # messages acknowledged before a crash, and again after it
@@ -175,7 +174,7 @@ def report(killed: str, rig: Rig, base_url: str, app_id: str, load: Posters) -> 
         assert ids == message_ids([e for e in events if e["payload"]["conversation"]["id"] == conversation_id])
     event_ids = {(e["payload"]["message"]["id"], e["id"]) for e in events}
     assert len(stored) == len(event_ids)  # one event.id per message, however often it arrived
-    assert sorted(stored_event_ids(rig.database_url, rig.data_dir)) == sorted(e for _, e in event_ids)
+    assert sorted(stored_event_ids(rig.database_url)) == sorted(e for _, e in event_ids)
     engine = "sqlite" if rig.database_url.startswith("sqlite") else "postgresql"
     print(f"\ncrash[{killed} on {engine}]: posted {load.count + load.unanswered}, 201s {load.count}, "
           f"no reply {load.unanswered}, stored {len(stored)}, events received {len(events)}, "

@@ -25,12 +25,12 @@ import jwt
 import pytest
 
 from heliograph.schemas.webhooks import TRIGGERS
+from tests.clients import CONFIG, raw_body
 from tests.conftest import Server
 from tests.oauth_flow import connect
 from tests.receiver import Receiver
 from tests.seeding import add_device, link_zendesk
 from tests.spec import SpecChecker, load_spec, operations, security_scopes, validator
-from tests.test_clients import CONFIG, raw_body
 from tests.utils import MISSING_ID
 
 UNAUTHENTICATED = ("anonymous", "wrong-secret", "deleted-key", "deleted-key-jwt", "revoked-token", "alg-none",

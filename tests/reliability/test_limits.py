@@ -18,36 +18,12 @@ import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.utils import http_error, seed_messages
+from tests.utils import TEXT, all_message_ids, http_error, messages_url, pages_back, seed_messages
 
 JSON_LIMIT = 100 * 1024  # "JSON: 100kb" (docs/api-behaviour.md: 102,400 bytes)
 UPLOAD_LIMIT = 50 * 1024 * 1024  # "File upload: 50mb"
 MESSAGE_LIMIT = 30_000  # "Conversations are limited to 30,000 messages"
 MB = 1024 * 1024
-TEXT = {"author": {"type": "business"}, "content": {"type": "text", "text": "new"}}
-
-
-def messages_url(app_id: str, conversation_id: str) -> str:
-    return f"/v2/apps/{app_id}/conversations/{conversation_id}/messages"
-
-
-def pages_back(http: httpx.Client, app_id: str, conversation_id: str) -> Iterator[list[dict[str, Any]]]:
-    """ListMessages from the newest page backwards, following meta.beforeCursor as page[before]."""
-    params: dict[str, str] = {}
-    while True:
-        response = http.get(messages_url(app_id, conversation_id), params=params)
-        assert 200 == response.status_code, response.text
-        body = response.json()
-        yield body["messages"]
-        if not body["meta"]["hasMore"]:
-            return
-        params = {"page[before]": body["meta"]["beforeCursor"]}
-
-
-def all_message_ids(http: httpx.Client, app_id: str, conversation_id: str) -> list[str]:
-    """Every message id of the conversation, oldest first, read page by page."""
-    pages = list(pages_back(http, app_id, conversation_id))
-    return [message["id"] for page in reversed(pages) for message in page]
 
 
 @pytest.fixture

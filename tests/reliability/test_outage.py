@@ -18,12 +18,11 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from tests.conftest import Server
+from tests.delivery import KEY, cli, client, message_ids, stored_event_ids
+from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.servers import Process, free_port
-from tests.test_delivery_crash import KEY, client, message_ids, stored_event_ids
-from tests.test_delivery_e2e import cli, custom_integration, eventually
-from tests.utils import make_conversation, make_user, post, text
+from tests.utils import eventually, make_conversation, make_user, post, text
 
 T = TypeVar("T")
 CONVERSATIONS, MESSAGES = 3, 4  # messages per conversation
@@ -94,7 +93,7 @@ def attempts(http: httpx.Client, delivery: dict[str, Any]) -> list[int | None]:
 
 
 def test_a_receiver_down_for_part_of_the_window_gets_every_event_in_order(
-        patient: Process, database_url: str, tmp_path: Path) -> None:
+        patient: Process, database_url: str) -> None:
     """While the receiver's port refuses connections, each conversation's first delivery is retried at
     least twice (the others wait behind it, or go with it); once the port listens, every event
     arrives, in order, and every delivery is delivered after its refused attempts."""
@@ -111,7 +110,7 @@ def test_a_receiver_down_for_part_of_the_window_gets_every_event_in_order(
         finally:
             receiver.stop()
         in_order(sent, events)
-        assert sorted(stored_event_ids(database_url, tmp_path)) == sorted({e["id"] for e in events})
+        assert sorted(stored_event_ids(database_url)) == sorted({e["id"] for e in events})
         delivered = until(lambda: sorted(listed(http, webhook_id, "delivered"), key=lambda d: d["id"]),
                           lambda got: total == len(got))
         logs = [attempts(http, d) for d in delivered]
@@ -120,7 +119,7 @@ def test_a_receiver_down_for_part_of_the_window_gets_every_event_in_order(
 
 
 def test_deliveries_failed_after_the_window_are_listed_and_redelivered(
-        hasty: Process, database_url: str, tmp_path: Path) -> None:
+        hasty: Process, database_url: str) -> None:
     """A receiver answering 503 through the whole window gets each event 3 times; the deliveries then
     show as failed (CLI and admin API); once it answers 200, a redelivery of each, oldest first,
     brings every event again with the same event.id, in order."""
@@ -131,11 +130,11 @@ def test_deliveries_failed_after_the_window_are_listed_and_redelivered(
         refused = receiver.wait_for(lambda got: total * 3 == len(got))  # 3 attempts each
         with admin(hasty) as http:
             failed = until(lambda: listed(http, webhook_id, "failed"), lambda got: total == len(got))
-            printed = cli(Server("", hasty.base_url, database_url, KEY), "list", webhook_id, "--status", "failed")
+            printed = cli(database_url, "list", webhook_id, "--status", "failed")
             shown = [json.loads(line) for line in printed.splitlines()]
             assert [(d["id"], d["eventId"], 3, "HTTP 503") for d in failed] == [
                 (d["id"], d["eventId"], d["attempts"], d["lastError"]) for d in shown]
-            assert {e: 3 for e in stored_event_ids(database_url, tmp_path)} == Counter(e["id"] for e in refused)
+            assert {e: 3 for e in stored_event_ids(database_url)} == Counter(e["id"] for e in refused)
             receiver.status = 200
             for delivery in reversed(failed):  # oldest first
                 assert 200 == http.post(f"/admin/deliveries/{delivery['id']}/redeliver").status_code

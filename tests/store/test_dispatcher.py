@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from heliograph.config import Settings
 from heliograph.events.payloads import for_webhook
 from heliograph.ids import IdFactory
 from heliograph.store import outbox
@@ -23,20 +21,10 @@ from heliograph.store import tables as t
 from heliograph.store.db import Database
 from heliograph.worker.dispatcher import Dispatcher
 from heliograph.worker.policy import Policy
+from tests.fakes import T0, FakeClock
+from tests.utils import open_database
 
 SPEC_POLICY = Policy(delays=(60.0, 120.0, 240.0, 480.0), timeout=20.0)
-T0 = 1_700_000_000_000
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
 
 
 class Receiver:
@@ -58,10 +46,10 @@ class Receiver:
 
 
 class Harness:
-    def __init__(self, url: str, tmp_path: Path, receiver: Receiver) -> None:
+    def __init__(self, db: Database, receiver: Receiver) -> None:
         self.clock = FakeClock()
         self.ids = IdFactory(clock=self.clock)
-        self.db = Database(Settings(database_url=url, data_dir=tmp_path))
+        self.db = db
         self.receiver = receiver
         self.client = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
         self.dispatcher = Dispatcher(self.db, SPEC_POLICY, self.client, for_webhook, clock=self.clock)
@@ -103,24 +91,20 @@ class Harness:
             rows = await conn.execute(sa.select(t.delivery_attempts).order_by(t.delivery_attempts.c.id))
             return [dict(r._mapping) for r in rows]
 
-    async def close(self) -> None:
-        await self.client.aclose()
-        await self.db.dispose()
 
-
-def run(database_url: str, tmp_path: Path, receiver: Receiver,
-        scenario: Callable[[Harness], Awaitable[None]]) -> None:
+def run(database_url: str, receiver: Receiver, scenario: Callable[[Harness], Awaitable[None]]) -> None:
     async def main() -> None:
-        harness = Harness(database_url, tmp_path, receiver)
-        await harness.setup()
-        try:
-            await scenario(harness)
-        finally:
-            await harness.close()
+        async with open_database(database_url) as db:
+            harness = Harness(db, receiver)
+            await harness.setup()
+            try:
+                await scenario(harness)
+            finally:
+                await harness.client.aclose()
     asyncio.run(main())
 
 
-def test_first_attempt_posts_the_envelope_with_the_secret(database_url: str, tmp_path: Path) -> None:
+def test_first_attempt_posts_the_envelope_with_the_secret(empty_database_url: str) -> None:
     """A committed event is POSTed as {app, webhook{id, version v2}, events} with X-API-Key."""
     receiver = Receiver()
 
@@ -135,18 +119,18 @@ def test_first_attempt_posts_the_envelope_with_the_secret(database_url: str, tmp
         assert [event_id] == [e["id"] for e in body["events"]]
         assert ["delivered"] == [d["status"] for d in await h.deliveries()]
         assert [(200, None)] == [(a["status_code"], a["error"]) for a in await h.attempts()]
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
-def test_unsubscribed_types_are_not_stored(database_url: str, tmp_path: Path) -> None:
+def test_unsubscribed_types_are_not_stored(empty_database_url: str) -> None:
     """An event no webhook subscribed to leaves nothing in the outbox."""
     async def scenario(h: Harness) -> None:
         assert None is await h.emit(type="conversation:read")
         assert ([], 0) == (await h.deliveries(), await h.step())
-    run(database_url, tmp_path, Receiver(), scenario)
+    run(empty_database_url, Receiver(), scenario)
 
 
-def test_retries_follow_the_spec_schedule_then_give_up(database_url: str, tmp_path: Path) -> None:
+def test_retries_follow_the_spec_schedule_then_give_up(empty_database_url: str) -> None:
     """5 attempts over 15 minutes (1, 2, 4, 8 minutes apart) with the same event.id, then failed."""
     receiver = Receiver(500, 500, 500, 500, 500)
 
@@ -165,11 +149,11 @@ def test_retries_follow_the_spec_schedule_then_give_up(database_url: str, tmp_pa
         assert [0, 60_000, 180_000, 420_000, 900_000] == times
         [delivery] = await h.deliveries()
         assert ("failed", 5, "HTTP 500") == (delivery["status"], delivery["attempts"], delivery["last_error"])
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 406])
-def test_non_recoverable_codes_are_not_retried(database_url: str, tmp_path: Path, status: int) -> None:
+def test_non_recoverable_codes_are_not_retried(empty_database_url: str, status: int) -> None:
     """400, 401, 403, 404 and 406 end the delivery after one attempt."""
     receiver = Receiver(status)
 
@@ -180,11 +164,11 @@ def test_non_recoverable_codes_are_not_retried(database_url: str, tmp_path: Path
         assert 0 == await h.step()
         [delivery] = await h.deliveries()
         assert ("failed", 1) == (delivery["status"], delivery["attempts"])
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
 @pytest.mark.parametrize("failure", [httpx.ReadTimeout, httpx.ConnectError])
-def test_timeouts_and_refusals_are_retried(database_url: str, tmp_path: Path, failure: type[Exception]) -> None:
+def test_timeouts_and_refusals_are_retried(empty_database_url: str, failure: type[Exception]) -> None:
     """No response (a timeout) or a refused connection counts as a failure and is retried."""
     receiver = Receiver(failure)
 
@@ -196,10 +180,10 @@ def test_timeouts_and_refusals_are_retried(database_url: str, tmp_path: Path, fa
         h.clock.advance(60)
         assert 1 == await h.step()
         assert ["delivered"] == [d["status"] for d in await h.deliveries()]
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
-def test_a_lane_waits_for_its_head(database_url: str, tmp_path: Path) -> None:
+def test_a_lane_waits_for_its_head(empty_database_url: str) -> None:
     """Deliveries of one conversation leave in commit order: a retried head holds the next ones back,
     and then they follow it in the same POST, in order."""
     receiver = Receiver(500)
@@ -214,10 +198,10 @@ def test_a_lane_waits_for_its_head(database_url: str, tmp_path: Path) -> None:
         assert [[first], [first, second, third]] == [
             [event["id"] for event in json.loads(r.content)["events"]] for r in receiver.requests]
         assert {"delivered"} == {d["status"] for d in await h.deliveries()}
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
-def test_heads_of_several_lanes_share_one_post(database_url: str, tmp_path: Path) -> None:
+def test_heads_of_several_lanes_share_one_post(empty_database_url: str) -> None:
     """Due deliveries of different conversations for one webhook travel in one POST."""
     receiver = Receiver()
 
@@ -225,10 +209,10 @@ def test_heads_of_several_lanes_share_one_post(database_url: str, tmp_path: Path
         ids = [await h.emit(lane=f"conversation-{n}") for n in range(3)]
         assert 3 == await h.step()
         assert (1, ids) == (len(receiver.requests), [e["id"] for e in receiver.events()])
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
-def test_a_lost_lease_is_claimed_again(database_url: str, tmp_path: Path) -> None:
+def test_a_lost_lease_is_claimed_again(empty_database_url: str) -> None:
     """A delivery claimed by a sender that died is claimable again once its lease runs out."""
     receiver = Receiver()
 
@@ -241,10 +225,10 @@ def test_a_lost_lease_is_claimed_again(database_url: str, tmp_path: Path) -> Non
         h.clock.advance(h.dispatcher.lease_ms / 1000 + 0.001)
         assert 1 == await h.step()
         assert [event_id] == [e["id"] for e in receiver.events()]
-    run(database_url, tmp_path, receiver, scenario)
+    run(empty_database_url, receiver, scenario)
 
 
-def test_deleting_the_webhook_mid_flight_is_harmless(database_url: str, tmp_path: Path) -> None:
+def test_deleting_the_webhook_mid_flight_is_harmless(empty_database_url: str) -> None:
     """A webhook deleted while its delivery is in flight takes the delivery along; nothing fails."""
     async def scenario(h: Harness) -> None:
         await h.emit()
@@ -253,4 +237,4 @@ def test_deleting_the_webhook_mid_flight_is_harmless(database_url: str, tmp_path
             await conn.execute(t.webhooks.delete().where(t.webhooks.c.id == h.webhook_id))
         await h.dispatcher.drain()
         assert (1, [], []) == (claimed, await h.deliveries(), await h.attempts())
-    run(database_url, tmp_path, Receiver(), scenario)
+    run(empty_database_url, Receiver(), scenario)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from heliograph.config import Settings
 from heliograph.store import tables as t
 from heliograph.store.db import Database
 from heliograph.store.fast import Fast, Step, rows, run
+from tests.utils import open_database
 
 _INSERT_APP = Fast(t.apps.insert())
 _APP = Fast(sa.select(t.apps.c.id, t.apps.c.settings).where(t.apps.c.id == sa.bindparam("p_id")))
@@ -32,19 +31,21 @@ def create_app(app_id: str, *, refuse: bool) -> Generator[Step, Any, dict[str, A
     return row
 
 
-def test_concurrent_plans_each_commit_or_roll_back_alone(database_url: str, tmp_path: Path) -> None:
+async def app_ids(db: Database) -> set[str]:
+    async with db.read() as conn:
+        return set((await conn.execute(sa.select(t.apps.c.id))).scalars())
+
+
+def test_concurrent_plans_each_commit_or_roll_back_alone(empty_database_url: str) -> None:
     """Sixty plans at once (on SQLite, several share a commit): each caller gets its own outcome, and
     exactly the rows of the plans that returned are stored."""
     async def scenario() -> tuple[list[Any], set[str]]:
-        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
         names = [f"{n:024x}" for n in range(60)]
-        outcomes = await asyncio.gather(*(
-            db.transact(lambda name=name, n=n: create_app(name, refuse=n % 3 == 0))  # type: ignore[misc]
-            for n, name in enumerate(names)), return_exceptions=True)
-        async with db.read() as conn:
-            stored = set((await conn.execute(sa.select(t.apps.c.id))).scalars())
-        await db.dispose()
-        return outcomes, stored
+        async with open_database(empty_database_url) as db:
+            outcomes = await asyncio.gather(*(
+                db.transact(lambda name=name, n=n: create_app(name, refuse=n % 3 == 0))  # type: ignore[misc]
+                for n, name in enumerate(names)), return_exceptions=True)
+            return outcomes, await app_ids(db)
 
     outcomes, stored = asyncio.run(scenario())
     for n, outcome in enumerate(outcomes):
@@ -56,19 +57,16 @@ def test_concurrent_plans_each_commit_or_roll_back_alone(database_url: str, tmp_
     assert {f"{n:024x}" for n in range(60) if n % 3} == stored
 
 
-def test_a_plan_that_fails_in_the_database_rolls_back_alone(database_url: str, tmp_path: Path) -> None:
+def test_a_plan_that_fails_in_the_database_rolls_back_alone(empty_database_url: str) -> None:
     """A constraint violation inside one plan is that caller's error; the plans around it commit."""
     async def scenario() -> tuple[list[Any], set[str]]:
-        db = Database(Settings(database_url=database_url, data_dir=tmp_path))
-        await db.transact(lambda: create_app("a" * 24, refuse=False))
-        outcomes = await asyncio.gather(
-            db.transact(lambda: create_app("b" * 24, refuse=False)),
-            db.transact(lambda: create_app("a" * 24, refuse=False)),  # the same id again
-            db.transact(lambda: create_app("c" * 24, refuse=False)), return_exceptions=True)
-        async with db.read() as conn:
-            stored = set((await conn.execute(sa.select(t.apps.c.id))).scalars())
-        await db.dispose()
-        return outcomes, stored
+        async with open_database(empty_database_url) as db:
+            await db.transact(lambda: create_app("a" * 24, refuse=False))
+            outcomes = await asyncio.gather(
+                db.transact(lambda: create_app("b" * 24, refuse=False)),
+                db.transact(lambda: create_app("a" * 24, refuse=False)),  # the same id again
+                db.transact(lambda: create_app("c" * 24, refuse=False)), return_exceptions=True)
+            return outcomes, await app_ids(db)
 
     outcomes, stored = asyncio.run(scenario())
     assert "unique" in str(outcomes[1]).lower(), repr(outcomes[1])  # the violation is that caller's alone
