@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+PG_ADMIN = os.environ.get("HELIOGRAPH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 HEALTH_REQUEST = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
 
@@ -153,3 +157,25 @@ def _descendants(pid: int) -> list[int]:
     for child in map(int, children):
         found += [child, *_descendants(child)]
     return found
+
+
+async def pg_admin(sql: str) -> None:
+    """Run one statement on PostgreSQL's admin database (CREATE or DROP DATABASE)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database (its asyncpg URL), dropped when the block ends."""
+    name = f"{prefix}{secrets.token_hex(4)}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0].replace("postgresql:", "postgresql+asyncpg:") + "/" + name
+    finally:
+        asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

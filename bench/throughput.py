@@ -32,10 +32,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import Http, basic_auth, cpu_ns, free_port, spawn, stop, wait_healthy
+from harness import PG_ADMIN, Http, basic_auth, cpu_ns, free_port, pg_admin, spawn, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get("HELIOGRAPH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BODY = {"author": {"type": "business"}, "content": {"type": "text", "text": "Hello from the bench"}}
 
 
@@ -79,7 +78,7 @@ class Target:
         data = workdir / f"{kind}-{secrets.token_hex(4)}"
         data.mkdir()
         if self.pg_name:
-            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.pg_name}"'))
+            asyncio.run(pg_admin(f'CREATE DATABASE "{self.pg_name}"'))
             url = PG_ADMIN.rsplit("/", 1)[0] + "/" + self.pg_name
         else:
             url = f"sqlite:///{data / 'bench.sqlite3'}"
@@ -110,7 +109,7 @@ class Target:
             stop(self.worker)
         stop(self.process)
         if self.pg_name:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+            asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
 
 
 def _postgres_cpu_seconds() -> float:
@@ -124,16 +123,6 @@ def _postgres_cpu_seconds() -> float:
             except (FileNotFoundError, ProcessLookupError):
                 continue
     return total / 1e9
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def setup_heliograph(target: Target, receiver_port: int, conversations: int) -> tuple[str, list[str]]:
