@@ -22,6 +22,7 @@ from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriter
 from heliograph.schemas.common import UNSET, to_wire
 from heliograph.services.content import prepare
 from heliograph.store import clients as store
+from heliograph.store.integrations import find_integration
 from heliograph.store.outbox import emit
 from heliograph.store.users import lock_user, require_user
 
@@ -151,7 +152,7 @@ def _confirmation(confirmation: Confirmation) -> dict[str, Any]:
 
 async def _require_integration(conn: AsyncConnection, app_id: str, criteria: MatchCriteria) -> None:
     kind = type(criteria).__struct_config__.tag
-    found = await store.find_integration(conn, app_id=app_id, integration_id=criteria.integration_id)
+    found = await find_integration(conn, app_id=app_id, integration_id=criteria.integration_id)
     if found is None:
         raise IntegrationNotFound()
     if found["type"] != kind:

@@ -19,20 +19,12 @@ SDK = "sdk"  # the type of the client that stands for every SDK integration of t
 _p = t.participants
 _CLIENT = sa.select(c).where(c.c.id == sa.bindparam("client_id"), c.c.user_id == sa.bindparam("user_id"))
 _SDK_CLIENT = sa.select(c).where(c.c.user_id == sa.bindparam("user_id"), c.c.type == SDK).order_by(c.c.id).limit(1)
-_INTEGRATION = sa.select(t.integrations.c.id, t.integrations.c.type).where(
-    t.integrations.c.id == sa.bindparam("integration_id"), t.integrations.c.app_id == sa.bindparam("app_id"))
 _TARGET = sa.select(t.conversations, _p.c.id.label("participant_id")).outerjoin(
     _p, sa.and_(_p.c.conversation_id == t.conversations.c.id, _p.c.user_id == sa.bindparam("user_id"))).where(
     t.conversations.c.id == sa.bindparam("conversation_id"), t.conversations.c.app_id == sa.bindparam("app_id"))
 _ASSOCIATED = sa.select(_p.c.id, _p.c.client_associations).where(_p.c.user_id == sa.bindparam("user_id"))
 _DEVICES = sa.select(d).where(d.c.user_id == sa.bindparam("user_id")).order_by(d.c.last_seen.desc(), d.c.id.desc())
 _DEVICE = sa.select(d).where(d.c.user_id == sa.bindparam("user_id"), d.c.id == sa.bindparam("device_id"))
-
-
-async def find_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> Any:
-    """The id and type of the app's integration a client's matchCriteria names; None if there is none."""
-    row = (await conn.execute(_INTEGRATION, {"integration_id": integration_id, "app_id": app_id})).first()
-    return None if row is None else row._mapping
 
 
 async def find_target(conn: AsyncConnection, *, app_id: str, conversation_id: str, user_id: str) -> Any:
