@@ -24,7 +24,7 @@ def add_device(database_url: str, *, app_id: str, user_id: str, client_id: str, 
                last_seen: int, **fields: Any) -> str:
     """A device of the user's SDK client, as an SDK would register it; its id."""
     from heliograph.ids import IdFactory
-    from heliograph.store.client_tables import devices
+    from heliograph.store.tables import devices
 
     device_id = IdFactory().new()
     row = {"id": device_id, "app_id": app_id, "user_id": user_id, "client_id": client_id,

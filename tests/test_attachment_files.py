@@ -21,7 +21,7 @@ import sunshine_conversations_client as sc
 from heliograph.config import Settings
 from heliograph.store import media
 from heliograph.store import tables as t
-from heliograph.store.attachment_tables import attachment_garbage, attachments
+from heliograph.store.tables import attachment_garbage, attachments
 from tests.attachments import PNG, image, upload
 from tests.conftest import ACCOUNT_KEY, Server, sdk_client, throwaway_postgres
 from tests.servers import Process, free_port

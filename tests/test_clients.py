@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
-from heliograph.store.client_tables import clients as client_rows
+from heliograph.store.tables import clients as client_rows
 from tests.clients import CONFIG, CRITERIA, raw_body
 from tests.conftest import Server
 from tests.integrations import custom_integration

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
-from heliograph.store.client_tables import clients, devices
+from heliograph.store.tables import clients, devices
 from tests.conftest import Server
 from tests.seeding import add_device, run
 from tests.utils import MISSING_ID, http_error, make_conversation, make_user, sdk_error

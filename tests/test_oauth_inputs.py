@@ -37,7 +37,7 @@ from tests.utils import http_error, in_database, make_user, open_database
 
 def codes_stored(server: Server) -> int:
     """How many authorization requests and codes the database holds."""
-    from heliograph.store.oauth_tables import oauth_codes
+    from heliograph.store.tables import oauth_codes
 
     return int(in_database(server.database_url, sa.select(sa.func.count()).select_from(oauth_codes))[0][0])
 

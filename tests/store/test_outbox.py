@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.store import outbox
 from heliograph.store import tables as t
 from heliograph.store.db import Database
-from heliograph.store.switchboard_tables import switchboard_integrations
+from heliograph.store.tables import switchboard_integrations
 from tests.factories import IDS, make_app, make_conversation, make_custom, make_switchboard, make_user
 from tests.utils import with_database
 

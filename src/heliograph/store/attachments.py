@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.store.attachment_tables import attachments as _a
 from heliograph.store.fast import Fast, Step, rows, run
+from heliograph.store.tables import attachments as _a
 
 _BY_URL = Fast(sa.select(_a.c.token, _a.c.conversation_id, _a.c.message_id, _a.c.filename, _a.c.media_type,
                          _a.c.media_size).where(_a.c.app_id == sa.bindparam("p_app_id"),

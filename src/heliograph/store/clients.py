@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.errors import ClientNotFound, DeviceNotFound
 from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
-from heliograph.store.client_tables import clients as c
-from heliograph.store.client_tables import devices as d
 from heliograph.store.paging import window
+from heliograph.store.tables import clients as c
+from heliograph.store.tables import devices as d
 
 SDK = "sdk"  # the type of the client that stands for every SDK integration of the app
 _p = t.participants

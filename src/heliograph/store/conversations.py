@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import ConversationNotFound
 from heliograph.pagination import Page, Window
-from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.apps import require_app
 from heliograph.store.paging import window
 
 _c, _p, _u = t.conversations, t.participants, t.users
-_sb, _si, _cs = s.switchboards, s.switchboard_integrations, s.conversation_switchboards
+_sb, _si, _cs = t.switchboards, t.switchboard_integrations, t.conversation_switchboards
 
 # A conversation with the switchboard integrations in control of it and offered control, when the
 # app's switchboard is enabled: its own row's, or the default's if it was never assigned.

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store import tables as t
-from heliograph.store.oauth_tables import oauth_tokens
+from heliograph.store.tables import oauth_tokens
 
 _k = t.api_keys
 _KEY = sa.select(_k.c.secret, _k.c.app_id, sa.null().label("integration_id"),

@@ -23,8 +23,8 @@ from typing import BinaryIO
 import sqlalchemy as sa
 
 from heliograph.ids import new_media_token
-from heliograph.store.attachment_tables import attachment_garbage, attachments
 from heliograph.store.db import DELETE_FLAG, Database
+from heliograph.store.tables import attachment_garbage, attachments
 
 log = logging.getLogger("heliograph.media")
 ORPHAN_AGE_SECONDS = 3600.0

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import NotFound
 from heliograph.store import tables as t
-from heliograph.store.oauth_tables import oauth_clients, oauth_codes, oauth_tokens
+from heliograph.store.tables import oauth_clients, oauth_codes, oauth_tokens
 
 _codes = oauth_codes
 _CLIENT = sa.select(oauth_clients).where(oauth_clients.c.id == sa.bindparam("client_id"))

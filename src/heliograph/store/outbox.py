@@ -17,14 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.ids import IdFactory, iso
-from heliograph.store import switchboard_tables as s
 from heliograph.store import tables as t
 from heliograph.store.fast import WAKE, Fast, Step, drive, rows, run, run_many
 
 # Each webhook of the app, with the switchboard integration its integration is in (if the app's
 # switchboard is enabled) and the one in control of the lane's conversation: the conversation's own
 # ('' once released), or else the default. One statement, on the hot path of every message.
-_w, _si, _sb, _cs = t.webhooks, s.switchboard_integrations, s.switchboards, s.conversation_switchboards
+_w, _si, _sb, _cs = t.webhooks, t.switchboard_integrations, t.switchboards, t.conversation_switchboards
 _ENABLED_MEMBER = _si.join(_sb, sa.and_(_sb.c.id == _si.c.switchboard_id, _sb.c.enabled == sa.true()))
 _CONTROL = sa.select(sa.func.coalesce(_cs.c.active_id, "")).where(
     _cs.c.conversation_id == sa.bindparam("lane")).scalar_subquery()

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import SwitchboardIntegrationNotFound, SwitchboardNotFound
-from heliograph.store import switchboard_tables as s
+from heliograph.store import tables as t
 from heliograph.store.apps import require_app
 
-_sb, _si, _cs = s.switchboards, s.switchboard_integrations, s.conversation_switchboards
+_sb, _si, _cs = t.switchboards, t.switchboard_integrations, t.conversation_switchboards
 CONTROL_FIELDS = ("id", "name", "integration_id", "integration_type")
 _BOARD = sa.select(_sb).where(_sb.c.app_id == sa.bindparam("app_id"))
 _ENABLED_BOARD = _BOARD.where(_sb.c.enabled == sa.true())

@@ -1,4 +1,5 @@
-"""The tables, in SQLAlchemy Core. Timestamps are integer milliseconds; JSON is stored as text."""
+"""Every table, in SQLAlchemy Core, by area in the order their migrations added them. Timestamps are integer
+milliseconds; JSON is stored as text."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ Ms = sa.BigInteger
 
 def _app_fk() -> sa.ForeignKey:
     return sa.ForeignKey("apps.id", ondelete="CASCADE")
+
+
+def _cascade(target: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete="CASCADE")
 
 
 apps = sa.Table(
@@ -118,7 +123,7 @@ messages = sa.Table(
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
 )
 
-# --- integrations, webhooks and the event outbox (revision 0002) ------------------------------
+# --- integrations, webhooks and the event outbox (revision 0002) ----------------------------------
 
 integrations = sa.Table(
     "integrations", metadata,
@@ -196,4 +201,154 @@ delivery_attempts = sa.Table(
     sa.Column("status_code", sa.Integer),
     sa.Column("latency_ms", sa.Integer, nullable=False),
     sa.Column("error", sa.Text),
+)
+
+
+# --- switchboards (revision 0003) -----------------------------------------------------------------
+# Switchboard tables (revision 0003): the app's switchboard, its switchboard integrations, and
+# which of them controls each conversation.
+#
+# A conversation without a `conversation_switchboards` row has never been assigned: the switchboard's
+# default integration is in control of it (the spec: the default "will also be used for
+# conversations that existed before the switchboard was enabled"). A row with `active_id` NULL is
+# a conversation whose control was released. Deleting the active switchboard integration deletes
+# the row, so the default is in control again; deleting the pending one only clears `pending_id`.
+
+switchboards = sa.Table(
+    "switchboards", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, sa.ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    # No foreign key (it would be circular): readers join it, so a deleted integration reads as unset.
+    sa.Column("default_id", Id),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+switchboard_integrations = sa.Table(
+    "switchboard_integrations", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, sa.ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("switchboard_id", Id, sa.ForeignKey("switchboards.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("integration_id", Id, sa.ForeignKey("integrations.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("integration_type", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("deliver_standby_events", sa.Boolean, nullable=False),
+    sa.Column("next_id", Id, sa.ForeignKey("switchboard_integrations.id", ondelete="SET NULL")),
+    sa.Column("message_history_count", sa.Integer),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.UniqueConstraint("switchboard_id", "name", name="uq_switchboard_integrations_name"),
+    sa.UniqueConstraint("switchboard_id", "integration_id", name="uq_switchboard_integrations_integration"),
+)
+
+conversation_switchboards = sa.Table(
+    "conversation_switchboards", metadata,
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("app_id", Id, sa.ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("active_id", Id, sa.ForeignKey("switchboard_integrations.id", ondelete="CASCADE"), index=True),
+    sa.Column("pending_id", Id, sa.ForeignKey("switchboard_integrations.id", ondelete="SET NULL"), index=True),
+)
+
+
+# --- clients and devices (revision 0004) ----------------------------------------------------------
+# Clients and devices of users (revision 0004): a user's presence on a channel, and its SDK installs.
+
+clients = sa.Table(
+    "clients", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _cascade("apps.id"), nullable=False),
+    sa.Column("user_id", Id, _cascade("users.id"), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),  # a clientType: a channel, or sdk
+    sa.Column("status", sa.String(16), nullable=False),  # pending | active | inactive | blocked
+    sa.Column("integration_id", Id, _cascade("integrations.id"), index=True),  # NULL for sdk clients
+    sa.Column("external_id", sa.Text),
+    sa.Column("display_name", sa.Text),
+    sa.Column("avatar_url", sa.Text),
+    sa.Column("info", Json),
+    sa.Column("raw", Json),
+    sa.Column("last_seen", Ms),
+    sa.Column("linked_at", Ms),
+    sa.Column("link", Json),  # a pending channel link: matchCriteria, confirmation, target (never returned)
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Index("ix_clients_user", "user_id", "id"),
+)
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _cascade("apps.id"), nullable=False),
+    sa.Column("user_id", Id, _cascade("users.id"), nullable=False, index=True),
+    sa.Column("client_id", Id, _cascade("clients.id"), nullable=False, index=True),
+    sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False, index=True),
+    sa.Column("type", sa.String(16), nullable=False),  # android | ios | web
+    sa.Column("guid", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active | inactive
+    sa.Column("last_seen", Ms, nullable=False),
+    sa.Column("push_notification_token", sa.Text),
+    sa.Column("info", Json),
+    sa.Column("app_version", sa.Text),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+
+# --- attachments (revision 0005) ------------------------------------------------------------------
+# Uploaded attachments (revision 0005): one row per file kept in the attachments directory.
+#
+# A row goes with its app, and, for an upload `for=message`, with its conversation and the message
+# that used it (foreign-key cascades). A trigger records the token of every deleted row in
+# `attachment_garbage`, so the files of rows removed by any cascade are found and unlinked after
+# the commit (`heliograph.store.media.sweep`).
+
+attachments = sa.Table(
+    "attachments", metadata,
+    sa.Column("token", sa.String(64), primary_key=True),  # random: the unguessable part of the mediaUrl
+    sa.Column("app_id", Id, _cascade("apps.id"), nullable=False, index=True),
+    sa.Column("conversation_id", Id, _cascade("conversations.id"), index=True),  # set for `for=message`
+    sa.Column("message_id", Id, _cascade("messages.id"), index=True),  # the message that used it
+    sa.Column("media_url", sa.Text, nullable=False, unique=True),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("media_type", sa.String(255), nullable=False),
+    sa.Column("media_size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+attachment_garbage = sa.Table(  # files whose rows are gone, filled by a trigger, emptied by the sweep
+    "attachment_garbage", metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+)
+
+
+# --- OAuth (revision 0006) ------------------------------------------------------------------------
+# OAuth (revision 0006): registered clients, pending authorizations with their codes, access tokens.
+
+oauth_clients = sa.Table(  # registered with `heliograph oauth-client create`
+    "oauth_clients", metadata,
+    sa.Column("id", Id, primary_key=True),  # the client_id
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),  # SHA-256 hex: the secret is shown once
+    sa.Column("redirect_uris", Json, nullable=False),  # the first is the default
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+oauth_codes = sa.Table(  # one authorization request: pending consent, then holding its code until exchanged
+    "oauth_codes", metadata,
+    sa.Column("id", Id, primary_key=True),  # the request id the consent page names
+    sa.Column("client_id", Id, _cascade("oauth_clients.id"), nullable=False, index=True),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    sa.Column("state", sa.Text),
+    sa.Column("secret", sa.String(128), nullable=False),  # keys the consent form's CSRF token
+    sa.Column("code_hash", sa.String(64), unique=True),  # SHA-256 hex of the code, once consent is given
+    sa.Column("app_id", Id, _cascade("apps.id")),
+    sa.Column("expires_at", Ms, nullable=False, index=True),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+oauth_tokens = sa.Table(  # access tokens: JWTs whose `kid` is the id and whose key is the secret
+    "oauth_tokens", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # oat_…
+    sa.Column("client_id", Id, _cascade("oauth_clients.id"), nullable=False, index=True),
+    sa.Column("app_id", Id, _cascade("apps.id"), nullable=False),
+    sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False, index=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", Ms, nullable=False),
 )

@@ -13,8 +13,8 @@ from heliograph.errors import UserNotFound
 from heliograph.ids import is_id
 from heliograph.store import tables as t
 from heliograph.store.apps import require_app
-from heliograph.store.client_tables import clients
 from heliograph.store.fast import Fast, Plan, drive, rows
+from heliograph.store.tables import clients
 
 _u, _i, _c, _p, _m = t.users, t.identities, t.conversations, t.participants, t.messages
 _USER_BY_ID = Fast(sa.select(_u).where(_u.c.app_id == sa.bindparam("app_id"), _u.c.id == sa.bindparam("user_id")))
