@@ -1,1 +1,2 @@
-"""Persistence: SQLAlchemy Core tables, the engine wrapper and Alembic migrations."""
+"""Persistence: one module per resource holding its statements, the tables, the Database (transactions,
+plans, group commit), the outbox, LISTEN/NOTIFY and the Alembic migrations."""
