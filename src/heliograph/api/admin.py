@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-from heliograph.api.http import ACCOUNT, Call, Reply, Routes
+from heliograph.api.http import ACCOUNT, Call, Reply, Routes, exact_pattern
 from heliograph.errors import BadRequest
 from heliograph.services import deliveries as service
 
-routes = Routes()
+routes = Routes(exact_pattern)  # Heliograph's own: only at the root, spelled as written
 
 
 def _int(value: str | None, name: str) -> int | None:

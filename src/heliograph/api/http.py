@@ -1,7 +1,8 @@
 """HTTP plumbing for /v2: routing on the raw path, authentication, bodies, rendering.
 
 Routes match the *raw* path and decode each segment afterwards, so that an externalId holding
-`/` (sent as `%2F`) stays one path parameter. Every failure leaves as the spec's error envelope.
+`/` (sent as `%2F`) stays one path parameter. The spec's paths match as the hosted service takes
+them: under its `/sc` base too, fixed segments in any case. Every failure leaves as the spec's error envelope.
 """
 
 from __future__ import annotations
@@ -77,19 +78,41 @@ class Raw:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-class Routes:
-    """A resource module's routes, declared with one decorator each."""
+HOSTED_BASE = "/sc"  # the path of the spec's first server, https://{subdomain}.zendesk.com/sc
 
-    def __init__(self) -> None:
+
+def hosted_pattern(template: str) -> re.Pattern[str]:
+    """The raw-path regex of a template as the hosted service accepts it: under `/sc` or not, its fixed
+    segments in any ASCII case (`/V2/TokenInfo`), its `{param}` segments exact (ids are case-sensitive).
+    Both live in the one compiled pattern, so routing takes no extra step per request."""
+    parts = re.split(r"\{(\w+)\}", template)  # fixed text at even indexes, parameter names at odd ones
+    regex = "".join(f"(?P<{part}>[^/]+)" if i % 2 else f"(?ai:{re.escape(part)})" if part else ""
+                    for i, part in enumerate(parts))
+    return re.compile(f"^(?ai:{HOSTED_BASE})?{regex}$")
+
+
+def exact_pattern(template: str) -> re.Pattern[str]:
+    """The raw-path regex of a template taken literally: Heliograph's own routes (/admin/…)."""
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
+
+
+class Routes:
+    """A resource module's routes, declared with one decorator each.
+
+    By default a template matches as the hosted service matches it (`hosted_pattern`); a group of
+    Heliograph's own routes may ask for its templates to be taken literally (`exact_pattern`).
+    """
+
+    def __init__(self, pattern: Callable[[str], re.Pattern[str]] = hosted_pattern) -> None:
         self.routes: list[Route] = []
+        self.pattern = pattern
 
     def __call__(self, method: str, template: str, operation_id: str, scopes: frozenset[str],
                  content_types: frozenset[bytes] = JSON) -> Callable[[Handler], Handler]:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+        pattern = self.pattern(template)
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, template, operation_id, scopes, handler, re.compile(f"^{regex}$"),
-                                     content_types))
+            self.routes.append(Route(method, template, operation_id, scopes, handler, pattern, content_types))
             return handler
         return register
 
