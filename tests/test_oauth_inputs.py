@@ -15,6 +15,7 @@ import sunshine_conversations_client as sc
 from heliograph.errors import ApiError
 from tests.conftest import Server
 from tests.fakes import FakeClock
+from tests.integrations import HOOK
 from tests.oauth_flow import (
     CALLBACK,
     OTHER_CALLBACK,
@@ -176,12 +177,41 @@ def test_get_token_refuses_a_wrong_grant_type(server: Server, checker: SpecCheck
         raised.value.status, json.loads(raised.value.body)["errors"][0]["title"])
 
 
-def test_a_code_works_once(server: Server, checker: SpecChecker, client: dict[str, Any], app_id: str) -> None:
-    """A reused code is a 400; the token issued the first time keeps working."""
+def oauth_integrations(server: Server, app_id: str) -> int:
+    """How many `oauth` integrations the app has."""
+    from heliograph.store.tables import integrations
+
+    count = sa.select(sa.func.count()).select_from(integrations).where(
+        integrations.c.app_id == app_id, integrations.c.type == "oauth")
+    return int(in_database(server.database_url, count)[0][0])
+
+
+def test_a_reused_code_revokes_the_token_it_gave(server: Server, checker: SpecChecker, client: dict[str, Any],
+                                                 app_id: str) -> None:
+    """A code exchanged again is a 400 and revokes the token it gave (RFC 6749 4.1.2): the token is refused
+    at once, and its connection, left without a token, goes with its webhooks as by RevokeAccess. A third
+    exchange is the same 400 and changes nothing more."""
     code = grant(server, checker, client, app_id)
-    token = exchange(server, checker, client, code).access_token
-    assert (400, "bad_request") == refused(exchange, server, checker, client, code)
-    assert "u1" == make_user(bearer(server, checker, token), app_id, external_id="u1").external_id
+    api = bearer(server, checker, exchange(server, checker, client, code).access_token)
+    sc.WebhooksApi(api).create_webhook(app_id, "me", sc.WebhookCreateBody(**HOOK))
+    assert 1 == oauth_integrations(server, app_id)
+    reused = refused(exchange, server, checker, client, code)
+    after_reuse = (codes_stored(server), oauth_integrations(server, app_id))
+    assert [(400, "bad_request"), (401, "unauthorized"), 0, (400, "bad_request"), after_reuse] == [
+        reused, refused(sc.UsersApi(api).get_user, app_id, "nobody"), after_reuse[1],
+        refused(exchange, server, checker, client, code), (codes_stored(server), oauth_integrations(server, app_id))]
+
+
+def test_a_reused_code_leaves_the_other_tokens_of_its_connection(
+        server: Server, checker: SpecChecker, client: dict[str, Any], app_id: str) -> None:
+    """Only the token the reused code gave is revoked: another token of the same client and app, and the
+    integration they share, keep working."""
+    other = bearer(server, checker, connect(server, checker, client, app_id))
+    code = grant(server, checker, client, app_id)
+    revoked = bearer(server, checker, exchange(server, checker, client, code).access_token)
+    assert [(400, "bad_request"), (401, "unauthorized"), "u1", 1] == [
+        refused(exchange, server, checker, client, code), refused(sc.UsersApi(revoked).get_user, app_id, "nobody"),
+        make_user(other, app_id, external_id="u1").external_id, oauth_integrations(server, app_id)]
 
 
 def test_a_code_belongs_to_its_client(server: Server, checker: SpecChecker, client: dict[str, Any],
@@ -242,6 +272,43 @@ async def _expiry(database_url: str) -> list[int]:
                             client_id=made["clientId"], client_secret=made["clientSecret"])
         statuses.append(await _status(oauth.get_token(conn, ids=ids, body=body)))
     return statuses
+
+
+def test_a_used_code_is_remembered_until_its_expiry_is_swept(database_url: str) -> None:
+    """Reused after its LIFETIME_MS, a used code still revokes its token while its row stays; once an
+    Authorize has swept the expired rows it is only an unknown code (a 400 that revokes nothing)."""
+    assert ["CodeReused", "oat_", 400] == asyncio.run(_reuse_after_expiry(database_url))
+
+
+async def _reuse_after_expiry(database_url: str) -> list[Any]:
+    from heliograph.auth import Principal
+    from heliograph.ids import IdFactory
+    from heliograph.schemas.apps import AppCreateBody
+    from heliograph.schemas.oauth import ConsentForm, GetTokenBody
+    from heliograph.services import apps, oauth
+
+    clock = FakeClock()
+    ids = IdFactory(clock)
+    owner = Principal(scope="account", key_id="act_x", app_id=None)
+    async with open_database(database_url) as db, db.write() as conn:
+        made = await oauth.create_client(conn, ids=ids, name="P", redirect_uris=[CALLBACK])
+        app = await apps.create_app(conn, ids=ids, body=AppCreateBody(display_name="A"))
+
+        async def authorized() -> str:
+            return (await oauth.authorize(conn, ids=ids, client_id=made["clientId"], response_type="code",
+                                          state=None, redirect_uri=None)).split("=")[1]
+        request = await authorized()
+        shown = await oauth.consent(conn, request_id=request, principal=owner, now=clock.now)
+        location = await oauth.decide(conn, now=clock.now, principal=owner, form=ConsentForm(
+            request=request, csrf=shown["csrf"], decision="allow", app_id=app["id"]))
+        body = GetTokenBody(code=location.split("code=")[1], grant_type="authorization_code",
+                            client_id=made["clientId"], client_secret=made["clientSecret"])
+        await oauth.get_token(conn, ids=ids, body=body)
+        clock.now += oauth.LIFETIME_MS
+        reused = await oauth.get_token(conn, ids=ids, body=body)
+        await authorized()  # sweeps the expired rows
+        revoked = reused.revoked if isinstance(reused, oauth.CodeReused) else None
+        return [type(reused).__name__, (revoked or "")[:4], await _status(oauth.get_token(conn, ids=ids, body=body))]
 
 
 async def _status(attempt: Any) -> int:

@@ -47,6 +47,10 @@ async def get_token(call: Call) -> Reply:
     body = call.body(GetTokenBody)
     async with call.services.db.write() as conn:
         token = await service.get_token(conn, ids=call.services.ids, body=body)
+    if isinstance(token, service.CodeReused):  # the revocation has committed: now the refusal
+        if token.revoked is not None:
+            call.services.auth.forget(token.revoked)
+        raise token
     return 200, Raw(msgspec.json.encode(token), "application/json; charset=utf-8", _NO_STORE)
 
 

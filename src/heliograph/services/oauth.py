@@ -3,9 +3,10 @@
 An operator registers a client (`heliograph oauth-client create`). Authorize checks the client and its
 redirect URI and stores a pending request; the consent page (account or app key, in the browser) picks
 an app and answers it: a single-use code, valid for `LIFETIME_MS`, goes to the redirect URI. GetToken
-trades the code for an access token: an HS256 JWT whose `kid` is an `oat_…` token id and whose key is
-that token's secret, bound to an integration of type `oauth` (one per client and app) that owns the
-webhooks the token creates. RevokeAccess deletes that integration: its tokens and webhooks go with it.
+trades the code for an access token (exchanged again, the code revokes that token): an HS256 JWT whose
+`kid` is an `oat_…` token id and whose key is that token's secret, bound to an integration of type
+`oauth` (one per client and app) that owns the webhooks the token creates. RevokeAccess deletes that
+integration: its tokens and webhooks go with it.
 """
 
 from __future__ import annotations
@@ -143,29 +144,56 @@ async def decide(conn: AsyncConnection, *, now: int, form: ConsentForm, principa
 
 # --- tokens ------------------------------------------------------------------------------------
 
-async def get_token(conn: AsyncConnection, *, ids: IdFactory, body: GetTokenBody) -> dict[str, str]:
-    """POST /oauth/token: trade a code, once and in time, for an access token to its app."""
+_INVALID_CODE = "Invalid code: it is unknown, expired or already used"
+
+
+class CodeReused(BadRequest):
+    """A code exchanged again: the 400 it gets, returned (not raised) by `get_token` so that the revocation
+    commits; `revoked` names the token the code gave (None if the code was forgotten meanwhile)."""
+
+    def __init__(self, revoked: str | None) -> None:
+        super().__init__(_INVALID_CODE)
+        self.revoked = revoked
+
+
+async def get_token(conn: AsyncConnection, *, ids: IdFactory, body: GetTokenBody) -> dict[str, str] | CodeReused:
+    """POST /oauth/token: trade a code, once and in time, for an access token to its app.
+
+    A code exchanged again revokes the token it gave (RFC 6749 4.1.2) and is refused: the refusal is
+    returned, for the caller to commit the revocation before answering it."""
     if body.grant_type != "authorization_code":
         raise BadRequest("Invalid grant_type: must be `authorization_code`")
     client = await store.find_client(conn, client_id=body.client_id)
     if client is None or not hmac.compare_digest(client["secret_hash"], _digest(body.client_secret)):
         raise Unauthorized("Invalid client_id or client_secret")
     now = ids.clock()
-    row = await store.find_code(conn, code_hash=_digest(body.code), client_id=body.client_id)
-    taken = False  # the code is single-use: of two concurrent exchanges, one deletes it
-    if row is not None and row["expires_at"] > now:
-        taken = await store.delete_request(conn, request_id=row["id"])
-    if row is None or not taken:
-        raise BadRequest("Invalid code: it is unknown, expired or already used")
+    code_hash = _digest(body.code)
+    row = await store.find_code(conn, code_hash=code_hash, client_id=body.client_id)
+    if row is None or (row["token_id"] is None and row["expires_at"] <= now):
+        raise BadRequest(_INVALID_CODE)
+    new_id, created = ids.new_at()
+    token_id = TOKEN_PREFIX + new_id
+    # the code is single-use: of two concurrent exchanges, one claims it and the other finds it used
+    if not await store.claim_code(conn, request_id=row["id"], token_id=token_id, now=now):
+        return await _revoke_issued(conn, code_hash=code_hash, client_id=body.client_id)
     integration_id = await _connection(conn, ids=ids, client=client, app_id=row["app_id"])
-    token_id, created = ids.new_at()
     secret = new_secret()
-    await store.insert_token(conn, {"id": TOKEN_PREFIX + token_id, "client_id": client["id"],
-                                    "app_id": row["app_id"], "integration_id": integration_id,
-                                    "secret": secret, "created_at": created})
+    await store.insert_token(conn, {"id": token_id, "client_id": client["id"], "app_id": row["app_id"],
+                                    "integration_id": integration_id, "secret": secret, "created_at": created})
     claims = {"scope": "integration", "appId": row["app_id"], "iat": created // 1000}
-    token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": TOKEN_PREFIX + token_id})
+    token = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": token_id})
     return {"access_token": token, "token_type": "Bearer"}
+
+
+async def _revoke_issued(conn: AsyncConnection, *, code_hash: str, client_id: str) -> CodeReused:
+    """Revoke the token a used code gave; its connection goes too (as by RevokeAccess) if no token is left."""
+    row = await store.find_code(conn, code_hash=code_hash, client_id=client_id)
+    if row is None or row["token_id"] is None:  # forgotten meanwhile
+        return CodeReused(None)
+    integration_id = await store.delete_token(conn, token_id=row["token_id"])
+    if integration_id is not None and not await store.count_tokens(conn, integration_id=integration_id):
+        await store.delete_connection(conn, integration_id=integration_id)
+    return CodeReused(row["token_id"])
 
 
 async def _connection(conn: AsyncConnection, *, ids: IdFactory, client: Any, app_id: str) -> str:

@@ -1,5 +1,6 @@
-"""OAuth clients, their authorization requests (pending, then holding a code) and access tokens: the rows
-behind `heliograph oauth-client …`, Authorize and its consent page, GetToken and RevokeAccess."""
+"""OAuth clients, their authorization requests (pending, then holding a code, then naming the token it gave)
+and access tokens: the rows behind `heliograph oauth-client …`, Authorize and its consent page, GetToken
+and RevokeAccess."""
 
 from __future__ import annotations
 
@@ -88,10 +89,30 @@ async def delete_request(conn: AsyncConnection, *, request_id: str) -> bool:
     return bool((await conn.execute(_codes.delete().where(_codes.c.id == request_id))).rowcount)
 
 
+async def claim_code(conn: AsyncConnection, *, request_id: str, token_id: str, now: int) -> bool:
+    """Mark the code exchanged for the token `token_id`; False if it was exchanged already or expired by `now`."""
+    claimed = await conn.execute(_codes.update().where(
+        _codes.c.id == request_id, _codes.c.token_id.is_(None), _codes.c.expires_at > now).values(token_id=token_id))
+    return claimed.rowcount != 0
+
+
 # --- tokens and the connections they make --------------------------------------------------------
 
 async def insert_token(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(oauth_tokens.insert(), row)
+
+
+async def delete_token(conn: AsyncConnection, *, token_id: str) -> str | None:
+    """Delete an access token; the id of its integration, None if the token was gone already."""
+    deleted = oauth_tokens.delete().where(oauth_tokens.c.id == token_id).returning(oauth_tokens.c.integration_id)
+    found = await conn.scalar(deleted)
+    return None if found is None else str(found)
+
+
+async def count_tokens(conn: AsyncConnection, *, integration_id: str) -> int:
+    """How many access tokens the connection's integration still has."""
+    count = sa.select(sa.func.count()).select_from(oauth_tokens).where(oauth_tokens.c.integration_id == integration_id)
+    return int(await conn.scalar(count) or 0)
 
 
 async def find_connection(conn: AsyncConnection, *, client_id: str, app_id: str) -> str | None:

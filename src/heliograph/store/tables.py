@@ -341,6 +341,7 @@ oauth_codes = sa.Table(  # one authorization request: pending consent, then hold
     sa.Column("app_id", Id, _cascade("apps.id")),
     sa.Column("expires_at", Ms, nullable=False, index=True),
     sa.Column("created_at", Ms, nullable=False),
+    sa.Column("token_id", sa.String(32)),  # revision 0008: the token the code was exchanged for (no FK)
 )
 
 oauth_tokens = sa.Table(  # access tokens: JWTs whose `kid` is the id and whose key is the secret
