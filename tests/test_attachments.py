@@ -95,6 +95,35 @@ def test_file_names_lose_directories_and_control_characters(http: httpx.Client, 
     assert response.json()["attachment"]["mediaUrl"].endswith(ending)
 
 
+def _unnamed_part(content: bytes, content_type: bytes = b"application/octet-stream") -> bytes:
+    """A multipart body whose `source` part names no filename, as the official JS SDK sends a Node Buffer."""
+    return (b'--b\r\nContent-Disposition: form-data; name="source"\r\nContent-Type: ' + content_type +
+            b"\r\n\r\n" + content + b"\r\n--b--\r\n")
+
+
+@pytest.mark.parametrize("content, media_type", [
+    (PNG, "image/png"), (b"caf\xe9 \xff\xfe", "application/octet-stream"), (b"x" * (2 * 1024 * 1024), "application/octet-stream"),
+])
+def test_a_part_without_a_filename_is_the_file(http: httpx.Client, app_id: str, content: bytes,
+                                               media_type: str) -> None:
+    """A `source` part without a filename is stored byte for byte (beyond 1 MB too), typed by its content,
+    and named `file`."""
+    response = http.post(f"/v2/apps/{app_id}/attachments", params={"access": "public"}, content=_unnamed_part(content),
+                         headers={"content-type": "multipart/form-data; boundary=b"})
+    attachment = response.json()["attachment"]
+    served = fetch(attachment["mediaUrl"])
+    assert (201, media_type, True, content) == (
+        response.status_code, attachment["mediaType"], attachment["mediaUrl"].endswith("/file"), served.content)
+
+
+def test_a_part_without_a_filename_keeps_its_own_content_type(http: httpx.Client, app_id: str) -> None:
+    """The unnamed part's Content-Type is its media type, as for a named one."""
+    response = http.post(f"/v2/apps/{app_id}/attachments", params={"access": "public"},
+                         content=_unnamed_part(b'{"a": 1}', b"application/json"),
+                         headers={"content-type": "multipart/form-data; boundary=b"})
+    assert (201, "application/json") == (response.status_code, response.json()["attachment"]["mediaType"])
+
+
 @pytest.mark.parametrize("params, title", [
     ({}, "Missing required query parameter `access`"),
     ({"access": "private"}, "Invalid access: 'private'; the only supported access level is 'public'"),
@@ -128,7 +157,6 @@ def test_unknown_app_is_404(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("files, data, title", [
     ({"other": ("a.txt", b"x", "text/plain")}, None, "Missing required field `source`"),
-    ({"source": (None, b"just text")}, None, "Invalid source: expected a file part (with a filename)"),
     ({"source": ("a.txt", b"x", "text/plain"), "extra": ("b.txt", b"y", "text/plain")}, None,
      "Invalid multipart body: Too many files. Maximum number of files is 1."),
 ])

@@ -35,7 +35,7 @@ def source_file(form: FormData | None) -> UploadFile:
     if source is None:
         raise BadRequest("Missing required field `source`")
     if not isinstance(source, UploadFile):
-        raise BadRequest("Invalid source: expected a file part (with a filename)")
+        raise BadRequest("Invalid source: expected a file part")
     return source
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import msgspec
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -78,6 +79,7 @@ class Raw:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+UPLOAD_FIELD = "source"  # UploadAttachment's one part: the file
 HOSTED_BASE = "/sc"  # the path of the spec's first server, https://{subdomain}.zendesk.com/sc
 
 
@@ -274,13 +276,31 @@ async def _read_form(scope: Scope, receive: Receive, limit: int) -> FormData:
             more = message.get("more_body", False)
 
     try:
-        form = await MultiPartParser(headers, stream(), max_files=1, max_fields=10).parse()
+        form = await _UploadParser(headers, stream(), max_files=1, max_fields=10).parse()
     except MultiPartException as exc:
         raise BadRequest(f"Invalid multipart body: {exc.message}") from None
     if any(isinstance(value, UploadFile) and (value.size or 0) > limit for _, value in form.multi_items()):
         await form.close()
         raise _too_large(limit)
     return form
+
+
+class _UploadParser(MultiPartParser):
+    """Starlette's parser, reading the upload's `source` part as a file even when it names no filename.
+
+    The official JS SDK uploads a Node Buffer as a part without `filename=`, which Starlette would read as
+    a text field: decoded (so different bytes can become the same string), held in memory and capped at
+    1 MB. Marked as a file (with an empty name, which becomes `file`), it is spooled to disk byte for byte
+    under the upload limit like any other.
+    """
+
+    def on_headers_finished(self) -> None:
+        disposition = self._current_part.content_disposition
+        if disposition is not None:  # (without one, Starlette refuses the part)
+            _, options = parse_options_header(disposition)
+            if options.get(b"name") == UPLOAD_FIELD.encode() and b"filename" not in options:
+                self._current_part.content_disposition = disposition + b'; filename=""'
+        super().on_headers_finished()
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
