@@ -102,7 +102,8 @@ def _unnamed_part(content: bytes, content_type: bytes = b"application/octet-stre
 
 
 @pytest.mark.parametrize("content, media_type", [
-    (PNG, "image/png"), (b"caf\xe9 \xff\xfe", "application/octet-stream"), (b"x" * (2 * 1024 * 1024), "application/octet-stream"),
+    (PNG, "image/png"), (b"caf\xe9 \xff\xfe", "application/octet-stream"),
+    (b"x" * (2 * 1024 * 1024), "application/octet-stream"),
 ])
 def test_a_part_without_a_filename_is_the_file(http: httpx.Client, app_id: str, content: bytes,
                                                media_type: str) -> None:
