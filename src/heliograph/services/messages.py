@@ -4,7 +4,10 @@ PostMessage is the hot path: after validation it costs one conditional UPDATE (e
 the 30,000-message limit, lastUpdatedAt and the counter in one statement, returning what the
 webhook event needs), one INSERT, one UPDATE of the participants' unread counts and one emit.
 An image or file message whose mediaUrl looks like an upload costs one SELECT more (and one
-UPDATE when it claims an upload `for=message`).
+UPDATE when it claims an upload `for=message`). The app's settings come back from the conditional UPDATE
+(a subquery by primary key): card numbers are masked, before the transaction, in a copy of the content
+that the plan keeps if maskCreditCardNumbers is on; a user author without a name gets an animal name if
+useAnimalNames is.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
-from heliograph.services import attachments
+from heliograph.services import attachments, cards
 from heliograph.services import content as content_rules
+from heliograph.services.animals import animal_name
 from heliograph.store import attachments as uploads
 from heliograph.store import messages as store
 from heliograph.store import participants
@@ -39,12 +43,13 @@ async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str,
     """Store the message and its conversation:message event in one transaction (Database.transact)."""
     schema = None if body.schema is UNSET else body.schema
     content = content_rules.prepare(body.content, author_type=body.author.type, schema=schema)
+    masked = cards.mask_content(content)  # outside the plan: SQLite runs plans on its one writer thread
     metadata = None if body.metadata is UNSET else body.metadata
     check_metadata(metadata)
     try:
         return await db.transact(lambda: _post_message(
             ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            metadata=metadata))
+            masked=masked, metadata=metadata))
     except _Uncounted:
         async with db.read() as conn:
             await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
@@ -56,15 +61,20 @@ class _Uncounted(Exception):
 
 
 def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
-                  content: dict[str, Any], metadata: dict[str, Any] | None) -> Plan[dict[str, Any]]:
+                  content: dict[str, Any], masked: dict[str, Any],
+                  metadata: dict[str, Any] | None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
     counted = yield store.count_message(author_type=body.author.type, app_id=app_id,
                                         conversation_id=conversation_id, limit=limit, now=now)
     if not counted:
         raise _Uncounted()
     conversation = counted[0]
+    settings = conversation["app_settings"]
+    if settings.get("maskCreditCardNumbers", True):
+        content = masked
     _check_destination(body, conversation["type"])
-    author, user = yield from _author(app_id, conversation_id, body.author)
+    author, user = yield from _author(app_id, conversation_id, body.author,
+                                      animal_names=settings.get("useAnimalNames", False))
     upload = None
     if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
         upload = yield from attachments.describe_media(app_id=app_id, conversation_id=conversation_id,
@@ -96,8 +106,12 @@ def _check_destination(body: MessagePost, conversation_type: str) -> None:
                          "attached to the conversation")
 
 
-def _author(app_id: str, conversation_id: str, author: Author) -> Plan[tuple[dict[str, Any], Any]]:
-    """The stored author (write-only fields dropped) and, for a user author, the participant's user row."""
+def _author(app_id: str, conversation_id: str, author: Author, *,
+            animal_names: bool) -> Plan[tuple[dict[str, Any], Any]]:
+    """The stored author (write-only fields dropped) and, for a user author, the participant's user row.
+
+    A user author's displayName: the body's, else the profile's givenName and surname, else (with
+    `animal_names`) the user's animal name."""
     wire: dict[str, Any] = {"type": author.type}
     user = None
     if author.subtypes is not UNSET:
@@ -107,7 +121,7 @@ def _author(app_id: str, conversation_id: str, author: Author) -> Plan[tuple[dic
         profile = user["profile"]
         name = " ".join(v for v in (profile.get("givenName"), profile.get("surname")) if v)
         wire["userId"] = user["id"]
-        wire["displayName"] = name or None
+        wire["displayName"] = name or (animal_name(user["id"]) if animal_names else None)
         wire["avatarUrl"] = profile.get("avatarUrl")
     for field, value in (("displayName", author.display_name), ("avatarUrl", author.avatar_url)):
         if value is not UNSET:

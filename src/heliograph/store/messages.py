@@ -21,6 +21,8 @@ from heliograph.store.paging import window
 # The hot path's statements, built once: building a statement costs more than running it.
 # (Bind names take a p_ prefix: SQLAlchemy reserves column names in UPDATE statements.)
 _m, _c, _p = t.messages, t.conversations, t.participants
+_APP_SETTINGS = sa.select(t.apps.c.settings).where(t.apps.c.id == sa.bindparam("p_app_id")).scalar_subquery().label(
+    "app_settings")
 
 
 def _count_statement(by_business: bool) -> sa.Update:
@@ -31,7 +33,7 @@ def _count_statement(by_business: bool) -> sa.Update:
     return _c.update().where(
         _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
         _c.c.message_count < sa.bindparam("p_limit"),
-    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata)
+    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata, _APP_SETTINGS)
 
 
 _COUNT = {"business": Fast(_count_statement(True)), "user": Fast(_count_statement(False))}
@@ -41,7 +43,8 @@ _INSERT = Fast(_m.insert())
 def count_message(*, author_type: str, app_id: str, conversation_id: str, limit: int, now: int) -> Step:
     """Step: count one more message in the app's conversation if it holds fewer than `limit` (and move its
     lastUpdatedAt, and a business author's businessLastRead, to `now`). Its rows: the conversation's id,
-    type and metadata, or none when there is no such conversation or it is full."""
+    type and metadata and its app's settings (`app_settings`, read in the same statement: what PostMessage
+    needs of the app costs no round trip), or none when there is no such conversation or it is full."""
     return rows(_COUNT[author_type], {
         "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
 
