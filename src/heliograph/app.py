@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 
@@ -11,12 +13,15 @@ from heliograph.api import all_routes, endpoints
 from heliograph.api.http import Api, Services, method_not_allowed
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
-from heliograph.ids import IdFactory
+from heliograph.ids import Clock, IdFactory
+from heliograph.services import retention
 from heliograph.services.account import AccountKey, ensure_account_key
 from heliograph.store import media
 from heliograph.store.db import Database
 from heliograph.store.migrate import upgrade
 from heliograph.worker.runner import delivering
+
+log = logging.getLogger("heliograph.retention")
 
 
 def create_app(settings: Settings, *, ids: IdFactory | None = None,
@@ -36,6 +41,8 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
         async with contextlib.AsyncExitStack() as stack:
             if settings.dispatcher:
                 await stack.enter_async_context(delivering(settings, db))
+            if settings.retention_interval > 0:
+                await stack.enter_async_context(expiring(db, services.ids.clock, settings.retention_interval))
             services.ready.set()
             if on_ready is not None:
                 on_ready(key)
@@ -48,3 +55,38 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     app.router.default = Api(services, all_routes())
     app.router.redirect_slashes = False  # the API answers those paths itself
     return app
+
+
+@contextlib.asynccontextmanager
+async def expiring(db: Database, clock: Clock, interval: float,
+                   wait: Callable[[float], Awaitable[None]] = asyncio.sleep) -> AsyncIterator[None]:
+    """Run the conversationRetentionSeconds job (services/retention.py) every `interval` seconds (`wait`
+    sleeps between runs; tests pass their own) while the block runs; cancelled when it ends."""
+    task = asyncio.create_task(_expire_every(db, clock, interval, wait))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _expire_every(db: Database, clock: Clock, interval: float,
+                        wait: Callable[[float], Awaitable[None]]) -> None:
+    while True:
+        await wait(interval)
+        try:
+            await expire_due(db, clock)
+        except Exception:  # a failed run is logged and retried at the next interval; the loop lives on
+            log.exception("deleting the messages of inactive conversations failed")
+
+
+async def expire_due(db: Database, clock: Clock, *, batch: int = 100) -> int:
+    """Every conversation now due for retention emptied, `batch` per transaction; how many in all."""
+    total = 0
+    while True:
+        async with db.write() as conn:
+            emptied = await retention.expire_messages(conn, now=clock(), limit=batch)
+        total += emptied
+        if emptied < batch:
+            return total

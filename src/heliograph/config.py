@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024  # UploadAttachment: files of at most 50 MB
     attachments_dir: Path | None = None  # where uploads are kept; None: <data_dir>/attachments
     public_url: str | None = None  # scheme://host[/prefix] of mediaUrls; None: the request's scheme and host
+    retention_interval: float = 60.0  # seconds between runs of the conversationRetentionSeconds job; 0: never
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,6 +50,7 @@ class Settings:
             attachments_dir=Path(env["HELIOGRAPH_ATTACHMENTS_DIR"]).resolve()
             if env.get("HELIOGRAPH_ATTACHMENTS_DIR") else None,
             public_url=_public_url(env.get("HELIOGRAPH_PUBLIC_URL")),
+            retention_interval=_interval(env.get("HELIOGRAPH_RETENTION_INTERVAL"), cls.retention_interval),
         )
 
 
@@ -75,3 +78,13 @@ def _public_url(value: str | None) -> str | None:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"HELIOGRAPH_PUBLIC_URL must start with http:// or https://, not {value!r}")
     return value.rstrip("/")
+
+
+def _interval(value: str | None, default: float) -> float:
+    """HELIOGRAPH_RETENTION_INTERVAL: seconds, 0 to turn the job off; refused if negative or not a number."""
+    if not value:
+        return default
+    seconds = float(value)
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"HELIOGRAPH_RETENTION_INTERVAL must be 0 or more seconds, not {value!r}")
+    return seconds

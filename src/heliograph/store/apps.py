@@ -40,6 +40,12 @@ async def update_app(conn: AsyncConnection, *, app_id: str, display_name: str, s
         display_name=display_name, settings=settings, metadata=metadata))
 
 
+async def all_settings(conn: AsyncConnection) -> list[tuple[str, dict[str, Any]]]:
+    """(id, settings) of every app, oldest first: for the background jobs that read a setting of each."""
+    result = await conn.execute(sa.select(t.apps.c.id, t.apps.c.settings).order_by(t.apps.c.id))
+    return [(row.id, row.settings) for row in result]
+
+
 async def delete_app(conn: AsyncConnection, *, app_id: str) -> None:
     if (await conn.execute(_a.delete().where(_a.c.id == app_id))).rowcount == 0:
         raise AppNotFound()

@@ -68,6 +68,15 @@ async def delete_messages(conn: AsyncConnection, *, conversation_id: str) -> Non
     await conn.execute(_p.update().where(_p.c.conversation_id == conversation_id).values(unread_count=0))
 
 
+async def stale_conversations(conn: AsyncConnection, *, app_id: str, updated_before: int, limit: int) -> list[str]:
+    """Ids of the app's conversations that hold messages and were last updated at or before `updated_before`
+    (ms), least recently updated first, at most `limit`."""
+    query = (sa.select(_c.c.id)
+             .where(_c.c.app_id == app_id, _c.c.message_count > 0, _c.c.last_updated_at <= updated_before)
+             .order_by(_c.c.last_updated_at, _c.c.id).limit(limit))
+    return list(await conn.scalars(query))
+
+
 async def delete_message(conn: AsyncConnection, *, conversation_id: str, message_id: str) -> None:
     """Delete the conversation's message and count one message less; NotFound if there is no such message."""
     deleted = await conn.execute(_m.delete().where(_m.c.id == message_id, _m.c.conversation_id == conversation_id))
