@@ -227,6 +227,7 @@ def test_form_response_cannot_be_sent(http: httpx.Client, account: sc.ApiClient,
 
 LINK = {"type": "link", "text": "Go", "uri": "https://example.com"}
 ITEM = {"title": "One", "actions": [LINK]}
+WEBVIEW = {"type": "webview", "text": "Open", "uri": "https://example.com", "fallback": "https://example.com"}
 BAD_CONTENT = {
     "text over 4096": ({"type": "text", "text": "x" * 4097}, "content.text"),
     "empty text": ({"type": "text"}, "content.text"),
@@ -248,6 +249,10 @@ BAD_CONTENT = {
         {"type": "locationRequest", "text": "Where?"}]}]}, "content.items[0].actions[0].type"),
     "select without options": ({"type": "form", "fields": [{"type": "select", "name": "s", "label": "S"}]},
                                "content.fields[0].options"),
+    "select with a repeated option name": ({"type": "form", "fields": [{"type": "select", "name": "s", "label": "S",
+        "options": [{"name": "x", "label": "X"}, {"name": "x", "label": "Y"}]}]}, "content.fields[0].options"),
+    "two webviews open on receipt": ({"type": "text", "text": "hi", "actions": [
+        {**WEBVIEW, "openOnReceive": True}, {**WEBVIEW, "openOnReceive": True}]}, "openOnReceive"),
     "location without coordinates": ({"type": "location"}, "coordinates"),
     "image without mediaUrl": ({"type": "image"}, "mediaUrl"),
 }

@@ -112,3 +112,28 @@ def test_a_location_gets_a_text_fallback_with_a_map_link() -> None:
     assert "Location shared:\nHarbour\n1 Quay St\nhttps://maps.google.com/maps?q=45.5,-73.6" == prepared(
         type="location", coordinates={"lat": 45.5, "long": -73.6},
         location={"name": "Harbour", "address": "1 Quay St"})["text"]
+
+
+WEBVIEW = {"type": "webview", "text": "Open", "uri": "https://example.com", "fallback": "https://example.com"}
+
+
+def test_one_webview_of_a_message_may_open_on_receipt() -> None:
+    """One webview with openOnReceive is kept; a second one, among the actions or in an item, is a 400."""
+    one = prepared(type="text", text="hi", actions=[{**WEBVIEW, "openOnReceive": True}, WEBVIEW])
+    title = "content: only one webview action per message can have openOnReceive set to true"
+    assert (True, title, title) == (
+        one["actions"][0]["openOnReceive"],
+        refusal(type="text", text="hi", actions=[{**WEBVIEW, "openOnReceive": True}] * 2),
+        refusal(type="carousel", items=[{"title": "A", "actions": [{**WEBVIEW, "openOnReceive": True}]},
+                                        {"title": "B", "actions": [{**WEBVIEW, "openOnReceive": True}]}]))
+
+
+def test_option_names_are_unique_within_a_select_field() -> None:
+    """A select field's options need distinct names; the same name in two fields is fine."""
+    def select(name: str, *options: str) -> dict[str, Any]:
+        return {"type": "select", "name": name, "label": name,
+                "options": [{"name": option, "label": option} for option in options]}
+
+    kept = prepared(type="form", fields=[select("a", "x", "y"), select("b", "x")])
+    assert (2, "content.fields[1].options: each option name must be unique within its field") == (
+        len(kept["fields"]), refusal(type="form", fields=[select("a", "x"), select("b", "y", "y")]))

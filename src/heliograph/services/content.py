@@ -29,16 +29,20 @@ def prepare(content: m.Content, *, author_type: str, schema: str | None) -> dict
     if isinstance(content, m.Form) and author_type != "business":
         raise BadRequest("content.type form can only be sent by the business")
     wire: dict[str, Any] = to_wire(content)
-    _check_metadata_in(wire)
+    _check_actions(wire)
     finish = _FINISHERS.get(type(content))
     return finish(wire) if finish else wire
 
 
-def _check_metadata_in(wire: dict[str, Any]) -> None:
+def _check_actions(wire: dict[str, Any]) -> None:
+    """Metadata limits of actions and items; at most one webview of the message opens on receipt."""
     for n, action in enumerate(wire.get("actions", [])):
         check_metadata(action.get("metadata"), field=f"content.actions[{n}].metadata")
     for n, item in enumerate(wire.get("items", [])):
         check_metadata(item.get("metadata"), field=f"content.items[{n}].metadata")
+    actions = [*wire.get("actions", []), *(a for item in wire.get("items", []) for a in item.get("actions", []))]
+    if sum(1 for action in actions if action.get("openOnReceive") is True) > 1:
+        raise BadRequest("content: only one webview action per message can have openOnReceive set to true")
 
 
 def _rich_text(wire: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +92,9 @@ def _form(wire: dict[str, Any]) -> dict[str, Any]:
     for n, field in enumerate(wire["fields"]):
         if field["type"] == "select" and not field.get("options"):
             raise BadRequest(f"content.fields[{n}].options is required for a select field")
+        options = [option["name"] for option in field.get("options", []) if "name" in option]
+        if len(set(options)) != len(options):
+            raise BadRequest(f"content.fields[{n}].options: each option name must be unique within its field")
     wire["submitted"] = False
     return wire
 
