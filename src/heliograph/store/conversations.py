@@ -13,8 +13,9 @@ from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
 from heliograph.store.apps import require_app
 from heliograph.store.paging import window
+from heliograph.store.users import lock_user
 
-_c, _p, _u = t.conversations, t.participants, t.users
+_c, _p = t.conversations, t.participants
 _sb, _si, _cs = t.switchboards, t.switchboard_integrations, t.conversation_switchboards
 
 # A conversation with the switchboard integrations in control of it and offered control, when the
@@ -60,7 +61,7 @@ async def lock_conversation(conn: AsyncConnection, *, conversation_id: str) -> N
 
 async def has_default(conn: AsyncConnection, *, user_id: str) -> bool:
     """Whether the user has their default conversation already (the user row is locked meanwhile)."""
-    await conn.execute(sa.select(_u.c.id).where(_u.c.id == user_id).with_for_update())
+    await lock_user(conn, user_id=user_id)
     query = (sa.select(_c.c.id).join(_p, _p.c.conversation_id == _c.c.id)
              .where(_p.c.user_id == user_id, _c.c.is_default.is_(True)).limit(1))
     return (await conn.scalar(query)) is not None
