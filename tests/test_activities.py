@@ -116,6 +116,17 @@ def test_unknown_conversation_is_404(account: sc.ApiClient, app_id: str) -> None
     assert (404, "conversation_not_found") == sdk_error(raised)[:2]
 
 
+def test_agent_subtype_is_for_responses_only(account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
+    """An activity whose author has the response-only subtype `agent` (built unchecked: the SDK's model knows
+    only AI and activity) is a 400 naming the field, checked before the conversation is looked up."""
+    author = sc.Author.model_construct(type="business", subtypes=["agent"])
+    for conversation in (conversation_id, MISSING_ID):
+        with pytest.raises(sc.ApiException) as raised:
+            _activity(account, app_id, conversation, "typing:start", author)
+        assert (400, "bad_request", "Invalid author.subtypes[0]: 'agent' is available in responses only") == \
+            sdk_error(raised)
+
+
 BAD_ACTIVITIES = {
     "unknown type": ({"type": "typing:pause", "author": {"type": "business"}}, "type"),
     "type missing": ({"author": {"type": "business"}}, "type"),
@@ -123,6 +134,9 @@ BAD_ACTIVITIES = {
     "unknown author type": ({"type": "conversation:read", "author": {"type": "bot"}}, "author.type"),
     "user without id": ({"type": "conversation:read", "author": {"type": "user"}}, "author"),
     "type is a number": ({"type": 1, "author": {"type": "business"}}, "type"),
+    "bot subtype": ({"type": "typing:start", "author": {"type": "business", "subtypes": ["bot"]}},
+                    "author.subtypes[0]: 'bot' is available in responses only"),
+    "no subtype": ({"type": "typing:start", "author": {"type": "business", "subtypes": []}}, "author.subtypes"),
 }
 
 

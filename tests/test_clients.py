@@ -136,6 +136,9 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
      "only link actions"),
     ("empty text", lambda b: b["confirmation"].update(message={"author": {"type": "business"}, "content": {
         "type": "text"}}), "text"),
+    ("bot author", lambda b: b["confirmation"].update(message={"author": {"type": "business", "subtypes": ["bot"]},
+                                                               "content": {"type": "text", "text": "hi"}}),
+     "Invalid confirmation.message.author.subtypes[0]: 'bot' is available in responses only"),
 ]
 
 

@@ -7,6 +7,7 @@ either client is still validated against the spec.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import httpx
@@ -17,7 +18,8 @@ import sunshine_conversations_client as sc
 from tests.conftest import Server
 from tests.integrations import HEX32, HOOK, MINIMAL, app_client, create_raw, custom
 from tests.spec import SpecChecker
-from tests.utils import MISSING_ID, http_error, in_database, row_count, sdk_error
+from tests.switchboards import add_member, make_switchboard
+from tests.utils import MISSING_ID, http_error, in_database, refused, row_count, sdk_error
 
 EXTRA: dict[str, dict[str, Any]] = {  # every other writable field of each type
     "android": {"projectId": "p", "clientEmail": "c@example.org", "privateKey": "pk", "serverKey": "sk",
@@ -30,7 +32,7 @@ EXTRA: dict[str, dict[str, Any]] = {  # every other writable field of each type
     "mailgun": {"signingKey": "signing", "hideUnsubscribeLink": True, "fromAddress": "from@mg.example.org"},
     "messenger": {"pageId": 123212323432123, "pageName": "An Awesome Page"},
     "twilio": {"messagingServiceSid": "MG1"},
-    "unity": {"canUserSeeConversationList": True},
+    "unity": {"canUserSeeConversationList": False},
     "web": {"brandColor": "ff0000", "fixedIntroPane": True, "conversationColor": "abc", "actionColor": "00ff00",
             "displayStyle": "tab", "buttonIconUrl": "https://example.org/b.png", "buttonWidth": "60",
             "buttonHeight": "61", "integrationOrder": ["59fc8466260f48003505228b"], "businessName": "Kent Shop",
@@ -47,10 +49,11 @@ WRITE_ONLY = {
     "twilio": {"authToken"}, "twitter": {"consumerKey", "consumerSecret", "accessTokenKey", "accessTokenSecret"},
     "viber": {"token"},
 }
-SDK_DEFAULTS = {"attachmentsEnabled": True}
+SDK_DEFAULTS = {"attachmentsEnabled": True, "canUserSeeConversationList": True}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "android": SDK_DEFAULTS, "ios": SDK_DEFAULTS, "unity": SDK_DEFAULTS,
     "instagram": {"storyRepliesEnabled": True, "storyMentionsEnabled": True},
+    "mailgun": {"hideUnsubscribeLink": False},
     "web": {**SDK_DEFAULTS, "brandColor": "65758e", "fixedIntroPane": False, "conversationColor": "0099ff",
             "actionColor": "0099ff", "displayStyle": "button", "buttonWidth": "58", "buttonHeight": "58"},
     "whatsapp": {"hsmFallbackLanguage": "en_US"},
@@ -112,8 +115,30 @@ def test_create_custom_returns_its_webhook_with_a_secret(account: sc.ApiClient, 
 def test_create_web_through_the_sdk(account: sc.ApiClient, app_id: str) -> None:
     """The SDK creates a web integration and reads back the spec's defaults."""
     web = sc.IntegrationsApi(account).create_integration(app_id, sc.Web(display_name="Site")).integration
-    assert ("web", "65758e", "button", True) == (web.type, web.brand_color, web.display_style,
-                                                 web.attachments_enabled)
+    assert ("web", "65758e", "button", True, True) == (web.type, web.brand_color, web.display_style,
+                                                       web.attachments_enabled, web.can_user_see_conversation_list)
+
+
+def test_the_sdk_reads_the_defaults_stated_in_prose(account: sc.ApiClient, app_id: str) -> None:
+    """The conversation list is visible by default (android, ios, unity, web) and mailgun includes the
+    unsubscribe link (hideUnsubscribeLink false); the SDK parses both from CreateIntegration and GetIntegration."""
+    api = sc.IntegrationsApi(account)
+    made = [api.create_integration(app_id, sc.Android()).integration,
+            api.create_integration(app_id, sc.Ios()).integration,
+            api.create_integration(app_id, sc.Unity()).integration,
+            api.create_integration(app_id, sc.Mailgun(**MINIMAL["mailgun"])).integration]
+    fetched = [api.get_integration(app_id, m.id).integration for m in made]
+    assert [True, True, True, False] == [
+        fetched[0].can_user_see_conversation_list, fetched[1].can_user_see_conversation_list,
+        fetched[2].can_user_see_conversation_list, fetched[3].hide_unsubscribe_link]
+
+
+def test_url_fields_must_be_http_urls_through_the_sdk(account: sc.ApiClient, app_id: str) -> None:
+    """A web integration whose businessIconUrl is not an absolute http(s) URL is a 400 naming it; none is made."""
+    api = sc.IntegrationsApi(account)
+    assert (400, "bad_request", "Invalid businessIconUrl: must be an absolute http or https URL of at most 2048 "
+            "characters") == refused(api.create_integration, app_id, sc.Web(business_icon_url="logo.png"))
+    assert [] == api.list_integrations(app_id).integrations
 
 
 def test_read_only_fields_in_the_body_are_ignored(http: httpx.Client, app_id: str) -> None:
@@ -143,6 +168,12 @@ def test_a_missing_required_field_is_400_naming_it(http: httpx.Client, app_id: s
     ("web", {"displayStyle": "side"}, "displayStyle"),
     ("web", {"originWhitelist": ["https://shop.example.org/path"]}, "originWhitelist[0]"),
     ("web", {"buttonWidth": 58}, "buttonWidth"),
+    ("web", {"buttonIconUrl": "button.png"}, "buttonIconUrl"),
+    ("web", {"businessIconUrl": "data:image/png;base64,AAAA"}, "businessIconUrl"),
+    ("web", {"businessIconUrl": None}, "businessIconUrl"),
+    ("web", {"backgroundImageUrl": "ftp://example.org/tile.png"}, "backgroundImageUrl"),
+    ("web", {"prechatCapture": {"avatarUrl": "avatar.png"}}, "prechatCapture.avatarUrl"),
+    ("line", {"qrCodeUrl": "not a url"}, "qrCodeUrl"),
     ("web", {"prechatCapture": {"fields": [{"type": "phone", "name": "n", "label": "l"}]}},
      "prechatCapture.fields[0].type"),
     ("twitter", {"tier": "premium"}, "tier"),
@@ -168,8 +199,6 @@ def test_invalid_fields_are_400_naming_them(http: httpx.Client, app_id: str, kin
     ("line", {"channelId": "1286564967"}, "`channelId` and `channelSecret` are given together or not at all"),
     ("mailgun", {"incomingAddress": "in@other.org"},
      "Invalid incomingAddress: must be an address of the domain `mg.example.org`"),
-    ("web", {"defaultResponderId": MISSING_ID},
-     "Invalid defaultResponderId: this server has no switchboard integration to name"),
     ("custom", {"webhooks": [{**HOOK, "target": "ftp://example.com"}]},
      "Invalid webhooks[0].target: must be an absolute http or https URL of at most 2048 characters"),
     ("custom", {"webhooks": [{**HOOK, "triggers": ["conversation:message", "message:appUser"]}]},
@@ -189,6 +218,45 @@ def test_a_null_default_responder_is_accepted(http: httpx.Client, app_id: str) -
     """`defaultResponderId: null` names no responder and is accepted (and never returned)."""
     created = create_raw(http, app_id, "web", defaultResponderId=None)
     assert (201, False) == (created.status_code, "defaultResponderId" in created.json()["integration"])
+
+
+def test_default_responders_are_switchboard_integrations_of_the_app(http: httpx.Client, account: sc.ApiClient,
+                                                                    app_id: str) -> None:
+    """defaultResponderId (write-only) names one of the app's switchboard integrations, on create and update;
+    `defaultResponder` shows it (`inherited: false`), or the switchboard's default (`inherited: true`); null
+    returns to the default; a custom integration shows none."""
+    board = make_switchboard(account, app_id)
+    bot = add_member(account, app_id, board.id, "bot")
+    agent = add_member(account, app_id, board.id, "agent", deliver_standby_events=False,
+                       next_switchboard_integration_id=bot.id)
+    sc.SwitchboardsApi(account).update_switchboard(app_id, board.id, sc.SwitchboardUpdateBody(
+        enabled=True, default_switchboard_integration_id=bot.id))
+    api = sc.IntegrationsApi(account)
+    own = api.create_integration(app_id, sc.Web(type="web", default_responder_id=agent.id)).integration
+    inherits = api.create_integration(app_id, sc.Telegram(type="telegram", token="t")).integration
+    shown = [api.get_integration(app_id, i.id).integration for i in (own, inherits)]
+    assert [{"name": "agent", "integrationId": agent.integration_id, "integrationType": "custom",
+             "deliverStandbyEvents": False, "nextSwitchboardIntegrationId": bot.id, "inherited": False},
+            {"name": "bot", "integrationId": bot.integration_id, "integrationType": "custom",
+             "deliverStandbyEvents": True, "inherited": True}] == [
+        http.get(f"/v2/apps/{app_id}/integrations/{s.id}").json()["integration"]["defaultResponder"] for s in shown]
+    assert ["agent", "bot"] == [s.default_responder.name for s in shown]  # and the SDK reads it
+    assert shown[0].default_responder_id is None  # write-only
+    back = http.patch(f"/v2/apps/{app_id}/integrations/{own.id}", json={"defaultResponderId": None})  # SDK: no null
+    assert ("bot", True) == operator.itemgetter("name", "inherited")(back.json()["integration"]["defaultResponder"])
+    shown_in_list = [(i["type"], i.get("defaultResponder", {}).get("name")) for i in listed(http, app_id)]
+    assert [("custom", None), ("custom", None), ("web", "bot"), ("telegram", "bot")] == shown_in_list
+
+
+def test_an_unknown_default_responder_is_404(http: httpx.Client, app_id: str) -> None:
+    """A defaultResponderId that is no switchboard integration of the app is 404 and changes nothing."""
+    assert (404, "switchboard_integration_not_found") == http_error(
+        create_raw(http, app_id, "web", defaultResponderId=MISSING_ID))[:2]
+    created = create_raw(http, app_id, "telegram", token="t").json()["integration"]
+    path = f"/v2/apps/{app_id}/integrations/{created['id']}"
+    assert (404, "switchboard_integration_not_found") == http_error(
+        http.patch(path, json={"defaultResponderId": MISSING_ID}))[:2]
+    assert ([created], created) == (listed(http, app_id), http.get(path).json()["integration"])
 
 
 def test_create_in_unknown_app_is_404(http: httpx.Client) -> None:
@@ -325,7 +393,8 @@ def test_update_ignores_fields_the_type_cannot_change(http: httpx.Client, app_id
 @pytest.mark.parametrize(("kind", "fields"), [
     ("web", {"brandColor": "blue"}), ("web", {"displayName": ""}), ("mailgun", {"fromAddress": ""}),
     ("android", {"showAIDisclaimer": "no"}), ("apple", {"authenticationMessageSecret": "short"}),
-    ("telegram", {"defaultResponderId": MISSING_ID}), ("ios", {"production": 1}),
+    ("telegram", {"defaultResponderId": 12}), ("ios", {"production": 1}),
+    ("web", {"backgroundImageUrl": "tile.png"}), ("web", {"buttonIconUrl": "https:///b.png"}),
 ])
 def test_invalid_update_is_400_and_changes_nothing(http: httpx.Client, app_id: str, kind: str,
                                                    fields: dict[str, Any]) -> None:

@@ -116,6 +116,11 @@ BAD_BODIES = {
                                    "content": TEXT}, "author"),
     "bad avatarUrl": ({"author": {**BUSINESS, "avatarUrl": "not a url"}, "content": TEXT}, "author.avatarUrl"),
     "unknown subtype": ({"author": {**BUSINESS, "subtypes": ["robot"]}, "content": TEXT}, "author.subtypes"),
+    "no subtype": ({"author": {**BUSINESS, "subtypes": []}, "content": TEXT}, "author.subtypes"),
+    "repeated subtype": ({"author": {**BUSINESS, "subtypes": ["AI", "AI"]}, "content": TEXT}, "author.subtypes"),
+    "agent subtype": ({"author": {**BUSINESS, "subtypes": ["agent"]}, "content": TEXT}, "author.subtypes"),
+    "bot subtype": ({"author": {"type": "user", "userExternalId": "ana", "subtypes": ["bot"]}, "content": TEXT},
+                    "author.subtypes"),
     "content missing": ({"author": BUSINESS}, "content"),
     "nested metadata": ({"author": BUSINESS, "content": TEXT, "metadata": {"a": {"b": 1}}}, "metadata"),
     "metadata over 4 KB": ({"author": BUSINESS, "content": TEXT, "metadata": {"k": "x" * 4100}}, "metadata"),
@@ -139,6 +144,19 @@ def test_bad_body_is_refused_naming_the_field(http: httpx.Client, account: sc.Ap
     assert field in response.json()["errors"][0]["title"]
     assert [] == _messages(account, app_id, conversation_id)
     assert before == _conversation(account, app_id, conversation_id)
+
+
+@pytest.mark.parametrize("subtype", ["agent", "bot"])
+def test_agent_and_bot_subtypes_are_for_responses_only(account: sc.ApiClient, app_id: str, conversation_id: str,
+                                                        subtype: str) -> None:
+    """The spec's `agent` and `bot` subtypes are "available in responses only": sent through the SDK (whose
+    model knows only AI and activity, so it is built unchecked), the message is a 400 naming the field."""
+    author = sc.Author.model_construct(type="business", subtypes=[subtype])
+    with pytest.raises(sc.ApiException) as raised:
+        post(account, app_id, conversation_id, text("Hi"), author)
+    assert (400, "bad_request", f"Invalid author.subtypes[0]: '{subtype}' is available in responses only") == \
+        sdk_error(raised)
+    assert [] == _messages(account, app_id, conversation_id)
 
 
 def test_malformed_json_is_400(http: httpx.Client, account: sc.ApiClient, app_id: str, conversation_id: str) -> None:

@@ -36,10 +36,11 @@ class Desk:
     agent_hook: Receiver
 
 
-def build_desk(api: sc.ApiClient, app_id: str, *, agent_standby: bool = False) -> Desk:
+def build_desk(api: sc.ApiClient, app_id: str, *, agent_standby: bool = False,
+               triggers: list[str] = TRIGGERS) -> Desk:
     bot_hook, agent_hook = Receiver(), Receiver()
-    bot_integration, _ = custom_integration(api, app_id, bot_hook.url, TRIGGERS)
-    agent_integration, _ = custom_integration(api, app_id, agent_hook.url, TRIGGERS)
+    bot_integration, _ = custom_integration(api, app_id, bot_hook.url, triggers)
+    agent_integration, _ = custom_integration(api, app_id, agent_hook.url, triggers)
     board = make_switchboard(api, app_id)
     agent = add_member(api, app_id, board.id, "agent", agent_integration, deliver_standby_events=agent_standby)
     bot = add_member(api, app_id, board.id, "bot", bot_integration, deliver_standby_events=False,
@@ -296,15 +297,78 @@ def test_standby_webhooks_with_deliver_standby_events_get_everything(account: sc
         (e["type"], e["payload"]["message"]["content"]["text"]) for e in events]
 
 
-def test_deleting_the_active_switchboard_integration_returns_control_to_the_default(
-        http: httpx.Client, account: sc.ApiClient, desk: Desk, convo: str) -> None:
-    """When the active switchboard integration is deleted, the default is in control again."""
+def test_deleting_the_active_switchboard_integration_leaves_control_to_the_users_next_message(
+        http: httpx.Client, account: sc.ApiClient, desk: Desk) -> None:
+    """When the active switchboard integration is deleted nobody is in control (the spec: it is re-selected
+    "next time the conversation has activity"); the user's next message gives control to the default,
+    without a passControl event, and that message's conversation:message already names it."""
+    user = make_user(account, desk.app_id, external_id="ana")
+    convo = str(make_conversation(account, desk.app_id, user).id)
     extra = add_member(account, desk.app_id, desk.switchboard_id, "extra",
                        create_web(http, desk.app_id))
     actions(account).pass_control(desk.app_id, convo, sc.PassControlBody(switchboard_integration="extra"))
     during = control(account, desk.app_id, convo)
     sc.SwitchboardIntegrationsApi(account).delete_switchboard_integration(desk.app_id, desk.switchboard_id, extra.id)
-    assert [("extra", None), ("bot", None)] == [during, control(account, desk.app_id, convo)]
+    deleted = control(account, desk.app_id, convo)
+    post(account, desk.app_id, convo, text("hello?"), author=sc.Author(type="user", user_id=user.id))
+    event = of_type(desk.bot_hook, "conversation:message")[0]
+    assert [("extra", None), (None, None), ("bot", None)] == [during, deleted, control(account, desk.app_id, convo)]
+    assert wire(desk.bot) == event["payload"]["conversation"]["activeSwitchboardIntegration"]
+    assert ["switchboard:passControl", "conversation:message"] == [e["type"] for e in desk.bot_hook.events()]
+
+
+def test_after_release_control_the_users_next_message_goes_to_the_default(account: sc.ApiClient,
+                                                                         desk: Desk) -> None:
+    """After releaseControl a business message assigns nobody (and reaches no switchboard integration that
+    ignores standby events); the user's next message gives control to the default, whose webhook gets it."""
+    user = make_user(account, desk.app_id, external_id="ana")
+    convo = str(make_conversation(account, desk.app_id, user).id)
+    actions(account).release_control(desk.app_id, convo)
+    post(account, desk.app_id, convo, text("nobody hears this"))
+    released = control(account, desk.app_id, convo)
+    post(account, desk.app_id, convo, text("help"), author=sc.Author(type="user", user_id=user.id))
+    events = desk.bot_hook.wait_for(lambda got: any(e["type"] == "conversation:message" for e in got))
+    assert [(None, None), ("bot", None)] == [released, control(account, desk.app_id, convo)]
+    assert [("switchboard:releaseControl", None), ("conversation:message", "help")] == [
+        (e["type"], e["payload"].get("message", {}).get("content", {}).get("text")) for e in events]
+    assert wire(desk.bot) == events[1]["payload"]["conversation"]["activeSwitchboardIntegration"]
+
+
+def test_conversation_events_carry_the_switchboard_state(http: httpx.Client, account: sc.ApiClient,
+                                                         app_id: str) -> None:
+    """conversation:create, :message, :read, :typing, :join, :leave and :remove name the active and the
+    pending switchboard integrations (omitted when there is none); the bodies match the spec's schema."""
+    desk = build_desk(account, app_id, agent_standby=True, triggers=[
+        "conversation:create", "conversation:message", "conversation:read", "conversation:typing",
+        "conversation:join", "conversation:leave", "conversation:remove"])
+    try:
+        ana, ben = make_user(account, app_id, external_id="ana"), make_user(account, app_id, external_id="ben")
+        group = str(make_conversation(account, app_id, ana, kind="sdkGroup").id)
+        actions(account).offer_control(app_id, group, sc.OfferControlBody(switchboard_integration="agent"))
+        post(account, app_id, group, text("offered"))
+        sc.ActivitiesApi(account).post_activity(app_id, group, sc.ActivityPost(
+            author=sc.Author(type="user", user_id=ana.id), type="conversation:read"))
+        sc.ActivitiesApi(account).post_activity(app_id, group, sc.ActivityPost(
+            author=sc.Author(type="business"), type="typing:start"))
+        sc.ParticipantsApi(account).join_conversation(app_id, group, sc.ParticipantJoinBody(
+            user_id=ben.id, subscribe_sdk_client=False))
+        sc.ParticipantsApi(account).leave_conversation(app_id, group, sc.ParticipantLeaveBody(
+            sc.ParticipantLeaveBodyUserId(user_id=ben.id)))
+        actions(account).release_control(app_id, group)
+        sc.ConversationsApi(account).delete_conversation(app_id, group)
+        events = desk.agent_hook.wait_for(lambda got: any(e["type"] == "conversation:remove" for e in got))
+    finally:
+        desk.bot_hook.stop()
+        desk.agent_hook.stop()
+    shown = [(e["type"], e["payload"]["conversation"].get("activeSwitchboardIntegration"),
+              e["payload"]["conversation"].get("pendingSwitchboardIntegration")) for e in events]
+    bot, agent = wire(desk.bot), wire(desk.agent)
+    assert [("conversation:create", bot, None), ("conversation:message", bot, agent),
+            ("conversation:read", bot, agent), ("conversation:typing", bot, agent),
+            ("conversation:join", bot, agent), ("conversation:leave", bot, agent),
+            ("conversation:remove", None, None)] == [row for row in shown if not row[0].startswith("switchboard")]
+    validator = event_payload_validator()
+    assert [] == [e.message for r in desk.agent_hook.requests for e in validator.iter_errors(r.body)]
 
 
 def create_web(http: httpx.Client, app_id: str) -> str:

@@ -50,6 +50,29 @@ def test_create_user_defaults_signed_up_at_to_now_in_spec_format(http: httpx.Cli
     assert (24, "T", "Z") == (len(user["signedUpAt"]), user["signedUpAt"][10], user["signedUpAt"][-1])
 
 
+def test_signed_up_at_is_any_rfc_3339_date_time(account: sc.ApiClient, app_id: str) -> None:
+    """CreateUser and UpdateUser take any RFC 3339 date-time (an offset, lowercase t and z, seven fraction digits
+    as .NET writes them) and answer it in UTC, to the millisecond, in the spec's format."""
+    created = make_user(account, app_id, external_id="when", signed_up_at="2020-05-21T17:53:30.1979999+02:00")
+    updated = users_api(account).update_user(app_id, created.id,
+                                             sc.UserUpdateBody(signed_up_at="2021-01-02t03:04:05z")).user
+    assert ("2020-05-21T15:53:30.197Z", "2021-01-02T03:04:05.000Z") == (created.signed_up_at, updated.signed_up_at)
+
+
+@pytest.mark.parametrize("signed_up_at", ["2020-05-21", "2020-05-21T15:53:30", "2020-05-21 15:53:30Z",
+                                          "2020-02-30T00:00:00Z", "9999-12-31T23:59:59-01:00"])
+def test_signed_up_at_that_is_no_date_time_is_400(account: sc.ApiClient, app_id: str, signed_up_at: str) -> None:
+    """A date without a time or an offset, a day that does not exist or a year past 9999 in UTC is a 400
+    naming signedUpAt (not a 500), and no user is made."""
+    with pytest.raises(sc.ApiException) as raised:
+        make_user(account, app_id, external_id="when", signed_up_at=signed_up_at)
+    status, code, title = sdk_error(raised)
+    assert (400, "bad_request", True) == (status, code, title.startswith("Invalid signedUpAt: "))
+    with pytest.raises(sc.ApiException) as raised:
+        users_api(account).get_user(app_id, "when")
+    assert 404 == sdk_error(raised)[0]
+
+
 def test_create_user_accepts_names_of_128_characters(account: sc.ApiClient, app_id: str) -> None:
     """givenName and surname may be exactly 128 characters long."""
     user = make_user(account, app_id, external_id="long", profile=sc.Profile(given_name="g" * 128, surname="s" * 128))
@@ -80,6 +103,8 @@ BAD_CREATE_BODIES = [
     ({"externalId": "x", "metadata": ["a"]}, "metadata"),
     ({"externalId": "x", "metadata": {"big": "x" * 4100}}, "metadata"),
     ({"externalId": "x", "signedUpAt": "yesterday"}, "signedUpAt"),
+    ({"externalId": "x", "signedUpAt": "2020-05-21T15:53:30Z\n"}, "signedUpAt"),
+    ({"externalId": "x", "signedUpAt": "0001-01-01T00:00:00+01:00"}, "signedUpAt"),
 ]
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], int]  # milliseconds since the epoch
 
@@ -59,23 +60,35 @@ def new_webhook_secret() -> str:
     return secrets.token_hex(16)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_EARLIEST, _LATEST = ((moment.replace(tzinfo=UTC) - _EPOCH) // _MS for moment in (datetime.min, datetime.max))
+_RFC3339 = re.compile(  # RFC 3339's date-time: full-date "T" partial-time time-offset ("T" and "Z" in either case)
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)", re.ASCII)
+
+
 def iso(ms: int | None) -> str | None:
-    """Milliseconds since the epoch as YYYY-MM-DDThh:mm:ss.SSSZ."""
+    """Milliseconds since the epoch as YYYY-MM-DDThh:mm:ss.SSSZ (the year padded: strftime's %Y is not)."""
     if ms is None:
         return None
     moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{ms % 1000:03d}Z")
 
 
 def parse_iso(value: str) -> int:
-    """YYYY-MM-DDThh:mm:ss(.sss)Z (or with an offset) as milliseconds since the epoch."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+    """An RFC 3339 date-time as milliseconds since the epoch; digits past the millisecond are dropped.
+
+    ValueError for anything else, for a date or time that does not exist (a leap second included),
+    and for an instant outside the years 0001-9999 in UTC, which `iso` could not write.
+    """
+    if not _RFC3339.fullmatch(value):
+        raise ValueError("not an RFC 3339 date-time")
+    moment = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
+    ms = (moment - _EPOCH) // _MS
+    if not _EARLIEST <= ms <= _LATEST:
+        raise ValueError("outside the years 0001-9999")
+    return ms
 
 
 def new_media_token() -> str:

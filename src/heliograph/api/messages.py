@@ -20,7 +20,8 @@ async def post_message(call: Call) -> Reply:
     body = call.body(MessagePost)
     services = call.services
     message = await service.post_message(
-        services.db, ids=services.ids, limit=services.settings.message_limit, **conversation_ids(call), body=body)
+        services.db, ids=services.ids, limit=services.settings.message_limit, **conversation_ids(call), body=body,
+        caller=call.principal.integration_id)
     return 201, {"messages": [message]}
 
 

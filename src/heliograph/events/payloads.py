@@ -25,10 +25,16 @@ SOURCE_PATHS: tuple[Path, ...] = (("source",), ("message", "source"), ("activity
 
 
 def conversation(row: Row) -> dict[str, Any]:
-    """conversationTruncated: id, type and the metadata if any (switchboard fields: GetConversation)."""
+    """conversationTruncated: id, type, the metadata if any, and the switchboard integrations in control
+    of it and offered control, from the row's `active_sbi_…` / `pending_sbi_…` columns when it has them
+    (store.conversations.select_conversations, or what store.outbox.emit hands a payload function)."""
     truncated = {"id": row["id"], "type": row["type"]}
     if row["metadata"] is not None:
         truncated["metadata"] = row["metadata"]
+    for role in ("active", "pending"):
+        member = render.control(row, role)
+        if member is not None:
+            truncated[f"{role}SwitchboardIntegration"] = member
     return truncated
 
 

@@ -243,10 +243,18 @@ WRITE_ONLY: dict[str, frozenset[str]] = {  # the fields each type's schema marks
         "whatsapp": (),
     }.items()}
 
-_SDK = {"attachmentsEnabled": True}  # read-only: "by default, the setting is set to true"
+# Fields whose description makes them URLs (the spec gives none of them `format: uri`): each must be an
+# absolute http(s) URL, like a webhook's target. A dotted name is a field of a nested object.
+URL_FIELDS = ("buttonIconUrl", "businessIconUrl", "backgroundImageUrl", "prechatCapture.avatarUrl", "qrCodeUrl")
+
+_SDK = {
+    "attachmentsEnabled": True,  # read-only: "by default, the setting is set to true"
+    "canUserSeeConversationList": True,  # "by default, the list of conversations will be visible"
+}
 _SPECIFIC: dict[str, dict[str, Any]] = {
     "android": _SDK, "ios": _SDK, "unity": _SDK,
     "instagram": {"storyRepliesEnabled": True, "storyMentionsEnabled": True},
+    "mailgun": {"hideUnsubscribeLink": False},  # "by default, the unsubscribe link will be included"
     "web": {**_SDK, "brandColor": "65758e", "fixedIntroPane": False, "conversationColor": "0099ff",
             "actionColor": "0099ff", "displayStyle": "button", "buttonWidth": "58", "buttonHeight": "58"},
     "whatsapp": {"hsmFallbackLanguage": "en_US"},

@@ -191,9 +191,14 @@ Content = Text | Image | File | Carousel | List | Location | Form | FormResponse
 
 # --- author, destination, message, activity ------------------------------------------------
 
+Subtype = Literal["AI", "activity", "agent", "bot"]
+RESPONSE_ONLY_SUBTYPES = frozenset({"agent", "bot"})  # the spec: "available in responses only"
+
+
 class Author(Struct):
     type: Literal["business", "user"]
-    subtypes: list[Literal["AI", "activity", "agent", "bot"]] | UnsetType = UNSET
+    # the spec puts minItems/maxItems 1 and uniqueItems on the items: meant for the array
+    subtypes: Annotated[list[Subtype], Meta(min_length=1, max_length=1)] | UnsetType = UNSET
     user_id: str | UnsetType = UNSET
     user_external_id: str | UnsetType = UNSET
     brand_id: Annotated[str, Meta(min_length=1, max_length=24)] | None | UnsetType = UNSET

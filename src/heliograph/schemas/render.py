@@ -38,8 +38,8 @@ def conversation(row: Row) -> dict[str, Any]:
     """A conversation; `active_sbi_…` / `pending_sbi_…` columns, when present, name its switchboard control."""
     return _present([
         ("id", row["id"]), ("type", row["type"]), ("metadata", row["metadata"]),
-        ("activeSwitchboardIntegration", _control(row, "active")),
-        ("pendingSwitchboardIntegration", _control(row, "pending")),
+        ("activeSwitchboardIntegration", control(row, "active")),
+        ("pendingSwitchboardIntegration", control(row, "pending")),
         ("isDefault", row["is_default"]), ("displayName", row["display_name"]),
         ("description", row["description"]), ("iconUrl", row["icon_url"]),
         ("businessLastRead", iso(row["business_last_read"])),
@@ -47,8 +47,9 @@ def conversation(row: Row) -> dict[str, Any]:
     ])
 
 
-def _control(row: Row, role: str) -> dict[str, Any] | None:
-    """switchboardIntegrationWebhook of the integration in control (`active`) or offered it (`pending`)."""
+def control(row: Row, role: str) -> dict[str, Any] | None:
+    """switchboardIntegrationWebhook of the integration in control (`active`) or offered it (`pending`),
+    from the row's `active_sbi_…` / `pending_sbi_…` columns; None when there is none."""
     if row.get(f"{role}_sbi_id") is None:
         return None
     return {"id": row[f"{role}_sbi_id"], "name": row[f"{role}_sbi_name"],

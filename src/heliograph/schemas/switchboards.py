@@ -81,6 +81,14 @@ def switchboard_integration(row: Mapping[Any, Any]) -> dict[str, Any]:
     return wire
 
 
+def default_responder(row: Mapping[Any, Any], *, inherited: bool) -> dict[str, Any]:
+    """An integration's defaultResponder: the switchboard integration (without its id, as the spec shows
+    it) and whether it is the switchboard's default (`inherited`) rather than the integration's own."""
+    wire = switchboard_integration(row)
+    del wire["id"]
+    return {**wire, "inherited": inherited}
+
+
 def switchboard_integration_webhook(row: Mapping[Any, Any]) -> dict[str, Any]:
     """switchboardIntegrationWebhook: how a conversation names the integration in (or offered) control."""
     return {"id": row["id"], "name": row["name"], "integrationId": row["integration_id"],

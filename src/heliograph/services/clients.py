@@ -21,7 +21,9 @@ from heliograph.schemas import messages as m
 from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriteria, MatchCriteria
 from heliograph.schemas.common import UNSET, to_wire
 from heliograph.services.content import prepare
+from heliograph.services.messages import check_author
 from heliograph.store import clients as store
+from heliograph.store.conversations import require_conversation
 from heliograph.store.integrations import find_integration
 from heliograph.store.outbox import emit
 from heliograph.store.users import lock_user, require_user
@@ -38,7 +40,9 @@ async def create_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, u
             "target": {"conversationId": body.target.conversation_id}}
     owner = await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
     await _require_integration(conn, app_id, criteria)
-    target = await _require_target(conn, app_id, body.target.conversation_id, owner["id"])
+    await _require_target(conn, app_id, body.target.conversation_id, owner["id"])
+    target = await require_conversation(conn, app_id=app_id, conversation_id=body.target.conversation_id,
+                                        with_control=True)  # as the event shows it
     await lock_user(conn, user_id=owner["id"])  # one client per integration, even when racing
     if await store.has_client(conn, user_id=owner["id"], integration_id=criteria.integration_id):
         raise Conflict(f"The user already has a client for integration {criteria.integration_id}")
@@ -138,6 +142,7 @@ def _confirmation(confirmation: Confirmation) -> dict[str, Any]:
     if confirmation.message is UNSET:
         return stored
     message = confirmation.message
+    check_author(message.author, field="confirmation.message.author")
     content = message.content
     if not isinstance(content, CONFIRMATION_CONTENT):
         raise BadRequest("Invalid confirmation.message.content.type: a confirmation message is text or image")

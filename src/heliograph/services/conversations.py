@@ -65,7 +65,7 @@ async def create_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
     control = await initial_control(conn, app_id=app_id, conversation_id=conversation_id)
     owner = users[0] if body.type == "personal" else None  # sdkGroup members: no conversation:join (see docs)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:create", lane=conversation_id,
-               payload=events.conversation_create(row, owner))
+               payload=lambda control: events.conversation_create({**row, **control}, owner))
     return render.conversation({**row, **control})
 
 
@@ -112,9 +112,9 @@ async def delete_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
     row = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
     if row["is_default"]:
         raise BadRequest(f"Conversation {conversation_id} cannot be deleted because it is the default.")
-    await store.delete_conversation(conn, conversation_id=conversation_id)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:remove", lane=conversation_id,
-               payload=events.conversation_remove(row))
+               payload=lambda control: events.conversation_remove({**row, **control}))  # emitted before it goes
+    await store.delete_conversation(conn, conversation_id=conversation_id)
 
 
 def _set(value: Any) -> Any:

@@ -10,20 +10,22 @@ Integrations operations neither list nor show it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadRequest, IntegrationNotFound
+from heliograph.errors import BadRequest, IntegrationNotFound, SwitchboardIntegrationNotFound
 from heliograph.ids import IdFactory, new_webhook_secret
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
-from heliograph.schemas.common import UNSET, Struct, decode, to_wire
+from heliograph.schemas.common import UNSET, Struct, UnsetType, decode, to_wire
 from heliograph.schemas.integrations import (
     DEFAULTS,
     TYPES,
     UPDATE_MODELS,
+    URL_FIELDS,
     Custom,
     IntegrationBody,
     Line,
@@ -31,8 +33,10 @@ from heliograph.schemas.integrations import (
     Messagebird,
     Twilio,
 )
-from heliograph.schemas.webhooks import WebhookCreateBody, check_webhook
+from heliograph.schemas.switchboards import default_responder
+from heliograph.schemas.webhooks import WebhookCreateBody, check_target, check_webhook
 from heliograph.store import integrations as store
+from heliograph.store import switchboards
 from heliograph.store import webhooks as webhook_store
 from heliograph.store.apps import require_app
 
@@ -86,13 +90,15 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
     config = {**DEFAULTS[kind], **_given(body)}
     if isinstance(body, Messagebird):
         config["webhookSecret"] = new_webhook_secret()
+    responders = await _responders(conn, app_id)
     integration_id, now = ids.new_at()
     row = {"id": integration_id, "app_id": app_id, "type": kind, "status": "active",
            "display_name": None if body.display_name is UNSET else body.display_name, "config": config,
+           "default_responder_id": responders.check(getattr(body, "default_responder_id", UNSET)),
            "created_at": now}
     await store.insert_integration(conn, row)
     if hook is None:
-        return render.integration(row)
+        return responders.show(row, render.integration(row))
     webhook = await add_webhook(conn, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
     return render.integration(row, [webhook])
 
@@ -103,7 +109,8 @@ async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, t
     await require_app(conn, app_id=app_id)
     found = await store.page_integrations(conn, app_id=app_id, page=page, types=wanted, hidden_type=OAUTH)
     hooks = await _first_webhooks(conn, [r["id"] for r in found.records if r["type"] == "custom"])
-    records = [render.integration(r, hooks.get(r["id"]) if r["type"] == "custom" else None)
+    responders = await _responders(conn, app_id)
+    records = [responders.show(r, render.integration(r, hooks.get(r["id"]) if r["type"] == "custom" else None))
                for r in found.records]
     return Window(records, found.more_before, found.more_after)
 
@@ -126,13 +133,17 @@ async def update_integration(conn: AsyncConnection, *, app_id: str, integration_
         if name not in _NOT_CONFIG:
             config[name] = value
     row["config"] = {k: v for k, v in config.items() if v is not None}  # null unsets a field
+    if "defaultResponderId" in changes:
+        row["default_responder_id"] = (await _responders(conn, app_id)).check(changes["defaultResponderId"])
     await store.update_integration(conn, integration_id=integration_id, display_name=row["display_name"],
-                                   config=row["config"])
+                                   config=row["config"], default_responder_id=row["default_responder_id"])
     return await _wire(conn, row)
 
 
 async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str) -> None:
-    """Delete the integration; its webhooks and keys go with it (foreign keys cascade)."""
+    """Delete the integration; its webhooks, keys and switchboard integration go with it (foreign keys
+    cascade), and the conversations that switchboard integration controlled have nobody in control."""
+    await switchboards.release_integration(conn, integration_id=integration_id)
     await store.delete_integration(conn, app_id=app_id, integration_id=integration_id, hidden_type=OAUTH)
 
 
@@ -140,14 +151,23 @@ async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_
 
 def _check_rules(body: Struct) -> None:
     """What the types cannot say: the spec's prose about one type's fields."""
-    if getattr(body, "default_responder_id", None) not in (None, UNSET):
-        raise BadRequest("Invalid defaultResponderId: this server has no switchboard integration to name")
     if isinstance(body, Twilio) and body.phone_number_sid is UNSET and body.messaging_service_sid is UNSET:
         raise BadRequest("One of `phoneNumberSid` or `messagingServiceSid` must be provided")
     if isinstance(body, Line) and (body.channel_id is UNSET) != (body.channel_secret is UNSET):
         raise BadRequest("`channelId` and `channelSecret` are given together or not at all")
     if isinstance(body, Mailgun) and body.incoming_address.rpartition("@")[2].lower() != body.domain.lower():
         raise BadRequest(f"Invalid incomingAddress: must be an address of the domain `{body.domain}`")
+    _check_urls(to_wire(body))
+
+
+def _check_urls(wire: dict[str, Any]) -> None:
+    """Each URL field given (not null) is an absolute http(s) URL; the 400 names it."""
+    for path in URL_FIELDS:
+        value: Any = wire
+        for name in path.split("."):
+            value = value.get(name) if isinstance(value, dict) else None
+        if value is not None:
+            check_target(value, field=path)
 
 
 def _given(body: Struct) -> dict[str, Any]:
@@ -172,5 +192,35 @@ async def _first_webhooks(conn: AsyncConnection, integration_ids: list[str]) -> 
 
 async def _wire(conn: AsyncConnection, row: Mapping[str, Any]) -> dict[str, Any]:
     if row["type"] != "custom":
-        return render.integration(row)
+        return (await _responders(conn, row["app_id"])).show(row, render.integration(row))
     return render.integration(row, (await _first_webhooks(conn, [row["id"]])).get(row["id"], []))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Responders:
+    """The app's switchboard integrations, for `defaultResponderId` (written) and `defaultResponder` (read)."""
+
+    default_id: str | None
+    members: Mapping[str, Mapping[str, Any]]
+
+    def check(self, value: str | None | UnsetType) -> str | None:
+        """The responder a body names (None for none or null): one of the switchboard's integrations."""
+        if value is UNSET or value is None:
+            return None
+        if value not in self.members:
+            raise SwitchboardIntegrationNotFound()
+        return value
+
+    def show(self, row: Mapping[str, Any], wire: dict[str, Any]) -> dict[str, Any]:
+        """The wire integration with its `defaultResponder`: its own (`inherited: false`), else the
+        switchboard's default (`inherited: true`); none for custom integrations, or without either."""
+        own = self.members.get(row.get("default_responder_id") or "")
+        member = own or self.members.get(self.default_id or "")
+        if member is None or row["type"] == "custom":
+            return wire
+        return {**wire, "defaultResponder": default_responder(member, inherited=own is None)}
+
+
+async def _responders(conn: AsyncConnection, app_id: str) -> _Responders:
+    board, members = await switchboards.members_of_app(conn, app_id=app_id)
+    return _Responders(None if board is None else board["default_id"], {m["id"]: m for m in members})

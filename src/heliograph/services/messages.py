@@ -22,10 +22,11 @@ from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
-from heliograph.schemas.messages import ActivityPost, Author, MessagePost
+from heliograph.schemas.messages import RESPONSE_ONLY_SUBTYPES, ActivityPost, Author, MessagePost
 from heliograph.services import attachments, cards
 from heliograph.services import content as content_rules
 from heliograph.services.animals import animal_name
+from heliograph.services.assignment import assign_plan
 from heliograph.store import attachments as uploads
 from heliograph.store import messages as store
 from heliograph.store import participants
@@ -39,8 +40,13 @@ API_SOURCE = events.API_SOURCE
 
 
 async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
-                       body: MessagePost) -> dict[str, Any]:
-    """Store the message and its conversation:message event in one transaction (Database.transact)."""
+                       body: MessagePost, caller: str | None = None) -> dict[str, Any]:
+    """Store the message and its conversation:message event in one transaction (Database.transact).
+
+    `caller` is the integration whose credentials posted it (an integration key or OAuth token), if any:
+    a user's message names it as its `source.integrationId`, and its default responder may take control.
+    """
+    check_author(body.author)
     schema = None if body.schema is UNSET else body.schema
     content = content_rules.prepare(body.content, author_type=body.author.type, schema=schema)
     masked = cards.mask_content(content)  # outside the plan: SQLite runs plans on its one writer thread
@@ -49,7 +55,7 @@ async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str,
     try:
         return await db.transact(lambda: _post_message(
             ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            masked=masked, metadata=metadata))
+            masked=masked, metadata=metadata, caller=caller))
     except _Uncounted:
         async with db.read() as conn:
             await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
@@ -62,7 +68,7 @@ class _Uncounted(Exception):
 
 def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
                   content: dict[str, Any], masked: dict[str, Any],
-                  metadata: dict[str, Any] | None) -> Plan[dict[str, Any]]:
+                  metadata: dict[str, Any] | None, caller: str | None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
     counted = yield store.count_message(author_type=body.author.type, app_id=app_id,
                                         conversation_id=conversation_id, limit=limit, now=now)
@@ -79,15 +85,21 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
         upload = yield from attachments.describe_media(app_id=app_id, conversation_id=conversation_id,
                                                        content=content)
+    source = API_SOURCE
+    if user is not None:
+        if caller is not None:
+            source = {**API_SOURCE, "integrationId": caller}
+        yield from assign_plan(app_id=app_id, conversation_id=conversation_id, integration_id=caller)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
-           "content": content, "source": API_SOURCE, "metadata": metadata}
+           "content": content, "source": source, "metadata": metadata}
     yield store.insert_message(row)
     if upload is not None:
         yield uploads.claim(token=upload, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
     message = render.message(row)
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
-                         payload=lambda: events.conversation_message(conversation, message, user))
+                         payload=lambda control: events.conversation_message({**conversation, **control},
+                                                                             message, user))
     return message
 
 
@@ -104,6 +116,13 @@ def _check_destination(body: MessagePost, conversation_type: str) -> None:
     if integration_type != "none":
         raise BadRequest(f"destination.integrationType: the user has no {integration_type} client "
                          "attached to the conversation")
+
+
+def check_author(author: Author, *, field: str = "author") -> None:
+    """What the author's type cannot say: the subtypes `agent` and `bot` are "available in responses only"."""
+    for n, subtype in enumerate([] if author.subtypes is UNSET else author.subtypes):
+        if subtype in RESPONSE_ONLY_SUBTYPES:
+            raise BadRequest(f"Invalid {field}.subtypes[{n}]: '{subtype}' is available in responses only")
 
 
 def _author(app_id: str, conversation_id: str, author: Author, *,
@@ -167,6 +186,7 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
 
     A user's read and every typing activity emit their webhook event; the business's own read does not.
     """
+    check_author(body.author)
     conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
     now = ids.clock()
     user = None
@@ -179,4 +199,5 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
         await update_conversation(conn, conversation_id=conversation_id, changes={"business_last_read": now})
         return
     await emit(conn, ids=ids, app_id=app_id, type=events.activity_trigger(body.type), lane=conversation_id,
-               payload=events.conversation_activity(conversation, body.type, body.author.type, user))
+               payload=lambda control: events.conversation_activity({**conversation, **control}, body.type,
+                                                                    body.author.type, user))

@@ -43,7 +43,7 @@ async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: st
         row["client_associations"] = await subscribe_sdk_client(conn, ids=ids, app_id=app_id,
                                                                 conversation_id=conversation_id, user=user)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:join", lane=conversation_id,
-               payload=events.conversation_participant(conversation, user))
+               payload=lambda control: events.conversation_participant({**conversation, **control}, user))
     return render.participant({**row, "external_id": user["external_id"]})
 
 
@@ -64,4 +64,4 @@ async def leave_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: s
         raise NotFound("User is not a member of the conversation")
     await store.delete_participant(conn, participant_id=member["participant_id"])
     await emit(conn, ids=ids, app_id=app_id, type="conversation:leave", lane=conversation_id,
-               payload=events.conversation_participant(conversation, member))
+               payload=lambda control: events.conversation_participant({**conversation, **control}, member))

@@ -24,7 +24,7 @@ from heliograph.services.users import wire_user
 from heliograph.store import clients as client_store
 from heliograph.store import users as store
 from heliograph.store.apps import require_app
-from heliograph.store.conversations import delete_conversation
+from heliograph.store.conversations import delete_conversation, require_conversation
 from heliograph.store.outbox import emit
 
 
@@ -102,13 +102,15 @@ async def _merge_default(conn: AsyncConnection, kept: Any, gone: Any) -> tuple[A
     """The discarded default conversation's messages join the surviving one, which then stands alone."""
     survivor, other = await store.conversation_pair(conn, kept_id=kept["conversation_id"],
                                                     gone_id=gone["conversation_id"])
+    shown = [await require_conversation(conn, app_id=row["app_id"], conversation_id=row["id"], with_control=True)
+             for row in (survivor, other)]  # as user:merge shows them: with their switchboard state
     await store.move_messages(conn, from_conversation_id=other["id"], to_conversation_id=survivor["id"])
     await store.add_moved_messages(conn, conversation_id=survivor["id"], message_count=other["message_count"],
                                    last_updated_at=max(survivor["last_updated_at"], other["last_updated_at"]))
     await store.update_participant(conn, participant_id=kept["id"], client_associations=_joined(kept, gone),
                                    unread_count=kept["unread_count"] + gone["unread_count"])
     await delete_conversation(conn, conversation_id=other["id"])
-    return survivor, other
+    return shown[0], shown[1]
 
 
 def _joined(kept: Any, gone: Any) -> list[dict[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,7 +16,6 @@ from heliograph.store import users as store
 from heliograph.store.apps import require_app
 from heliograph.store.outbox import emit
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$")
 PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
 
 
@@ -87,19 +85,20 @@ async def delete_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, use
     row = await store.require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
     conversations = await store.memberships(conn, user_id=row["id"])
     personal = [conversation["id"] for conversation in conversations if conversation["type"] == "personal"]
-    await store.delete_user(conn, user_id=row["id"], conversation_ids=personal)
-    for conversation in conversations:
+    for conversation in conversations:  # emitted first: the conversations' switchboard state goes with them
         await _emit_departure(conn, ids, app_id, conversation, row)
+    await store.delete_user(conn, user_id=row["id"], conversation_ids=personal)
     await emit(conn, ids=ids, app_id=app_id, type="user:remove", lane=row["id"], payload=events.user_remove(row))
 
 
 async def _emit_departure(conn: AsyncConnection, ids: IdFactory, app_id: str, conversation: Any, user: Any) -> None:
     """A deleted user's personal conversation is removed; a group they belonged to sees them leave."""
-    if conversation["type"] == "personal":
-        kind, payload = "conversation:remove", events.conversation_remove(conversation)
-    else:
-        kind, payload = "conversation:leave", events.conversation_participant(conversation, user)
-    await emit(conn, ids=ids, app_id=app_id, type=kind, lane=conversation["id"], payload=payload)
+    personal = conversation["type"] == "personal"
+    def payload(control: dict[str, Any]) -> dict[str, Any]:
+        shown = {**conversation, **control}
+        return events.conversation_remove(shown) if personal else events.conversation_participant(shown, user)
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:remove" if personal else "conversation:leave",
+               lane=conversation["id"], payload=payload)
 
 
 async def delete_user_personal_information(conn: AsyncConnection, *, app_id: str, user: str,
@@ -121,9 +120,9 @@ def _profile(current: dict[str, Any], change: Profile | Any) -> dict[str, Any]:
 
 
 def _signed_up_at(value: str) -> int:
-    if not _ISO.match(value):
-        raise BadRequest("Invalid signedUpAt: must be an ISO 8601 date such as 2020-05-21T15:53:30.197Z")
+    """An RFC 3339 date-time, the spec's `YYYY-MM-DDThh:mm:ss.sssZ` among them; kept to the millisecond."""
     try:
         return parse_iso(value)
-    except ValueError:
-        raise BadRequest(f"Invalid signedUpAt: {value} is not a valid date") from None
+    except ValueError as exc:
+        example = "2020-05-21T15:53:30.197Z"
+        raise BadRequest(f"Invalid signedUpAt: {exc} (expected a date-time such as {example})") from None

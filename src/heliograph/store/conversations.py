@@ -13,6 +13,7 @@ from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
 from heliograph.store.apps import require_app
 from heliograph.store.paging import window
+from heliograph.store.switchboards import CONTROL_FIELDS
 from heliograph.store.users import lock_user
 
 _c, _p = t.conversations, t.participants
@@ -29,7 +30,7 @@ _WITH_CONTROL_JOIN = (
     .outerjoin(_pending, sa.and_(_pending.c.switchboard_id == _sb.c.id, _pending.c.id == _cs.c.pending_id)))
 _CONTROL_COLUMNS = [alias.c[column].label(f"{prefix}_sbi_{column}")
                     for prefix, alias in (("active", _active), ("pending", _pending))
-                    for column in ("id", "name", "integration_id", "integration_type")]
+                    for column in CONTROL_FIELDS]
 
 
 def select_conversations() -> sa.Select[Any]:

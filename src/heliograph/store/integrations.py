@@ -50,8 +50,9 @@ async def list_integrations(conn: AsyncConnection, *, app_id: str, types: list[s
 
 
 async def update_integration(conn: AsyncConnection, *, integration_id: str, display_name: str | None,
-                             config: dict[str, Any]) -> None:
-    await conn.execute(_i.update().where(_i.c.id == integration_id).values(display_name=display_name, config=config))
+                             config: dict[str, Any], default_responder_id: str | None) -> None:
+    await conn.execute(_i.update().where(_i.c.id == integration_id).values(
+        display_name=display_name, config=config, default_responder_id=default_responder_id))
 
 
 async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str, hidden_type: str) -> None:

@@ -134,6 +134,8 @@ integrations = sa.Table(
     sa.Column("display_name", sa.String(100)),
     sa.Column("config", Json, nullable=False),  # the type's own fields, secrets included
     sa.Column("created_at", Ms, nullable=False),
+    # defaultResponderId (revision 0009): a switchboard integration's id; no foreign key (see 0009)
+    sa.Column("default_responder_id", Id),
 )
 
 webhooks = sa.Table(
