@@ -153,24 +153,34 @@ def test_create_with_every_field(account: sc.ApiClient, app_id: str, board: sc.S
                                      bot.message_history_count)
 
 
-def test_integration_type_names_the_only_integration_of_that_type(account: sc.ApiClient, app_id: str,
-                                                                  board: sc.Switchboard) -> None:
+def test_integration_type_names_the_only_integration_of_that_type(http: httpx.Client, account: sc.ApiClient,
+                                                                  app_id: str, board: sc.Switchboard) -> None:
     """integrationType links the app's one integration of that type; with several, it is ambiguous (400)."""
-    integration = custom(account, app_id)
-    linked = add_member(account, app_id, board.id, "bot", integration_type="custom")
-    custom(account, app_id, name="Other")
+    web = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web"}).json()["integration"]["id"]
+    linked = add_member(account, app_id, board.id, "widget", integration_type="web")
+    http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web"})
     with pytest.raises(sc.ApiException) as raised:
-        add_member(account, app_id, board.id, "other", integration_type="custom")
-    assert (integration.id, "custom") == (linked.integration_id, linked.integration_type)
+        add_member(account, app_id, board.id, "other", integration_type="web")
+    assert (web, "web") == (linked.integration_id, linked.integration_type)
     assert (400, "bad_request") == sdk_error(raised)[:2]
     assert 1 == len(members(account, app_id, board.id))
+
+
+def test_a_custom_integration_is_linked_by_its_id(account: sc.ApiClient, app_id: str, board: sc.Switchboard) -> None:
+    """The spec: integrationId "must be used when linking a custom integration"; its type is a 400."""
+    custom(account, app_id)
+    with pytest.raises(sc.ApiException) as raised:
+        add_member(account, app_id, board.id, "bot", integration_type="custom")
+    assert (400, "bad_request", "Invalid integrationType: a custom integration is linked by its integrationId") == \
+        sdk_error(raised)
+    assert [] == members(account, app_id, board.id)
 
 
 @pytest.mark.parametrize(("body", "title"), [
     ({"name": "bot!"}, "Invalid name: Expected `str` matching regex '^[A-Za-z0-9_-]+$'"),
     ({"name": ""}, "Invalid name: Expected `str` matching regex '^[A-Za-z0-9_-]+$'"),
     ({"name": "b" * 129}, "Invalid name: Expected `str` of length <= 128"),
-    ({"integrationType": "custom"}, "Missing required field `name`"),
+    ({"integrationType": "web"}, "Missing required field `name`"),
     ({"name": "bot", "messageHistoryCount": 0}, "Invalid messageHistoryCount: Expected `int` >= 1"),
     ({"name": "bot", "messageHistoryCount": 11}, "Invalid messageHistoryCount: Expected `int` <= 10"),
     ({"name": "bot", "deliverStandbyEvents": "yes"}, "Invalid deliverStandbyEvents: Expected `bool`, got `str`"),

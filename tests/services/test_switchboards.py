@@ -11,7 +11,8 @@ from heliograph.schemas.integrations import IntegrationBody
 from heliograph.schemas.switchboards import SwitchboardIntegrationCreateBody, SwitchboardUpdateBody
 from heliograph.services import integrations, switchboards
 from heliograph.store.db import Database
-from tests.factories import IDS, body, make_app
+from heliograph.store.integrations import insert_integration
+from tests.factories import IDS, body, make_app, make_custom
 from tests.utils import api_error, with_database
 
 
@@ -126,3 +127,31 @@ def test_the_default_and_a_next_cannot_be_deleted(empty_database_url: str) -> No
         return refusals, await board.members()
 
     assert ([(400, "bad_request")] * 2, ["bot", "agent", "helper"]) == with_database(empty_database_url, scenario)
+
+
+def test_an_oauth_integration_is_linked_by_its_type_and_a_custom_one_by_its_id(empty_database_url: str) -> None:
+    """The spec: integrationType "must be used when linking an OAuth integration" (its type is its client's
+    id), integrationId "must be used when linking a custom integration": the other way is a 400."""
+    async def scenario(db: Database) -> Any:
+        board = await Board(db).open()
+        async with db.write() as conn:
+            await insert_integration(conn, {"id": "0" * 23 + "1", "app_id": board.app_id, "type": "oauth",
+                                            "status": "active", "display_name": None,
+                                            "config": {"clientId": "acme-bot"}, "created_at": 0})
+        async with db.write() as conn:
+            custom = await make_custom(conn, board.app_id)
+
+        async def link(name: str, **wire: str) -> Any:
+            async with db.write() as conn:
+                return await switchboards.create_switchboard_integration(
+                    conn, ids=IDS, app_id=board.app_id, switchboard_id=board.id,
+                    body=body(SwitchboardIntegrationCreateBody, name=name, **wire))
+        by_id = await refusal(link("acme", integrationId="0" * 23 + "1"))
+        by_type = await refusal(link("bot", integrationType="custom"))
+        linked = [await link("acme", integrationType="acme-bot"), await link("bot", integrationId=custom["id"])]
+        return by_id, by_type, [(m["name"], m["integrationType"]) for m in linked]
+
+    assert ((400, "bad_request", "Invalid integrationId: an OAuth integration is linked by its integrationType "
+             "(its client's id)"),
+            (400, "bad_request", "Invalid integrationType: a custom integration is linked by its integrationId"),
+            [("acme", "acme-bot"), ("bot", "custom")]) == with_database(empty_database_url, scenario)

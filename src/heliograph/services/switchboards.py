@@ -148,13 +148,20 @@ async def _link(conn: AsyncConnection, app_id: str, integration_id: str | UnsetT
                 integration_type: str | UnsetType) -> dict[str, str]:
     """The integration a body links, by id or by type (which must name exactly one of the app's).
 
-    An OAuth integration's type, here as in the spec, is its client's id (stored as `clientId`).
+    An OAuth integration's type, here as in the spec, is its client's id (stored as `clientId`). The spec:
+    integrationId "must be used when linking a custom integration", integrationType "must be used when
+    linking an OAuth integration" (400 otherwise); other types may be linked either way.
     """
     if integration_id is not UNSET:
         found = await find_integration(conn, app_id=app_id, integration_id=integration_id)
+        if found is not None and found["type"] == OAUTH:
+            raise BadRequest("Invalid integrationId: an OAuth integration is linked by its integrationType "
+                             "(its client's id)")
         rows = [] if found is None else [_typed(found)]
     else:
         assert integration_type is not UNSET  # check_link: one of them is given
+        if integration_type == "custom":
+            raise BadRequest("Invalid integrationType: a custom integration is linked by its integrationId")
         candidates = await list_integrations(conn, app_id=app_id, types=[integration_type, OAUTH])
         rows = [r for r in map(_typed, candidates) if r["integration_type"] == integration_type]
     if not rows:
