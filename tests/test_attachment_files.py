@@ -206,6 +206,18 @@ def test_only_the_first_message_claims_an_upload(served: MediaServer, app: str) 
     assert (True, False) == (kept, token(url) in on_disk(served))
 
 
+def test_carousel_items_claim_their_uploads(served: MediaServer, app: str) -> None:
+    """Uploads for=message in a carousel's items go with the message, like an image message's."""
+    conversation = make_conversation(served.api, app, make_user(served.api, app, external_id="ana"))
+    urls = [for_message(served, app, conversation.id) for _ in range(2)]
+    link = sc.ActionSubset(sc.Link(type="link", text="Open", uri="https://example.com"))
+    message = post(served.api, app, conversation.id, sc.Content(sc.CarouselMessage(type="carousel", items=[
+        sc.Item(title=f"Item {n}", media_url=url, actions=[link]) for n, url in enumerate(urls)])))
+    kept = {token(url) for url in urls} <= on_disk(served)
+    sc.MessagesApi(served.api).delete_message(app, conversation.id, message.id)
+    assert (True, set()) == (kept, {token(url) for url in urls} & on_disk(served))
+
+
 # --- the sweep and the settings -----------------------------------------------------------------
 
 def test_sweep_unlinks_deleted_and_old_orphan_files(database_url: str, tmp_path: Path) -> None:

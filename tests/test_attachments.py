@@ -252,6 +252,22 @@ def test_file_message_keeps_its_own_alt_text(account: sc.ApiClient, app_id: str,
     assert ("application/pdf", len(PDF), "The report") == (content.media_type, content.media_size, content.alt_text)
 
 
+def test_carousel_items_of_uploads_get_media_type_and_alt_text(account: sc.ApiClient, app_id: str,
+                                                               conversation_id: str) -> None:
+    """A carousel or list item whose mediaUrl is an upload gets the upload's mediaType ("if mediaType is not
+    specified, the media type will be resolved with the mediaUrl") and the file name as altText, unless
+    given; an item with another URL keeps what was sent."""
+    url = upload(account, app_id, ("dot.png", PNG)).media_url
+    link = sc.ActionSubset(sc.Link(type="link", text="Open", uri="https://example.com"))
+    items = [sc.Item(title="Ours", media_url=url, actions=[link]),
+             sc.Item(title="Typed", media_url=url, media_type="image/webp", alt_text="A dot", actions=[link]),
+             sc.Item(title="Theirs", media_url="https://example.com/x.png", actions=[link])]
+    for kind, model in (("carousel", sc.CarouselMessage), ("list", sc.ListMessage)):
+        content = post(account, app_id, conversation_id, sc.Content(model(type=kind, items=items))).content
+        assert [("image/png", "dot.png"), ("image/webp", "A dot"), (None, None)] == [
+            (item.media_type, item.alt_text) for item in content.actual_instance.items]
+
+
 def test_other_media_urls_get_no_media_fields(account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
     """An image hosted elsewhere, or another app's upload, is stored as sent."""
     other = sc.AppsApi(account).create_app(sc.AppCreateBody(display_name="Other")).app.id

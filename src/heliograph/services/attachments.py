@@ -96,6 +96,24 @@ def describe_media(*, app_id: str, conversation_id: str, content: dict[str, Any]
     return row["token"] if row["conversation_id"] == conversation_id and row["message_id"] is None else None
 
 
+def describe_items(*, app_id: str, conversation_id: str, content: dict[str, Any]) -> Plan[list[str]]:
+    """`describe_media` for the items of a carousel or list: an item whose mediaUrl is one of the app's
+    uploads gets its `mediaType` and `altText` (the file name) unless given. The tokens to claim."""
+    tokens = []
+    for item in content.get("items", ()):
+        if "mediaUrl" not in item or not is_ours(item["mediaUrl"]):
+            continue
+        found = yield store.find_by_media_url(app_id=app_id, media_url=item["mediaUrl"])
+        if not found:
+            continue
+        row = found[0]
+        item.setdefault("mediaType", row["media_type"])
+        item.setdefault("altText", row["filename"][:_ALT_TEXT_LIMIT])
+        if row["conversation_id"] == conversation_id and row["message_id"] is None and row["token"] not in tokens:
+            tokens.append(row["token"])
+    return tokens
+
+
 def safe_name(filename: str | None) -> str:
     """The file name without directories or control characters, at most 200 bytes; `file` when nothing is left."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]

@@ -4,7 +4,9 @@ PostMessage is the hot path: after validation it costs one conditional UPDATE (e
 the 30,000-message limit, lastUpdatedAt and the counter in one statement, returning what the
 webhook event needs), one INSERT, one UPDATE of the participants' unread counts and one emit.
 An image or file message whose mediaUrl looks like an upload costs one SELECT more (and one
-UPDATE when it claims an upload `for=message`). The app's settings come back from the conditional UPDATE
+UPDATE when it claims an upload `for=message`), and so does each such carousel or list item. A user's
+message costs one SELECT more (services/assignment.py: who is in control), and an UPDATE or INSERT when
+it assigns control. The app's settings come back from the conditional UPDATE
 (a subquery by primary key): card numbers are masked, before the transaction, in a copy of the content
 that the plan keeps if maskCreditCardNumbers is on; a user author without a name gets an animal name if
 useAnimalNames is.
@@ -81,9 +83,13 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     _check_destination(body, conversation["type"])
     author, user = yield from _author(app_id, conversation_id, body.author,
                                       animal_names=settings.get("useAnimalNames", False))
-    upload = None
+    claims: list[str] = []
     if "mediaUrl" in content and attachments.is_ours(content["mediaUrl"]):  # image and file messages only
         upload = yield from attachments.describe_media(app_id=app_id, conversation_id=conversation_id,
+                                                       content=content)
+        claims = [] if upload is None else [upload]
+    elif "items" in content:  # carousel and list
+        claims = yield from attachments.describe_items(app_id=app_id, conversation_id=conversation_id,
                                                        content=content)
     source = API_SOURCE
     if user is not None:
@@ -93,8 +99,8 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": source, "metadata": metadata}
     yield store.insert_message(row)
-    if upload is not None:
-        yield uploads.claim(token=upload, message_id=message_id)
+    for token in claims:
+        yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
     message = render.message(row)
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
