@@ -57,6 +57,21 @@ def test_integration_key_works_on_users_conversations_and_messages(int_api: sc.A
         sc.UsersApi(account).get_user(app_id, user.id).user.external_id)
 
 
+def test_a_users_message_names_the_integration_it_was_posted_through(
+        int_api: sc.ApiClient, account: sc.ApiClient, app_id: str, integration: sc.Custom) -> None:
+    """A user's message posted with an integration key has source.integrationId ("which integration the
+    message was sent from. For user messages only"); a business message, or one posted with an app key,
+    has none."""
+    user = make_user(account, app_id, external_id="ana")
+    conversation = make_conversation(account, app_id, user).id
+    as_user = sc.Author(type="user", user_id=user.id)
+    sources = [post(int_api, app_id, conversation, text("via the integration"), author=as_user).source,
+               post(int_api, app_id, conversation, text("the bot answers")).source,
+               post(account, app_id, conversation, text("via the app key"), author=as_user).source]
+    assert [("api:conversations", integration.id), ("api:conversations", None), ("api:conversations", None)] == [
+        (source.type, source.integration_id) for source in sources]
+
+
 def test_integration_key_manages_its_webhooks_as_me(int_api: sc.ApiClient, app_id: str,
                                                     integration: sc.Custom) -> None:
     """`me` names the key's integration: create, list, get, update and delete its webhooks."""
