@@ -1,9 +1,10 @@
 """PostMessage throughput, latency and webhook lag, against the bare-Starlette reference, in one run.
 
     .venv/bin/python bench/throughput.py [--engines sqlite,postgresql] [--concurrency 32] [--seconds 8]
-        [--rounds 2] [--rate 200] [--rate-seconds 10]
+        [--rounds 2] [--rate 200] [--rate-seconds 10] [--batch 1,250]
 
-For each engine, each round, on a fresh database each time:
+For each engine, each round, on a fresh database each time (Heliograph once per `--batch` value,
+HELIOGRAPH_WEBHOOK_BATCH: 1 is the default, one event per webhook POST; 250 batches as far as it goes):
 1. the reference (bench/reference_app.py: the same two inserts, message and outbox row, in one
    transaction, on a bare Starlette route), under closed-loop load;
 2. `heliograph serve`, with one custom integration whose webhook subscribes to
@@ -31,45 +32,66 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httptools
 from harness import PG_ADMIN, Http, basic_auth, cpu_ns, free_port, pg_admin, spawn, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = {"author": {"type": "business"}, "content": {"type": "text", "text": "Hello from the bench"}}
 
 
+OK = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+
+
+class _Hook(asyncio.Protocol):
+    """One connection to the receiver: httptools parses each POST, answered 200 as soon as it is read."""
+
+    def __init__(self, receiver: Receiver) -> None:
+        self.receiver, self.parser, self.body = receiver, httptools.HttpRequestParser(self), bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: Any = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+
+    def on_message_complete(self) -> None:
+        self.receiver.arrived(bytes(self.body))
+        self.body.clear()
+        self.transport.write(OK)
+
+
 @dataclass
 class Receiver:
-    """A minimal HTTP/1.1 webhook receiver: notes when each message's event first arrives."""
+    """A minimal HTTP/1.1 webhook receiver: notes when each message's event first arrives.
+
+    It stands in for a bot on another machine but shares this one's cores, so it is kept lean (a
+    Protocol and httptools, as uvicorn parses): every POST it takes costs CPU the servers lack.
+    """
 
     arrivals: dict[str, float] = field(default_factory=dict)
     posts: int = 0
 
     async def start(self) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.server = await asyncio.get_running_loop().create_server(lambda: _Hook(self), "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                              if line.lower().startswith(b"content-length:"))
-                body = json.loads(await reader.readexactly(length))
-                now = time.perf_counter()
-                self.posts += 1
-                for event in body["events"]:
-                    self.arrivals.setdefault(event["payload"]["message"]["id"], now)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
+    def arrived(self, body: bytes) -> None:
+        now = time.perf_counter()
+        self.posts += 1
+        for event in json.loads(body)["events"]:
+            self.arrivals.setdefault(event["payload"]["message"]["id"], now)
 
 
 class Target:
     """A server process on a fresh database: the reference or Heliograph."""
 
-    def __init__(self, kind: str, engine: str, workdir: Path, *, worker: bool = False) -> None:
+    def __init__(self, kind: str, engine: str, workdir: Path, *, worker: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         self.kind, self.engine = kind, engine
         self.worker: subprocess.Popen[bytes] | None = None
         self.port = free_port()
@@ -88,13 +110,13 @@ class Target:
                  "--database", url], stdout=subprocess.DEVNULL)
         else:
             url = url.replace("sqlite:", "sqlite+aiosqlite:").replace("postgresql:", "postgresql+asyncpg:")
-            dispatcher = {"HELIOGRAPH_DISPATCHER": "off"} if worker else {}
-            self.process = spawn(database_url=url, data_dir=data, key=self.key, port=self.port, env=dispatcher)
+            settings = {**(env or {}), **({"HELIOGRAPH_DISPATCHER": "off"} if worker else {})}
+            self.process = spawn(database_url=url, data_dir=data, key=self.key, port=self.port, env=settings)
         wait_healthy(self.process, self.port, interval=0.05)
         if worker:  # `heliograph worker` beside it, started once the server has migrated the database
-            env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
-            env.update(HELIOGRAPH_DATABASE_URL=url, HELIOGRAPH_DATA_DIR=str(data))
-            self.worker = subprocess.Popen([sys.executable, "-m", "heliograph.cli", "worker"], env=env,
+            variables = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+            variables.update(HELIOGRAPH_DATABASE_URL=url, HELIOGRAPH_DATA_DIR=str(data), **(env or {}))
+            self.worker = subprocess.Popen([sys.executable, "-m", "heliograph.cli", "worker"], env=variables,
                                            stdout=subprocess.DEVNULL)
 
     def cpu_seconds(self) -> float:
@@ -230,8 +252,8 @@ async def run_heliograph(target: Target, args: argparse.Namespace) -> dict[str, 
     if backlog:
         print(f"  drain: server CPU {(target.cpu_seconds() - cpu) * 1000:.0f} ms for the backlog", flush=True)
     result: dict[str, object] = {"rate": rate, "latency": pct(latencies, 50, 99), "messages": len(sent),
-                                 "lag": pct(lags(receiver, sent), 50, 95, 99), "drain_s": backlog,
-                                 "posts": receiver.posts}
+                                 "lag": pct(lags(receiver, sent), 50, 95, 99), "drain_s": round(backlog, 3),
+                                 "events_per_post": round(len(sent) / max(receiver.posts, 1), 1)}
     if args.rate:
         sent = {}
         latencies = await open_loop(target, app_id, conversations, args.rate, args.rate_seconds, sent)
@@ -259,6 +281,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=200, help="open-loop rate; 0 to skip")
     parser.add_argument("--rate-seconds", type=float, default=10)
+    parser.add_argument("--batch", default="1,250",
+                        help="HELIOGRAPH_WEBHOOK_BATCH values, each run back to back in every round (1: the default)")
     parser.add_argument("--worker", action="store_true",
                         help="PostgreSQL: deliver from a `heliograph worker` process, not inside `serve`")
     parser.add_argument("--port", type=int, help="load a running Heliograph (to profile it) instead")
@@ -267,6 +291,7 @@ def main() -> None:
     if args.port:
         running = Target.__new__(Target)
         running.port, running.key, running.kind, running.engine = args.port, tuple(args.key), "heliograph", "?"
+        running.worker = None
         running.process = subprocess.Popen(["true"])  # stands in for the running server: only its pid is read
         running.process.pid = int(subprocess.check_output(["pgrep", "-f", f"serve --port {args.port}"]).split()[0])
         print(asyncio.run(run_heliograph(running, args)))
@@ -279,15 +304,21 @@ def main() -> None:
                     ref_rate = asyncio.run(run_reference(reference, args))
                 finally:
                     reference.stop()
-                heliograph = Target("heliograph", engine, Path(workdir),
-                                    worker=args.worker and engine == "postgresql")
-                try:
-                    result = asyncio.run(run_heliograph(heliograph, args))
-                finally:
-                    heliograph.stop()
-                rate = float(result.pop("rate"))  # type: ignore[arg-type]
-                print(f"{engine} round {round_}: reference {ref_rate:.0f} msg/s, heliograph {rate:.0f} msg/s "
-                      f"= {rate / ref_rate:.2f}x; {result}", flush=True)
+                rates: dict[str, float] = {}
+                for batch in args.batch.split(","):
+                    heliograph = Target("heliograph", engine, Path(workdir), env={"HELIOGRAPH_WEBHOOK_BATCH": batch},
+                                        worker=args.worker and engine == "postgresql")
+                    try:
+                        result = asyncio.run(run_heliograph(heliograph, args))
+                    finally:
+                        heliograph.stop()
+                    rate = rates[batch] = float(result.pop("rate"))  # type: ignore[arg-type]
+                    print(f"{engine} round {round_}, HELIOGRAPH_WEBHOOK_BATCH={batch}: reference {ref_rate:.0f} msg/s, "
+                          f"heliograph {rate:.0f} msg/s = {rate / ref_rate:.2f}x; {result}", flush=True)
+                if len(rates) > 1:
+                    first, *others = rates
+                    ratios = [f"batch {first} / batch {other} = {rates[first] / rates[other]:.2f}" for other in others]
+                    print(f"{engine} round {round_}: {', '.join(ratios)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import math
 import os
 from pathlib import Path
 
+MAX_WEBHOOK_BATCH = 250  # events per webhook POST at most, when batching (HELIOGRAPH_WEBHOOK_BATCH)
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
@@ -21,6 +23,7 @@ class Settings:
     # The spec's retry policy: 5 attempts over 15 minutes, exponentially spaced, 20 s timeout.
     retry_delays: tuple[float, ...] = (60.0, 120.0, 240.0, 480.0)
     webhook_timeout: float = 20.0
+    webhook_batch: int = 1  # events per webhook POST: 1, as the hosted service sends them; up to 250 by choice
     max_upload_bytes: int = 50 * 1024 * 1024  # UploadAttachment: files of at most 50 MB
     attachments_dir: Path | None = None  # where uploads are kept; None: <data_dir>/attachments
     public_url: str | None = None  # scheme://host[/prefix] of mediaUrls; None: the request's scheme and host
@@ -47,6 +50,7 @@ class Settings:
             dispatcher=env.get("HELIOGRAPH_DISPATCHER", "on").lower() not in ("off", "0", "false", "no"),
             retry_delays=_seconds_list(env.get("HELIOGRAPH_WEBHOOK_RETRY_DELAYS"), cls.retry_delays),
             webhook_timeout=float(env.get("HELIOGRAPH_WEBHOOK_TIMEOUT") or cls.webhook_timeout),
+            webhook_batch=_batch(env.get("HELIOGRAPH_WEBHOOK_BATCH"), cls.webhook_batch),
             attachments_dir=Path(env["HELIOGRAPH_ATTACHMENTS_DIR"]).resolve()
             if env.get("HELIOGRAPH_ATTACHMENTS_DIR") else None,
             public_url=_public_url(env.get("HELIOGRAPH_PUBLIC_URL")),
@@ -88,3 +92,14 @@ def _interval(value: str | None, default: float) -> float:
     if not (math.isfinite(seconds) and seconds >= 0):
         raise ValueError(f"HELIOGRAPH_RETENTION_INTERVAL must be 0 or more seconds, not {value!r}")
     return seconds
+
+
+def _batch(value: str | None, default: int) -> int:
+    """HELIOGRAPH_WEBHOOK_BATCH: events per webhook POST, a whole number from 1 to 250; refused otherwise."""
+    if not value:
+        return default
+    count = int(value) if value.strip().isdigit() else 0
+    if not 1 <= count <= MAX_WEBHOOK_BATCH:
+        raise ValueError(f"HELIOGRAPH_WEBHOOK_BATCH must be a whole number of events per POST from 1 to "
+                         f"{MAX_WEBHOOK_BATCH}, not {value!r}")
+    return count

@@ -47,8 +47,8 @@ class Outbox:
         async with self.db.write() as conn:
             [seq] = (await conn.scalars(sa.select(sa.func.min(t.deliveries.c.seq)).where(
                 t.deliveries.c.lane == lane, t.deliveries.c.status == "pending"))).all()
-            await drive(conn, deliveries.record_plan(seqs=[seq], attempted_at=at, latency_ms=5, **{
-                "status_code": None, "error": None, "retry_at": None, "delivered": False, **outcome}))
+            await drive(conn, deliveries.record_plan([deliveries.Attempt(seq=seq, at=at, latency_ms=5, **{
+                "status_code": None, "error": None, "retry_at": None, "delivered": False, **outcome})]))
 
     async def rows(self) -> list[tuple[str, str, int, str | None]]:
         """(lane, status, attempts, last error) of each delivery, in order."""
@@ -139,3 +139,34 @@ def test_next_due_and_redelivery(empty_database_url: str) -> None:
 
     assert ([T0, None, T0 + 100], (True, False), [("a", "pending", 0, "HTTP 404")]) == \
         with_database(empty_database_url, scenario)
+
+
+def test_outcomes_of_many_attempts_are_recorded_in_one_plan(empty_database_url: str) -> None:
+    """One record holds the attempts of several POSTs, each with its own outcome and log entry, and lifts the lease
+    of deliveries claimed but not sent, so that they are claimable again at once."""
+    async def scenario(db: Database) -> Any:
+        box = await Outbox(db).open("a", "b", "c", "c")
+        claimed = await box.claim()
+        async with db.read() as conn:
+            seqs = list(await conn.scalars(sa.select(t.deliveries.c.seq).order_by(t.deliveries.c.seq)))
+        attempt = dict(at=T0 + 5, latency_ms=3)
+        async with db.write() as conn:
+            await drive(conn, deliveries.record_plan([
+                deliveries.Attempt(seq=seqs[0], status_code=200, error=None, delivered=True, retry_at=None, **attempt),
+                deliveries.Attempt(seq=seqs[1], status_code=500, error="HTTP 500", delivered=False,
+                                   retry_at=T0 + 60_000, **attempt),
+                deliveries.Attempt(seq=seqs[2], status_code=None, error="no response within 20 s", delivered=False,
+                                   retry_at=None, **attempt),
+            ], release=[seqs[3]]))
+        async with db.read() as conn:
+            a = t.delivery_attempts
+            logged = [tuple(row) for row in await conn.execute(
+                sa.select(a.c.delivery_seq, a.c.status_code).order_by(a.c.id))]
+        return claimed, await box.rows(), logged, await box.claim(T0 + 6)
+
+    claimed, rows, logged, again = with_database(empty_database_url, scenario)
+    assert [("a", 0), ("b", 1), ("c", 2), ("c", 3)] == claimed
+    assert [("a", "delivered", 1, None), ("b", "pending", 1, "HTTP 500"), ("c", "failed", 1, "no response within 20 s"),
+            ("c", "pending", 0, None)] == rows
+    assert [200, 500, None] == [status for _, status in logged]
+    assert [("c", 3)] == again  # released: claimable at once; b's head waits for its retry

@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -27,32 +27,56 @@ from tests.utils import open_database
 SPEC_POLICY = Policy(delays=(60.0, 120.0, 240.0, 480.0), timeout=20.0)
 
 
+@dataclass(frozen=True)
+class Posted:
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    def ids(self) -> list[str]:
+        return [event["id"] for event in self.body["events"]]
+
+
 class Receiver:
-    """A fake transport: records each POST and answers with the next scripted reply (default 200)."""
+    """A fake HTTP client (the dispatcher's Poster): records each POST and answers with the next scripted reply
+    (default 200); an exception in the script is raised instead."""
 
-    def __init__(self, *replies: int | type[Exception]) -> None:
+    def __init__(self, *replies: int | Exception) -> None:
         self.replies = list(replies)
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Posted] = []
+        self.gate: asyncio.Event | None = None  # when set up, every POST waits for it to open
+        self.during: Callable[[], None] | None = None  # called while a POST is in flight
+        self._arrived = asyncio.Event()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+    async def posted(self, count: int) -> None:
+        """Wait until `count` POSTs have arrived."""
+        while len(self.requests) < count:
+            self._arrived.clear()
+            await self._arrived.wait()
+
+    async def post(self, url: str, *, content: bytes, headers: dict[str, str], timeout: float) -> int:
+        self.requests.append(Posted(url, headers, json.loads(content)))
+        self._arrived.set()
+        if self.during is not None:
+            self.during()
+        if self.gate is not None:
+            await self.gate.wait()
         reply = self.replies.pop(0) if self.replies else 200
-        if isinstance(reply, type):
-            raise reply("scripted failure", request=request)
-        return httpx.Response(reply)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     def events(self) -> list[dict[str, Any]]:
-        return [event for r in self.requests for event in json.loads(r.content)["events"]]
+        return [event for r in self.requests for event in r.body["events"]]
 
 
 class Harness:
-    def __init__(self, db: Database, receiver: Receiver) -> None:
+    def __init__(self, db: Database, receiver: Receiver, batch: int) -> None:
         self.clock = FakeClock()
         self.ids = IdFactory(clock=self.clock)
         self.db = db
         self.receiver = receiver
-        self.client = httpx.AsyncClient(transport=httpx.MockTransport(receiver))
-        self.dispatcher = Dispatcher(self.db, SPEC_POLICY, self.client, for_webhook, clock=self.clock)
+        self.dispatcher = Dispatcher(self.db, SPEC_POLICY, receiver, for_webhook, clock=self.clock, batch=batch)
 
     async def setup(self) -> None:
         async with self.db.write() as conn:
@@ -92,15 +116,13 @@ class Harness:
             return [dict(r._mapping) for r in rows]
 
 
-def run(database_url: str, receiver: Receiver, scenario: Callable[[Harness], Awaitable[None]]) -> None:
+def run(database_url: str, receiver: Receiver, scenario: Callable[[Harness], Awaitable[None]], *,
+        batch: int = 1) -> None:
     async def main() -> None:
         async with open_database(database_url) as db:
-            harness = Harness(db, receiver)
+            harness = Harness(db, receiver, batch)
             await harness.setup()
-            try:
-                await scenario(harness)
-            finally:
-                await harness.client.aclose()
+            await scenario(harness)
     asyncio.run(main())
 
 
@@ -112,8 +134,9 @@ def test_first_attempt_posts_the_envelope_with_the_secret(empty_database_url: st
         event_id = await h.emit()
         assert 1 == await h.step()
         request = receiver.requests[0]
-        body = json.loads(request.content)
-        assert ("s3cret", "http://receiver.test/hook") == (request.headers["x-api-key"], str(request.url))
+        body = request.body
+        assert ("s3cret", "application/json", "http://receiver.test/hook") == (
+            request.headers["x-api-key"], request.headers["content-type"], request.url)
         assert {"id": h.app_id} == body["app"]
         assert {"id": h.webhook_id, "version": "v2"} == body["webhook"]
         assert [event_id] == [e["id"] for e in body["events"]]
@@ -128,6 +151,19 @@ def test_unsubscribed_types_are_not_stored(empty_database_url: str) -> None:
         assert None is await h.emit(type="conversation:read")
         assert ([], 0) == (await h.deliveries(), await h.step())
     run(empty_database_url, Receiver(), scenario)
+
+
+class Counting:
+    """Counts the transactions run through `db.transact` from now on (the dispatcher's claims and records)."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        transact = db.transact
+
+        async def counted(plan: Any) -> Any:
+            self.count += 1
+            return await transact(plan)
+        db.transact = counted  # type: ignore[method-assign]
 
 
 def test_retries_follow_the_spec_schedule_then_give_up(empty_database_url: str) -> None:
@@ -167,16 +203,18 @@ def test_non_recoverable_codes_are_not_retried(empty_database_url: str, status: 
     run(empty_database_url, receiver, scenario)
 
 
-@pytest.mark.parametrize("failure", [httpx.ReadTimeout, httpx.ConnectError])
-def test_timeouts_and_refusals_are_retried(empty_database_url: str, failure: type[Exception]) -> None:
-    """No response (a timeout) or a refused connection counts as a failure and is retried."""
+@pytest.mark.parametrize(("failure", "error"), [
+    (TimeoutError(), "no response within 20 s"),
+    (ConnectionRefusedError(111, "Connect call failed"), "ConnectionRefusedError: [Errno 111] Connect call failed")])
+def test_timeouts_and_refusals_are_retried(empty_database_url: str, failure: Exception, error: str) -> None:
+    """No response (a timeout) or a refused connection counts as a failure, described, and is retried."""
     receiver = Receiver(failure)
 
     async def scenario(h: Harness) -> None:
         await h.emit()
         await h.step()
         [attempt] = await h.attempts()
-        assert (None, True) == (attempt["status_code"], bool(attempt["error"]))
+        assert (None, error) == (attempt["status_code"], attempt["error"])
         h.clock.advance(60)
         assert 1 == await h.step()
         assert ["delivered"] == [d["status"] for d in await h.deliveries()]
@@ -184,8 +222,8 @@ def test_timeouts_and_refusals_are_retried(empty_database_url: str, failure: typ
 
 
 def test_a_lane_waits_for_its_head(empty_database_url: str) -> None:
-    """Deliveries of one conversation leave in commit order: a retried head holds the next ones back,
-    and then they follow it in the same POST, in order."""
+    """Deliveries of one conversation leave in commit order, one event per POST: a retried head holds the next
+    ones back, and then they follow it one after the other."""
     receiver = Receiver(500)
 
     async def scenario(h: Harness) -> None:
@@ -195,20 +233,111 @@ def test_a_lane_waits_for_its_head(empty_database_url: str) -> None:
         assert 0 == await h.step()  # the head is not due again yet, and nothing overtakes it
         h.clock.advance(60)
         assert 3 == await h.step()  # the head again, and its lane's run behind it
-        assert [[first], [first, second, third]] == [
-            [event["id"] for event in json.loads(r.content)["events"]] for r in receiver.requests]
+        assert [[first], [first], [second], [third]] == [r.ids() for r in receiver.requests]
         assert {"delivered"} == {d["status"] for d in await h.deliveries()}
     run(empty_database_url, receiver, scenario)
 
 
-def test_heads_of_several_lanes_share_one_post(empty_database_url: str) -> None:
-    """Due deliveries of different conversations for one webhook travel in one POST."""
+def test_a_run_stops_at_a_retry_and_the_rest_wait_unattempted(empty_database_url: str) -> None:
+    """When an event of a run is to be retried, what follows it in its lane is not sent: those stay pending, never
+    attempted, claimable with the head when it falls due."""
+    receiver = Receiver(200, 503)
+
+    async def scenario(h: Harness) -> None:
+        ids = [await h.emit() for _ in range(4)]
+        assert 4 == await h.step()
+        assert [[ids[0]], [ids[1]]] == [r.ids() for r in receiver.requests]
+        assert [("delivered", 1), ("pending", 1), ("pending", 0), ("pending", 0)] == [
+            (d["status"], d["attempts"]) for d in await h.deliveries()]
+        assert {None} == {d["leased_until"] for d in await h.deliveries()}
+        h.clock.advance(60)
+        assert 3 == await h.step()
+        assert [[ids[0]], [ids[1]], [ids[1]], [ids[2]], [ids[3]]] == [r.ids() for r in receiver.requests]
+    run(empty_database_url, receiver, scenario)
+
+
+def test_a_delivery_given_up_lets_its_lane_go_on(empty_database_url: str) -> None:
+    """A non-recoverable answer (404) ends that delivery; the next one of its lane is sent right after it."""
+    receiver = Receiver(404)
+
+    async def scenario(h: Harness) -> None:
+        ids = [await h.emit() for _ in range(2)]
+        assert 2 == await h.step()
+        assert [[ids[0]], [ids[1]]] == [r.ids() for r in receiver.requests]
+        assert ["failed", "delivered"] == [d["status"] for d in await h.deliveries()]
+    run(empty_database_url, receiver, scenario)
+
+
+def test_lanes_are_sent_in_parallel_one_event_per_post(empty_database_url: str) -> None:
+    """Each conversation's head is in flight at once, each in a POST of its own; each lane's next event leaves
+    only after its head's answer; their outcomes are recorded together, in one transaction."""
+    receiver = Receiver()
+    receiver.gate = asyncio.Event()
+
+    async def scenario(h: Harness) -> None:
+        a = [await h.emit(lane="conversation-a") for _ in range(2)]
+        b = [await h.emit(lane="conversation-b") for _ in range(2)]
+        assert 4 == await h.dispatcher.dispatch_once()
+        await receiver.posted(2)  # both heads in flight at once
+        transactions = Counting(h.db)
+        assert [[a[0]], [b[0]]] == [r.ids() for r in receiver.requests]
+        assert receiver.gate is not None
+        receiver.gate.set()
+        await h.dispatcher.drain()
+        assert [[a[0]], [b[0]], [a[1]], [b[1]]] == [r.ids() for r in receiver.requests]
+        assert (["delivered"] * 4, 1) == ([d["status"] for d in await h.deliveries()], transactions.count)
+    run(empty_database_url, receiver, scenario)
+
+
+@pytest.mark.parametrize(("batch", "sizes"), [(1, [1, 1, 1, 1, 1]), (2, [2, 2, 1]), (250, [5])])
+def test_batching_puts_up_to_n_events_in_a_post(empty_database_url: str, batch: int, sizes: list[int]) -> None:
+    """With HELIOGRAPH_WEBHOOK_BATCH=N, a webhook's claim goes out N events per POST, heads of several
+    conversations and their runs together, in commit order; by default (1) each event has a POST of its own, each
+    conversation's in its order."""
+    receiver = Receiver()
+    lanes = ("conversation-1", "conversation-2", "conversation-1", "conversation-3", "conversation-2")
+
+    async def scenario(h: Harness) -> None:
+        ids = [await h.emit(lane=lane) for lane in lanes]
+        assert 5 == await h.step()
+        arrived = [e["id"] for e in receiver.events()]
+        assert sizes == [len(r.ids()) for r in receiver.requests]
+        assert ids == (sorted(arrived, key=ids.index) if batch == 1 else arrived)  # batched: commit order overall
+        for lane in set(lanes):
+            assert [i for i, at in zip(ids, lanes, strict=True) if at == lane] == [
+                e["id"] for e in receiver.events() if e["payload"]["conversation"]["id"] == lane]
+        assert ["delivered"] * 5 == [d["status"] for d in await h.deliveries()]
+    run(empty_database_url, receiver, scenario, batch=batch)
+
+
+def test_a_batch_to_be_retried_holds_back_what_follows(empty_database_url: str) -> None:
+    """Batching: after a POST to be retried, the rest of the claim waits (pending, unattempted) for the next round."""
+    receiver = Receiver(500)
+
+    async def scenario(h: Harness) -> None:
+        ids = [await h.emit() for _ in range(3)]
+        assert 3 == await h.step()
+        assert ([[ids[0], ids[1]]], [1, 1, 0]) == (
+            [r.ids() for r in receiver.requests], [d["attempts"] for d in await h.deliveries()])
+        h.clock.advance(60)
+        assert 3 == await h.step()
+        assert [[ids[0], ids[1]], [ids[0], ids[1]], [ids[2]]] == [r.ids() for r in receiver.requests]
+    run(empty_database_url, receiver, scenario, batch=2)
+
+
+def test_a_run_stops_before_its_lease_could_run_out(empty_database_url: str) -> None:
+    """A delivery is only sent while its lease outlives the attempt: after a slow POST, the rest of the run is
+    released at once (claimable again), so no other sender can take it over mid-attempt."""
     receiver = Receiver()
 
     async def scenario(h: Harness) -> None:
-        ids = [await h.emit(lane=f"conversation-{n}") for n in range(3)]
-        assert 3 == await h.step()
-        assert (1, ids) == (len(receiver.requests), [e["id"] for e in receiver.events()])
+        ids = [await h.emit() for _ in range(3)]
+        receiver.during = lambda: h.clock.advance(SPEC_POLICY.timeout - 1)  # each POST takes 19 s
+        assert 3 == await h.step()  # 19 s of a 30 s lease gone: a second attempt might outlast it
+        assert [[ids[0]]] == [r.ids() for r in receiver.requests]
+        receiver.during = None
+        assert 2 == await h.step()
+        assert [[ids[0]], [ids[1]], [ids[2]]] == [r.ids() for r in receiver.requests]
     run(empty_database_url, receiver, scenario)
 
 
@@ -238,3 +367,4 @@ def test_deleting_the_webhook_mid_flight_is_harmless(empty_database_url: str) ->
         await h.dispatcher.drain()
         assert (1, [], []) == (claimed, await h.deliveries(), await h.attempts())
     run(empty_database_url, Receiver(), scenario)
+

@@ -2,17 +2,20 @@
 
 A lane is one webhook's deliveries for one conversation (or user); they leave in commit order.
 A claim takes the head of each lane (its oldest pending delivery) if it is due, and then the run
-of due deliveries that follow it in the same lane: all of them go out in one POST, in order, so
-a busy conversation needs one round trip per batch rather than per message. A claim is a lease:
-a crashed sender's deliveries become claimable again when their lease runs out. On PostgreSQL the
-heads are locked with FOR UPDATE SKIP LOCKED, so workers never claim the same lane at once (a
-lane's followers are never claimable by another worker while its head is pending).
+of due deliveries that follow it in the same lane, so that a busy conversation needs one claim and
+one record per run rather than per message; the dispatcher sends a run in order, one POST after the
+other (or several events per POST when batching), and stops at the first attempt to be retried. A
+claim is a lease: a crashed sender's deliveries become claimable again when their lease runs out. On
+PostgreSQL the heads are locked with FOR UPDATE SKIP LOCKED, so workers never claim the same lane at
+once (a lane's followers are never claimable by another worker while its head is pending).
 Every query here walks the pending rows only (partial indexes), however long the history grows.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +38,7 @@ _FOLLOWERS = Fast(sa.select(d.c.seq, d.c.webhook_id, d.c.lane, (_DUE & _FREE).la
     d.c.seq > sa.bindparam("p_after")).order_by(d.c.seq).with_for_update(of=d))
 _SEQS = d.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
 _LEASE = Fast(d.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
-_CLAIMED = Fast(sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.app_id, d.c.attempts, e.c.body,
+_CLAIMED = Fast(sa.select(d.c.seq, d.c.event_id, d.c.webhook_id, d.c.lane, d.c.app_id, d.c.attempts, e.c.body,
                           w.c.target, w.c.secret, w.c.include_full_user, w.c.include_full_source)
                 .join(w, w.c.id == d.c.webhook_id).join(e, e.c.id == d.c.event_id).where(_SEQS).order_by(d.c.seq))
 _OUTCOMES: dict[str, dict[str, Any]] = {
@@ -45,6 +48,7 @@ _OUTCOMES: dict[str, dict[str, Any]] = {
 }
 _RECORD = {outcome: Fast(d.update().where(_SEQS).values(attempts=d.c.attempts + 1, leased_until=None, **values)
                          .returning(d.c.seq)) for outcome, values in _OUTCOMES.items()}
+_RELEASE = Fast(d.update().where(_SEQS).values(leased_until=None))
 _ATTEMPT = Fast(t.delivery_attempts.insert().values(
     {c.key: sa.bindparam(c.key) for c in t.delivery_attempts.c if c.key != "id"}))
 _NEXT_DUE = sa.select(sa.func.min(sa.case(  # over lane heads only: the rest wait for their head
@@ -57,6 +61,7 @@ class Claimed:
     seq: int
     event_id: str
     webhook_id: str
+    lane: str
     app_id: str
     attempts: int
     body: dict[str, Any]
@@ -90,16 +95,45 @@ def claim_plan(*, now: int, lease_ms: int, limit: int) -> Plan[list[Claimed]]:
     return [Claimed(**row) for row in claimed]
 
 
-def record_plan(*, seqs: list[int], attempted_at: int, status_code: int | None, latency_ms: int,
-                error: str | None, retry_at: int | None, delivered: bool) -> Plan[None]:
-    """Store one attempt of these deliveries and what follows: delivered, a retry at `retry_at`, or failed."""
-    outcome = "delivered" if delivered else "retry" if retry_at is not None else "failed"
-    still_there = yield rows(_RECORD[outcome], {  # a webhook deleted meanwhile took its deliveries along
-        "p_seqs": seqs, "p_at": attempted_at, "p_retry_at": retry_at, "p_error": error})
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """One attempt at a delivery as it is stored: when it ended, what it came to, and what follows."""
+
+    seq: int
+    at: int
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    delivered: bool
+    retry_at: int | None  # when not delivered: the next attempt's time, or None (failed for good)
+
+    @property
+    def ending(self) -> str:
+        return "delivered" if self.delivered else "retry" if self.retry_at is not None else "failed"
+
+
+def record_plan(attempts: Sequence[Attempt], *, release: Sequence[int] = ()) -> Plan[None]:
+    """Store attempts and what follows each (delivered, a retry, or failed); lift the lease of `release`.
+
+    Attempts that end alike share one UPDATE, so the outcomes of many POSTs cost a few statements: their
+    `finished_at` is the latest of their times (those of one record are usually milliseconds apart), while
+    the attempt log keeps each attempt's own.
+    """
+    alike: dict[tuple[str, int | None, str | None], list[Attempt]] = defaultdict(list)
+    for one in attempts:
+        alike[one.ending, one.retry_at, one.error].append(one)
+    still_there: set[int] = set()
+    for (ending, retry_at, error), group in alike.items():
+        found = yield rows(_RECORD[ending], {  # a webhook deleted meanwhile took its deliveries along
+            "p_seqs": [one.seq for one in group], "p_at": max(one.at for one in group), "p_retry_at": retry_at,
+            "p_error": error})
+        still_there.update(row["seq"] for row in found)
     if still_there:
         yield run_many(_ATTEMPT, [
-            {"delivery_seq": row["seq"], "attempted_at": attempted_at, "status_code": status_code,
-             "latency_ms": latency_ms, "error": error} for row in still_there])
+            {"delivery_seq": one.seq, "attempted_at": one.at, "status_code": one.status_code,
+             "latency_ms": one.latency_ms, "error": one.error} for one in attempts if one.seq in still_there])
+    if release:
+        yield run(_RELEASE, {"p_seqs": list(release)})
 
 
 async def next_due(conn: AsyncConnection) -> int | None:

@@ -13,26 +13,27 @@ _encode = msgspec.json.Encoder().encode
 
 
 class Poster(Protocol):
-    """What an attempt needs of its HTTP client: an httpx.AsyncClient, or runner.LazyClient."""
+    """What an attempt needs of its HTTP client (worker/http.Client, or a test's fake): a POST's status code.
 
-    async def post(self, url: str, *, content: bytes, timeout: float, headers: dict[str, str]) -> Any: ...
+    TimeoutError when no whole response came within `timeout` seconds; any other exception is a failed
+    connection, described in the attempt's error.
+    """
+
+    async def post(self, url: str, *, content: bytes, headers: dict[str, str], timeout: float) -> int: ...
 
 
 async def attempt(client: Poster, *, target: str, secret: str, payload: dict[str, Any],
                   timeout: float) -> Outcome:
     """POST `payload` to `target` with the webhook's secret in X-API-Key, within `timeout` seconds."""
-    import httpx  # loaded by the client's first use already; not at import, which a cold start pays
-
     started = time.perf_counter()
     try:
-        response = await client.post(target, content=_encode(payload), timeout=timeout, headers={
+        status = await client.post(target, content=_encode(payload), timeout=timeout, headers={
             "content-type": "application/json", "x-api-key": secret})
-    except httpx.TimeoutException:
+    except TimeoutError:
         return Outcome(None, _since(started), f"no response within {timeout:g} s")
-    except Exception as exc:  # httpx errors, and anything its transport lets slip (seen: anyio on a closing peer)
+    except Exception as exc:  # refused, reset, unknown host, TLS, not HTTP … (worker/http.py)
         return Outcome(None, _since(started), f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    return Outcome(response.status_code, _since(started),
-                   None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}")
+    return Outcome(status, _since(started), None if 200 <= status < 300 else f"HTTP {status}")
 
 
 def _since(started: float) -> int:
