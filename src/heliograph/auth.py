@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import hmac
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from collections.abc import Callable
 import jwt
 
 from heliograph.errors import Forbidden, Unauthorized
-from heliograph.store import keys
+from heliograph.store import keys, sessions
 from heliograph.store.db import Database
 
 TOKEN_PREFIX = "oat_"  # OAuth access tokens: never a Basic key id, only the `kid` of a JWT
@@ -50,6 +51,21 @@ class Principal:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class EndUser:
+    """An end user signed in through an SDK integration (docs/end-users.md)."""
+
+    app_id: str
+    user_id: str
+    client_id: str
+    integration_id: str
+
+
+def token_hash(token: str) -> str:
+    """How a session token is stored and looked up: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Key:
     secret: str
     app_id: str | None
@@ -73,11 +89,24 @@ class Authenticator:
             return await self._bearer(credentials.strip())
         raise Unauthorized("Unsupported authorization scheme: use Basic or Bearer")
 
+    async def end_user(self, header: str | None, *, app_id: str) -> EndUser:
+        """The end user of `Basic base64(userId:sessionToken)`, signed in to this app; 401 otherwise."""
+        if not header:
+            raise Unauthorized("Authorization is required")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise Unauthorized("Unsupported authorization scheme: use Basic userId:sessionToken")
+        user_id, token = _basic_pair(credentials.strip())
+        async with self._db.read() as conn:
+            session = await sessions.find_session(conn, token_hash=token_hash(token))
+        if session is None or not hmac.compare_digest(session["user_id"].encode(), user_id.encode()) \
+                or session["app_id"] != app_id:
+            raise Unauthorized("Invalid credentials")
+        return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
+                       integration_id=session["integration_id"])
+
     async def _basic(self, credentials: str) -> Principal:
-        try:
-            key_id, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise Unauthorized("Malformed Basic credentials") from None
+        key_id, secret = _basic_pair(credentials)
         key = None if key_id.startswith(TOKEN_PREFIX) else await self._key(key_id)
         if key is None or not hmac.compare_digest(key.secret.encode(), secret.encode()):
             raise Unauthorized("Invalid credentials")
@@ -139,3 +168,12 @@ class Authenticator:
     def _forget_if(self, matches: Callable[[_Key], bool]) -> None:
         for key_id in [k for k, (_, key) in self._cache.items() if key is not None and matches(key)]:
             self.forget(key_id)
+
+
+def _basic_pair(credentials: str) -> tuple[str, str]:
+    """The two halves of Basic credentials (`name:secret`, base64); 401 if they are not that."""
+    try:
+        name, _, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Malformed Basic credentials") from None
+    return name, secret

@@ -21,6 +21,7 @@ from heliograph.api import (
     attachments,
     clients,
     conversations,
+    end_users,
     integration_keys,
     integrations,
     message_refs,
@@ -54,6 +55,7 @@ def health(services: Services) -> BaseRoute:
 
 OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     admin.routes,  # /admin/…: webhook deliveries and redelivery (account key)
+    end_users.routes,  # /sdk/v2/…: the end users' SDK API (docs/end-users.md)
     oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
     media,
     health,

@@ -132,6 +132,9 @@ class Call:
     authorization: str | None = None  # the header, for handlers of PUBLIC routes that authenticate
     content_type: bytes = b"application/json"
     form: FormData | None = None  # a MULTIPART route's parts, files spooled to disk
+    origin: str | None = None  # the request's Origin header (a browser's cross-origin request)
+    # Headers for the answer, error answers included, once a handler set them (CORS, docs/end-users.md)
+    response_headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
     def body(self, model: type[T]) -> T:
         if self.content_type == FORM:
@@ -158,20 +161,21 @@ class Api:
         if scope["type"] != "http":
             await WebSocketClose()(scope, receive, send)
             return
+        extra: tuple[tuple[str, str], ...] = ()
         try:
-            status, payload = await self._dispatch(scope, receive)
+            status, payload, extra = await self._dispatch(scope, receive)
         except ApiError as error:
             status, payload = error.status, error.envelope()
         except Exception:  # a bug: report it in the envelope, never leak a traceback
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             status, payload = 500, ApiError().envelope()
         if isinstance(payload, Raw):
-            await _send(send, status, payload.body, payload.content_type, payload.headers)
+            await _send(send, status, payload.body, payload.content_type, payload.headers + extra)
             return
-        challenge = (("www-authenticate", 'Basic realm="Heliograph"'),) if status == 401 else ()
-        await _send(send, status, _encode(payload), "application/json; charset=utf-8", challenge)
+        challenge = (("www-authenticate", 'Basic realm="Heliograph"'),) if status == 401 and not extra else ()
+        await _send(send, status, _encode(payload), "application/json; charset=utf-8", challenge + extra)
 
-    async def _dispatch(self, scope: Scope, receive: Receive) -> Reply:
+    async def _dispatch(self, scope: Scope, receive: Receive) -> tuple[int, Any, tuple[tuple[str, str], ...]]:
         route, params = self._match(scope["method"], scope.get("raw_path") or scope["path"].encode())
         headers = dict(scope["headers"])
         principal = ANONYMOUS
@@ -188,14 +192,19 @@ class Api:
         host = _header(headers, b"host") or "localhost"
         base_url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
         call = Call(self.services, principal, params, query, base_url, body,
-                    _header(headers, b"authorization"), _content_type(headers))
-        if not multipart:
-            return await route.handler(call)
-        call.form = form = await _read_form(scope, receive, settings.max_upload_bytes)
+                    _header(headers, b"authorization"), _content_type(headers), origin=_header(headers, b"origin"))
+        if multipart:
+            call.form = await _read_form(scope, receive, settings.max_upload_bytes)
         try:
-            return await route.handler(call)
+            status, payload = await route.handler(call)
+        except ApiError as error:
+            if not call.response_headers:
+                raise
+            status, payload = error.status, error.envelope()  # a refusal the browser may read (CORS)
         finally:
-            await form.close()
+            if call.form is not None:
+                await call.form.close()
+        return status, payload, tuple(call.response_headers)
 
     def _match(self, method: str, raw_path: bytes) -> tuple[Route, dict[str, str]]:
         path = raw_path.split(b"?", 1)[0].decode("latin-1")

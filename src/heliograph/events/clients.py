@@ -14,14 +14,16 @@ from heliograph.schemas.clients import client as wire_client
 CHANNEL_LINKING = "channelLinking"
 
 
-def client_add(client_row: Row, user_row: Row, target: Row | None) -> dict[str, Any]:
+def client_add(client_row: Row, user_row: Row, target: Row | None,
+               source: Mapping[str, Any] = API_SOURCE) -> dict[str, Any]:
     """client:add. A channel link names its target conversation and the `channelLinking` reason;
-    an SDK client made by the API has neither (no reason of the spec's list applies to it)."""
+    an SDK client made by the API, or by an anonymous user's first visit, has neither (no reason of the
+    spec's list applies to it). `source` is where it came from: the API, or an SDK integration."""
     payload: dict[str, Any] = {"user": user_truncated(user_row), "client": wire_client(client_row)}
     if target is not None:
         payload["conversation"] = conversation(target)
         payload["reason"] = CHANNEL_LINKING
-    payload["source"] = dict(API_SOURCE)
+    payload["source"] = dict(source)
     return payload
 
 

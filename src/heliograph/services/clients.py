@@ -107,6 +107,20 @@ async def replace_association(conn: AsyncConnection, *, user_id: str, client_id:
         await store.update_participant_associations(conn, participant_id=member["id"], client_associations=kept)
 
 
+async def open_sdk_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, user: Any,
+                          integration: Any) -> dict[str, Any]:
+    """A new `sdk` client of the user: a device that signed in through this SDK integration. Emits
+    client:add with the integration as its source (`{type: web, integrationId}`)."""
+    client_id, now = ids.new_at()
+    row = _row(client_id, app_id, user["id"], now, type=SDK, status="active", integration_id=None, link=None)
+    row["linked_at"] = row["last_seen"] = now
+    await store.insert_client(conn, row)
+    source = {"type": integration["type"], "integrationId": integration["id"]}
+    await emit(conn, ids=ids, app_id=app_id, type="client:add", lane=user["id"],
+               payload=client_events.client_add(row, user, None, source=source))
+    return row
+
+
 async def _sdk_client(conn: AsyncConnection, ids: IdFactory, app_id: str, user: Any) -> Any:
     await lock_user(conn, user_id=user["id"])  # one SDK client per user, even when racing
     found = await store.find_sdk_client(conn, user_id=user["id"])

@@ -25,6 +25,12 @@ async def wire_user(conn: AsyncConnection, row: Any) -> dict[str, Any]:
 
 async def create_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
                       body: UserCreateBody) -> dict[str, Any]:
+    return render.user(await insert_new_user(conn, ids=ids, app_id=app_id, body=body), [])
+
+
+async def insert_new_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
+                          body: UserCreateBody) -> dict[str, Any]:
+    """CreateUser's checks and row (an end user's, without `externalId`, too); the stored row."""
     await require_app(conn, app_id=app_id)
     metadata = {} if body.metadata in (UNSET, None) else body.metadata
     check_metadata(metadata)
@@ -43,7 +49,7 @@ async def create_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
     }
     if not await store.insert_user(conn, row):  # a concurrent request created the same externalId first
         raise Conflict("User already exists")
-    return render.user(row, [])
+    return row
 
 
 async def list_users(conn: AsyncConnection, *, app_id: str, email: str | None,

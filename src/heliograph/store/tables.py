@@ -323,6 +323,19 @@ attachment_garbage = sa.Table(  # files whose rows are gone, filled by a trigger
 # --- OAuth (revision 0006) ------------------------------------------------------------------------
 # OAuth (revision 0006): registered clients, pending authorizations with their codes, access tokens.
 
+# --- end users' sessions (revision 0010) --------------------------------------------------------
+
+sdk_sessions = sa.Table(  # an anonymous user's session: its token, as SHA-256 hex (docs/end-users.md)
+    "sdk_sessions", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("app_id", Id, _cascade("apps.id"), nullable=False),
+    sa.Column("user_id", Id, _cascade("users.id"), nullable=False, index=True),
+    sa.Column("client_id", Id, _cascade("clients.id"), nullable=False, index=True),
+    sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", Ms, nullable=False),
+)
+
 oauth_clients = sa.Table(  # registered with `heliograph oauth-client create`
     "oauth_clients", metadata,
     sa.Column("id", Id, primary_key=True),  # the client_id
