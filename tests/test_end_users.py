@@ -16,6 +16,7 @@ from heliograph.store import tables as t
 from tests.conftest import Server
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
+from tests.switchboards import add_member, make_switchboard
 from tests.utils import MISSING_ID, error_of, row_count
 
 SHOP = "https://shop.example"
@@ -139,3 +140,128 @@ def test_an_integration_without_a_whitelist_takes_any_origin(browserless: httpx.
                                 json={"integrationId": not_sdk["integration"]["id"]})
     assert (404, "integration_not_found") == error_of(response)
 
+
+
+class Visitor:
+    """An anonymous user of the shop's page, signed in, with requests sent as that page sends them."""
+
+    def __init__(self, client: httpx.Client, app_id: str, integration_id: str) -> None:
+        self.client, self.app_id = client, app_id
+        created = sign_up(client, app_id, integration_id)
+        self.id, self.token = created["user"]["id"], created["sessionToken"]
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"origin": SHOP, **basic(self.id, self.token)}
+        return self.client.request(method, f"/sdk/v2/apps/{self.app_id}{path}", headers=headers, **kwargs)
+
+    def start(self, **fields: Any) -> httpx.Response:
+        return self.call("POST", f"/appusers/{self.id}/conversations", json=fields)
+
+    def say(self, conversation_id: str, text: str, **fields: Any) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/messages",
+                         json={"content": {"type": "text", "text": text}, **fields})
+
+
+def test_a_visitor_starts_a_conversation_and_writes_in_it(
+        browserless: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """The visitor's conversation is personal, theirs, made with creationReason startConversation; their
+    message is a user's message from the web integration, and the bot's webhook gets it."""
+    custom_integration(account, app_id, receiver.url, ["conversation:create", "conversation:message"])
+    ana = Visitor(browserless, app_id, web["id"])
+    started = ana.start(displayName="Help")
+    conversation = started.json()["conversation"]
+    sent = ana.say(conversation["id"], "Hello", clientMessageId="m-1")
+    message = sent.json()["messages"][0]
+    events = receiver.wait_for(lambda got: len(got) >= 2)
+    members = sc.ParticipantsApi(account).list_participants(app_id, conversation["id"]).participants
+    assert ((201, "personal", "Help"), [ana.id]) == ((started.status_code, conversation["type"],
+                                                      conversation["displayName"]), [m.user_id for m in members])
+    assert (201, {"type": "user", "userId": ana.id}) == (sent.status_code, {
+        k: message["author"][k] for k in ("type", "userId")})
+    assert {"type": "web", "integrationId": web["id"], "originalMessageId": "m-1"} == message["source"]
+    assert [("conversation:create", "startConversation", {"type": "web", "integrationId": web["id"]}),
+            ("conversation:message", None, message["source"])] == [
+        (e["type"], e["payload"].get("creationReason"), e["payload"].get("source", e["payload"].get(
+            "message", {}).get("source"))) for e in events]
+    listed = ana.call("GET", f"/appusers/{ana.id}/conversations").json()["conversations"]
+    history = ana.call("GET", f"/conversations/{conversation['id']}/messages").json()["messages"]
+    assert ([conversation["id"]], [message["id"]]) == ([c["id"] for c in listed], [m["id"] for m in history])
+
+
+def test_a_retried_send_with_the_same_client_message_id_is_one_message(
+        browserless: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """The same clientMessageId answers the first message again (no second message, no second event);
+    messages without one, or with another, are new."""
+    custom_integration(account, app_id, receiver.url, ["conversation:message"])
+    ana = Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    first, again = (ana.say(conversation, "once", clientMessageId="c-1") for _ in range(2))
+    other = ana.say(conversation, "twice")
+    third = ana.say(conversation, "twice")
+    stored = sc.MessagesApi(account).list_messages(app_id, conversation).messages
+    events = receiver.wait_for(lambda got: len(got) >= 3)
+    assert ([201] * 4, first.json(), 3) == ([r.status_code for r in (first, again, other, third)], again.json(),
+                                            len(stored))
+    assert ["once", "twice", "twice"] == [e["payload"]["message"]["content"]["text"] for e in events]
+
+
+def test_conversation_rules_and_reach(browserless: httpx.Client, http: httpx.Client, app_id: str,
+                                      web: dict[str, Any]) -> None:
+    """A second conversation needs multiConvoEnabled (and no canUserCreateMoreConversations: false); a
+    visitor reaches their own conversations only (404), and their messages are checked like PostMessage's."""
+    ana, bob = Visitor(browserless, app_id, web["id"]), Visitor(browserless, app_id, web["id"])
+    mine = ana.start().json()["conversation"]["id"]
+    assert (400, "bad_request") == error_of(ana.start())
+    http.patch(f"/v2/apps/{app_id}", json={"settings": {"multiConvoEnabled": True}})
+    assert 201 == ana.start().status_code
+    http.patch(f"/v2/apps/{app_id}/integrations/{web['id']}", json={"canUserCreateMoreConversations": False})
+    assert (400, "bad_request") == error_of(ana.start())
+    refused = [bob.say(mine, "let me in"), bob.call("GET", f"/conversations/{mine}/messages"),
+               bob.call("POST", f"/conversations/{mine}/activity", json={"type": "typing:start"}),
+               ana.say(MISSING_ID, "nowhere")]
+    assert [(404, "conversation_not_found")] * 4 == [error_of(r) for r in refused]
+    assert (404, "user_not_found") == error_of(bob.call("GET", f"/appusers/{ana.id}/conversations"))
+    assert (400, "bad_request") == error_of(ana.call("POST", f"/conversations/{mine}/messages",
+                                                     json={"content": {"type": "text"}}))
+
+
+def test_a_visitor_types_and_reads(browserless: httpx.Client, account: sc.ApiClient, app_id: str,
+                                   web: dict[str, Any], receiver: Receiver) -> None:
+    """Typing (which the v2 API refuses a user) and reading come through the SDK with the web source."""
+    custom_integration(account, app_id, receiver.url, ["conversation:typing", "conversation:read"])
+    ana = Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    answers = [ana.call("POST", f"/conversations/{conversation}/activity", json={"type": kind}).status_code
+               for kind in ("typing:start", "typing:stop", "conversation:read")]
+    events = receiver.wait_for(lambda got: len(got) >= 3)
+    member = sc.ParticipantsApi(account).list_participants(app_id, conversation).participants[0]
+    assert [200] * 3 == answers
+    assert [("conversation:typing", "typing:start"), ("conversation:typing", "typing:stop"),
+            ("conversation:read", "conversation:read")] == [(e["type"], e["payload"]["activity"]["type"])
+                                                            for e in events]
+    assert {"type": "web", "integrationId": web["id"]} == events[0]["payload"]["activity"]["source"]
+    assert (ana.id, True) == (events[0]["payload"]["activity"]["author"]["userId"], member.last_read is not None)
+
+
+def test_the_web_integrations_default_responder_takes_the_visitors_conversations(
+        browserless: httpx.Client, http: httpx.Client, account: sc.ApiClient, app_id: str,
+        web: dict[str, Any]) -> None:
+    """With defaultResponderId on the web integration, a visitor's new conversation starts with that
+    switchboard integration in control, and after releaseControl the visitor's next message gives it
+    control again (the switchboard's default is another one)."""
+    board = make_switchboard(account, app_id)
+    bot, agent = add_member(account, app_id, board.id, "bot"), add_member(account, app_id, board.id, "agent")
+    sc.SwitchboardsApi(account).update_switchboard(app_id, board.id, sc.SwitchboardUpdateBody(
+        enabled=True, default_switchboard_integration_id=bot.id))
+    http.patch(f"/v2/apps/{app_id}/integrations/{web['id']}", json={"defaultResponderId": agent.id})
+    ana = Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]
+    sc.SwitchboardActionsApi(account).release_control(app_id, conversation["id"])
+    released = sc.ConversationsApi(account).get_conversation(app_id, conversation["id"]).conversation
+    ana.say(conversation["id"], "anyone there?")
+    after = sc.ConversationsApi(account).get_conversation(app_id, conversation["id"]).conversation
+    assert ("agent", None, "agent") == (conversation["activeSwitchboardIntegration"]["name"],
+                                        released.active_switchboard_integration,
+                                        after.active_switchboard_integration.name)

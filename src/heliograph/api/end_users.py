@@ -10,32 +10,31 @@ from __future__ import annotations
 
 from heliograph.api.attachments import media_base
 from heliograph.api.http import PUBLIC, Call, Raw, Reply, Routes, exact_pattern
+from heliograph.api.lists import listing
+from heliograph.auth import EndUser
 from heliograph.errors import Forbidden
-from heliograph.schemas.end_users import AnonymousUserBody
+from heliograph.pagination import parse_page
+from heliograph.schemas import render
+from heliograph.schemas.end_users import (
+    AnonymousUserBody,
+    EndUserActivityBody,
+    EndUserConversationBody,
+    EndUserMessageBody,
+)
 from heliograph.services import end_users as service
 
 routes = Routes(exact_pattern)
 CONFIG = "/sdk/v2/integrations/{integrationId}/config"
-APPUSERS = "/sdk/v2/apps/{appId}/appusers"
+APP = "/sdk/v2/apps/{appId}"
+APPUSERS = APP + "/appusers"
 APPUSER = APPUSERS + "/{userId}"
-_METHODS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkCreateUser"),  # for their preflights
-            APPUSER: ("GET", "SdkGetUser")}
+CONVERSATIONS = APPUSER + "/conversations"
+MESSAGES = APP + "/conversations/{conversationId}/messages"
+ACTIVITY = APP + "/conversations/{conversationId}/activity"
+_PREFLIGHTS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkUsers"), APPUSER: ("GET", "SdkUser"),
+               CONVERSATIONS: ("GET, POST", "SdkConversations"), MESSAGES: ("GET, POST", "SdkMessages"),
+               ACTIVITY: ("POST", "SdkActivity")}
 _PREFLIGHT_SECONDS = "600"
-
-
-def _allow(call: Call) -> None:
-    """Let the browser read this answer (the caller checked that the origin may use the app)."""
-    if call.origin is not None:
-        call.response_headers[:] = [("access-control-allow-origin", call.origin), ("vary", "Origin")]
-
-
-async def _allow_for_app(call: Call, app_id: str) -> None:
-    if call.origin is None:
-        return
-    async with call.services.db.read() as conn:
-        allowed = await service.any_origin_allowed(conn, app_id=app_id, origin=call.origin)
-    if allowed:
-        _allow(call)
 
 
 @routes("GET", CONFIG, "SdkConfig", PUBLIC)
@@ -63,15 +62,91 @@ async def create_user(call: Call) -> Reply:
 @routes("GET", APPUSER, "SdkGetUser", PUBLIC)
 async def get_user(call: Call) -> Reply:
     """GET /sdk/v2/apps/{appId}/appusers/{userId}: the signed-in user (Basic userId:sessionToken)."""
-    app_id = call.params["appId"]
-    await _allow_for_app(call, app_id)
-    end_user = await call.services.auth.end_user(call.authorization, app_id=app_id)
+    end_user = await _end_user(call)
     async with call.services.db.read() as conn:
         user = await service.get_own_user(conn, end_user=end_user, user_id=call.params["userId"], origin=call.origin)
     return 200, {"user": user}
 
 
-def _preflight(template: str, method: str, name: str) -> None:
+@routes("GET", CONVERSATIONS, "SdkListConversations", PUBLIC)
+async def list_conversations(call: Call) -> Reply:
+    """GET …/appusers/{userId}/conversations: the signed-in user's conversations, paged as ListConversations."""
+    end_user = await _end_user(call)
+    page = parse_page(call.query)
+    async with call.services.db.read() as conn:
+        window = await service.list_own_conversations(conn, end_user=end_user, user_id=call.params["userId"],
+                                                      origin=call.origin, page=page)
+    return 200, listing(call, "conversations", window, page, render.conversation)
+
+
+@routes("POST", CONVERSATIONS, "SdkCreateConversation", PUBLIC)
+async def create_conversation(call: Call) -> Reply:
+    """POST …/appusers/{userId}/conversations: a personal conversation the user starts."""
+    end_user = await _end_user(call)
+    body = call.body(EndUserConversationBody)
+    async with call.services.db.write() as conn:
+        created = await service.start_conversation(conn, ids=call.services.ids, end_user=end_user,
+                                                   user_id=call.params["userId"], body=body, origin=call.origin)
+    return 201, {"conversation": created}
+
+
+@routes("GET", MESSAGES, "SdkListMessages", PUBLIC)
+async def list_messages(call: Call) -> Reply:
+    """GET …/conversations/{conversationId}/messages: the history of a conversation of the user's."""
+    end_user = await _end_user(call)
+    page = parse_page(call.query, sized=False)
+    async with call.services.db.read() as conn:
+        window = await service.list_own_messages(conn, end_user=end_user, conversation_id=call.params["conversationId"],
+                                                 origin=call.origin, page=page)
+    return 200, listing(call, "messages", window, page, render.message, newest_first=True)
+
+
+@routes("POST", MESSAGES, "SdkPostMessage", PUBLIC)
+async def post_message(call: Call) -> Reply:
+    """POST …/conversations/{conversationId}/messages: the user's message (idempotent by clientMessageId)."""
+    end_user = await _end_user(call)
+    body = call.body(EndUserMessageBody)
+    services = call.services
+    message = await service.send_message(services.db, ids=services.ids, limit=services.settings.message_limit,
+                                         end_user=end_user, conversation_id=call.params["conversationId"], body=body,
+                                         origin=call.origin)
+    return 201, {"messages": [message]}
+
+
+@routes("POST", ACTIVITY, "SdkPostActivity", PUBLIC)
+async def post_activity(call: Call) -> Reply:
+    """POST …/conversations/{conversationId}/activity: typing:start, typing:stop or conversation:read."""
+    end_user = await _end_user(call)
+    body = call.body(EndUserActivityBody)
+    async with call.services.db.write() as conn:
+        await service.post_activity(conn, ids=call.services.ids, end_user=end_user,
+                                    conversation_id=call.params["conversationId"], body=body, origin=call.origin)
+    return 200, {}
+
+
+async def _end_user(call: Call) -> EndUser:
+    """The signed-in end user of the path's app (401 otherwise); CORS allowed first, so a browser reads a 401."""
+    app_id = call.params["appId"]
+    await _allow_for_app(call, app_id)
+    return await call.services.auth.end_user(call.authorization, app_id=app_id)
+
+
+def _allow(call: Call) -> None:
+    """Let the browser read this answer (the caller checked that the origin may use the app)."""
+    if call.origin is not None:
+        call.response_headers[:] = [("access-control-allow-origin", call.origin), ("vary", "Origin")]
+
+
+async def _allow_for_app(call: Call, app_id: str) -> None:
+    if call.origin is None:
+        return
+    async with call.services.db.read() as conn:
+        allowed = await service.any_origin_allowed(conn, app_id=app_id, origin=call.origin)
+    if allowed:
+        _allow(call)
+
+
+def _preflight(template: str, methods: str, name: str) -> None:
     async def preflight(call: Call) -> Reply:
         """A CORS preflight: granted (200, empty) to an origin the app's SDK integrations let in, else 403."""
         app_id = call.params.get("appId")
@@ -84,12 +159,12 @@ def _preflight(template: str, method: str, name: str) -> None:
             if call.origin is not None and not call.response_headers:
                 raise Forbidden(f"Origin {call.origin} may not use app {app_id}")
         _allow(call)
-        call.response_headers += [("access-control-allow-methods", method),
+        call.response_headers += [("access-control-allow-methods", methods),
                                   ("access-control-allow-headers", "authorization, content-type"),
                                   ("access-control-max-age", _PREFLIGHT_SECONDS)]
         return 200, Raw(b"", "text/plain; charset=utf-8")
     routes("OPTIONS", template, f"{name}Preflight", PUBLIC)(preflight)
 
 
-for _template, (_method, _name) in _METHODS.items():
-    _preflight(_template, _method, _name)
+for _template, (_methods, _name) in _PREFLIGHTS.items():
+    _preflight(_template, _methods, _name)

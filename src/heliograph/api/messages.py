@@ -20,8 +20,8 @@ async def post_message(call: Call) -> Reply:
     body = call.body(MessagePost)
     services = call.services
     message = await service.post_message(
-        services.db, ids=services.ids, limit=services.settings.message_limit, **conversation_ids(call), body=body,
-        caller=call.principal.integration_id)
+        services.db, ids=services.ids, limit=services.settings.message_limit, app_id=call.params["appId"],
+        conversation_id=call.params["conversationId"], body=body, caller=call.principal.integration_id)
     return 201, {"messages": [message]}
 
 
@@ -55,5 +55,6 @@ async def post_activity(call: Call) -> Reply:
     """POST /v2/apps/{appId}/conversations/{conversationId}/activity (PostActivity)."""
     body = call.body(ActivityPost)
     async with call.services.db.write() as conn:
-        await service.post_activity(conn, ids=call.services.ids, **conversation_ids(call), body=body)
+        await service.post_activity(conn, ids=call.services.ids, app_id=call.params["appId"],
+                                    conversation_id=call.params["conversationId"], body=body)
     return 200, {}

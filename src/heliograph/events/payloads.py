@@ -50,9 +50,11 @@ def user_truncated(row: Row) -> dict[str, Any]:
     return _truncate(user(row))
 
 
-def conversation_create(conversation_row: Row, user_row: Row | None) -> dict[str, Any]:
-    """conversation:create for CreateConversation; `user_row` is the personal conversation's user."""
-    payload = {"conversation": conversation(conversation_row), "creationReason": "none", "source": dict(API_SOURCE)}
+def conversation_create(conversation_row: Row, user_row: Row | None, *, reason: str = "none",
+                        source: Mapping[str, Any] = API_SOURCE) -> dict[str, Any]:
+    """conversation:create; `user_row` is the personal conversation's user. CreateConversation's reason is
+    `none` and its source the API; an end user's is `startConversation` through their SDK integration."""
+    payload = {"conversation": conversation(conversation_row), "creationReason": reason, "source": dict(source)}
     if user_row is not None:
         payload["user"] = user(user_row)
     return payload
@@ -76,10 +78,11 @@ def conversation_message(conversation_row: Row, message: Mapping[str, Any], user
 
 
 def conversation_activity(conversation_row: Row, activity_type: str, author_type: str,
-                          user_row: Row | None) -> dict[str, Any]:
-    """conversation:read and conversation:typing: the activity, its author and its source."""
+                          user_row: Row | None, source: Mapping[str, Any] = API_SOURCE) -> dict[str, Any]:
+    """conversation:read and conversation:typing: the activity, its author and its source (the API, or the
+    end user's SDK integration)."""
     activity = {"type": activity_type, "author": _author({"type": author_type}, user_row),
-                "source": dict(API_SOURCE)}
+                "source": dict(source)}
     return {"conversation": conversation(conversation_row), "activity": activity}
 
 

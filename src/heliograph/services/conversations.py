@@ -40,7 +40,11 @@ async def resolve_participant_user(conn: AsyncConnection, *, app_id: str, ref: P
 
 
 async def create_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
-                              body: ConversationCreateBody) -> dict[str, Any]:
+                              body: ConversationCreateBody, reason: str = "none",
+                              source: dict[str, Any] = events.API_SOURCE,
+                              integration_id: str | None = None) -> dict[str, Any]:
+    """CreateConversation; an end user's (services/end_users.py) gives its own creationReason and source,
+    and the SDK integration whose default responder may take control of it."""
     await require_app(conn, app_id=app_id)
     entries = [] if body.participants is UNSET else body.participants
     _check_participant_count(body.type, entries)
@@ -62,10 +66,12 @@ async def create_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
         await add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
     await subscribe_sdk_clients(conn, ids=ids, app_id=app_id, conversation_id=conversation_id,
                                 users=users, entries=entries)
-    control = await initial_control(conn, app_id=app_id, conversation_id=conversation_id)
+    control = await initial_control(conn, app_id=app_id, conversation_id=conversation_id,
+                                    integration_id=integration_id)
     owner = users[0] if body.type == "personal" else None  # sdkGroup members: no conversation:join (see docs)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:create", lane=conversation_id,
-               payload=lambda control: events.conversation_create({**row, **control}, owner))
+               payload=lambda control: events.conversation_create({**row, **control}, owner, reason=reason,
+                                                                  source=source))
     return render.conversation({**row, **control})
 
 

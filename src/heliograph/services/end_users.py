@@ -15,17 +15,33 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.auth import EndUser, token_hash
-from heliograph.errors import Forbidden, IntegrationNotFound, UserNotFound
+from heliograph.errors import BadRequest, ConversationNotFound, Forbidden, IntegrationNotFound, UserNotFound
 from heliograph.ids import IdFactory
+from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.clients import client as wire_client
-from heliograph.schemas.end_users import AnonymousUserBody
+from heliograph.schemas.common import UNSET
+from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
+from heliograph.schemas.end_users import (
+    AnonymousUserBody,
+    EndUserActivityBody,
+    EndUserConversationBody,
+    EndUserMessageBody,
+)
+from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.schemas.users import UserCreateBody
+from heliograph.services import conversations, messages
 from heliograph.services.clients import open_sdk_client
+from heliograph.services.messages import Through
 from heliograph.services.users import insert_new_user, wire_user
+from heliograph.store import conversations as conversation_store
 from heliograph.store import integrations as integration_store
+from heliograph.store import messages as message_store
 from heliograph.store import sessions
 from heliograph.store.apps import require_app
+from heliograph.store.conversations import require_conversation
+from heliograph.store.db import Database
+from heliograph.store.participants import find_member
 from heliograph.store.users import find_user
 
 SDK_TYPES = frozenset({"web", "ios", "android", "unity"})  # the spec's clientType `sdk` integrations
@@ -99,6 +115,84 @@ async def get_own_user(conn: AsyncConnection, *, end_user: EndUser, user_id: str
     if row is None:
         raise UserNotFound()
     return await wire_user(conn, row)
+
+
+async def signed_in(conn: AsyncConnection, *, end_user: EndUser, origin: str | None) -> Any:
+    """The SDK integration the end user signed in through, which must let this origin in (403)."""
+    return await sdk_integration(conn, app_id=end_user.app_id, integration_id=end_user.integration_id, origin=origin)
+
+
+def _own(end_user: EndUser, user_id: str) -> None:
+    if user_id != end_user.user_id:
+        raise UserNotFound()
+
+
+async def list_own_conversations(conn: AsyncConnection, *, end_user: EndUser, user_id: str, origin: str | None,
+                                 page: Page) -> Window:
+    """A page of the signed-in user's conversations, as ListConversations shows them."""
+    await signed_in(conn, end_user=end_user, origin=origin)
+    _own(end_user, user_id)
+    return await conversation_store.page_of_user(conn, user_id=end_user.user_id, page=page)
+
+
+async def start_conversation(conn: AsyncConnection, *, ids: IdFactory, end_user: EndUser, user_id: str,
+                             body: EndUserConversationBody, origin: str | None) -> dict[str, Any]:
+    """A new personal conversation of the user, made by them: the first one always; another only if the app
+    has multiConvoEnabled and the integration does not set canUserCreateMoreConversations to false."""
+    integration = await signed_in(conn, end_user=end_user, origin=origin)
+    _own(end_user, user_id)
+    app = await require_app(conn, app_id=end_user.app_id)
+    if await conversation_store.has_default(conn, user_id=end_user.user_id):
+        if not app["settings"].get("multiConvoEnabled"):
+            raise BadRequest("The user has a conversation already, and the app's multiConvoEnabled is off")
+        if integration["config"].get("canUserCreateMoreConversations") is False:
+            raise BadRequest(f"Integration {integration['id']} does not let users create more conversations")
+    create = ConversationCreateBody(
+        type="personal", participants=[ParticipantSubSchema(user_id=end_user.user_id, subscribe_sdk_client=True)],
+        display_name=body.display_name, description=body.description, icon_url=body.icon_url,
+        metadata=body.metadata)
+    return await conversations.create_conversation(
+        conn, ids=ids, app_id=end_user.app_id, body=create, reason="startConversation",
+        source={"type": integration["type"], "integrationId": integration["id"]}, integration_id=integration["id"])
+
+
+async def own_conversation(conn: AsyncConnection, *, end_user: EndUser, conversation_id: str,
+                           origin: str | None) -> Any:
+    """The SDK integration, once the conversation is one the signed-in user takes part in (else 404)."""
+    integration = await signed_in(conn, end_user=end_user, origin=origin)
+    await require_conversation(conn, app_id=end_user.app_id, conversation_id=conversation_id)
+    if await find_member(conn, conversation_id=conversation_id, user_id=end_user.user_id) is None:
+        raise ConversationNotFound()
+    return integration
+
+
+async def list_own_messages(conn: AsyncConnection, *, end_user: EndUser, conversation_id: str, origin: str | None,
+                            page: Page) -> Window:
+    await own_conversation(conn, end_user=end_user, conversation_id=conversation_id, origin=origin)
+    return await message_store.page_messages(conn, conversation_id=conversation_id, page=page)
+
+
+async def send_message(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser, conversation_id: str,
+                       body: EndUserMessageBody, origin: str | None) -> dict[str, Any]:
+    """PostMessage as the signed-in user, through their SDK integration (its source, its default responder);
+    a clientMessageId sent before answers the message it made."""
+    async with db.read() as conn:
+        integration = await own_conversation(conn, end_user=end_user, conversation_id=conversation_id, origin=origin)
+    post = MessagePost(author=Author(type="user", user_id=end_user.user_id), content=body.content,
+                       metadata=body.metadata)
+    through = Through(integration["id"], integration["type"],
+                      None if body.client_message_id is UNSET else body.client_message_id)
+    return await messages.post_message(db, ids=ids, limit=limit, app_id=end_user.app_id,
+                                       conversation_id=conversation_id, body=post, through=through)
+
+
+async def post_activity(conn: AsyncConnection, *, ids: IdFactory, end_user: EndUser, conversation_id: str,
+                        body: EndUserActivityBody, origin: str | None) -> None:
+    """The user types, or has read the conversation (their lastRead moves): conversation:typing and :read."""
+    integration = await own_conversation(conn, end_user=end_user, conversation_id=conversation_id, origin=origin)
+    activity = ActivityPost(author=Author(type="user", user_id=end_user.user_id), type=body.type)
+    await messages.post_activity(conn, ids=ids, app_id=end_user.app_id, conversation_id=conversation_id,
+                                 body=activity, through=Through(integration["id"], integration["type"]))
 
 
 def _origin(value: str) -> str:

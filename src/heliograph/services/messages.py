@@ -14,11 +14,12 @@ useAnimalNames is.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadRequest, Locked, UserNotFound
+from heliograph.errors import BadRequest, Locked, NotFound, UserNotFound
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
@@ -41,12 +42,30 @@ from heliograph.store.users import find_user_plan
 API_SOURCE = events.API_SOURCE
 
 
+@dataclasses.dataclass(frozen=True)
+class Through:
+    """How an end user's message arrived: the SDK integration (its type is the source's), and the client's
+    own id for it (`clientMessageId`), with which a retried send finds the message it made."""
+
+    integration_id: str
+    integration_type: str
+    client_message_id: str | None = None
+
+    def source(self) -> dict[str, Any]:
+        source = {"type": self.integration_type, "integrationId": self.integration_id}
+        if self.client_message_id is not None:
+            source["originalMessageId"] = self.client_message_id
+        return source
+
+
 async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
-                       body: MessagePost, caller: str | None = None) -> dict[str, Any]:
+                       body: MessagePost, caller: str | None = None, through: Through | None = None) -> dict[str, Any]:
     """Store the message and its conversation:message event in one transaction (Database.transact).
 
     `caller` is the integration whose credentials posted it (an integration key or OAuth token), if any:
     a user's message names it as its `source.integrationId`, and its default responder may take control.
+    `through` is the SDK integration an end user's message came through (services/end_users.py): its
+    source, its default responder, and its clientMessageId (a repeat answers the first message).
     """
     check_author(body.author)
     schema = None if body.schema is UNSET else body.schema
@@ -57,7 +76,13 @@ async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str,
     try:
         return await db.transact(lambda: _post_message(
             ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            masked=masked, metadata=metadata, caller=caller))
+            masked=masked, metadata=metadata, caller=caller, through=through))
+    except _Repeated as repeated:
+        async with db.read() as conn:
+            row = await store.find_message(conn, conversation_id=conversation_id, message_id=repeated.message_id)
+        if row is None:  # the first message was deleted since: the retry is answered as not found
+            raise NotFound("Message not found") from None
+        return render.message(row)
     except _Uncounted:
         async with db.read() as conn:
             await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
@@ -68,9 +93,17 @@ class _Uncounted(Exception):
     """The conversation was not counted: it does not exist (404), or it is full (423)."""
 
 
+class _Repeated(Exception):
+    """The end user sent this clientMessageId before: the transaction goes back, and the first message answers."""
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+
+
 def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
                   content: dict[str, Any], masked: dict[str, Any],
-                  metadata: dict[str, Any] | None, caller: str | None) -> Plan[dict[str, Any]]:
+                  metadata: dict[str, Any] | None, caller: str | None,
+                  through: Through | None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
     counted = yield store.count_message(author_type=body.author.type, app_id=app_id,
                                         conversation_id=conversation_id, limit=limit, now=now)
@@ -93,12 +126,22 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
                                                        content=content)
     source = API_SOURCE
     if user is not None:
-        if caller is not None:
+        if through is not None:
+            source, caller = through.source(), through.integration_id
+            if through.client_message_id is not None:
+                repeated = yield store.find_client_message(user_id=user["id"],
+                                                           client_message_id=through.client_message_id)
+                if repeated:
+                    raise _Repeated(repeated[0]["message_id"])
+        elif caller is not None:
             source = {**API_SOURCE, "integrationId": caller}
         yield from assign_plan(app_id=app_id, conversation_id=conversation_id, integration_id=caller)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": source, "metadata": metadata}
     yield store.insert_message(row)
+    if through is not None and through.client_message_id is not None and user is not None:
+        yield store.insert_client_message(user_id=user["id"], client_message_id=through.client_message_id,
+                                          message_id=message_id)
     for token in claims:
         yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
@@ -187,23 +230,27 @@ async def delete_message(conn: AsyncConnection, *, app_id: str, conversation_id:
 
 
 async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
-                        body: ActivityPost) -> None:
+                        body: ActivityPost, through: Through | None = None) -> None:
     """conversation:read moves businessLastRead or the participant's lastRead; typing changes no state.
 
     A user's read and every typing activity emit their webhook event; the business's own read does not.
+    Through the v2 API a user may only read (the spec); through an SDK integration (`through`), the end user
+    types too, and the activity's source is that integration.
     """
     check_author(body.author)
     conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
     now = ids.clock()
     user = None
     if body.author.type == "user":
-        if body.type != "conversation:read":
+        if body.type != "conversation:read" and through is None:
             raise BadRequest("type: a user author supports only conversation:read")
         user = await drive(conn, participant_user(app_id, conversation_id, body.author))
-        await participants.update_last_read(conn, conversation_id=conversation_id, user_id=user["id"], now=now)
+        if body.type == "conversation:read":
+            await participants.update_last_read(conn, conversation_id=conversation_id, user_id=user["id"], now=now)
     elif body.type == "conversation:read":
         await update_conversation(conn, conversation_id=conversation_id, changes={"business_last_read": now})
         return
     await emit(conn, ids=ids, app_id=app_id, type=events.activity_trigger(body.type), lane=conversation_id,
-               payload=lambda control: events.conversation_activity({**conversation, **control}, body.type,
-                                                                    body.author.type, user))
+               payload=lambda control: events.conversation_activity(
+                   {**conversation, **control}, body.type, body.author.type, user,
+                   API_SOURCE if through is None else through.source()))

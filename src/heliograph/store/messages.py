@@ -54,6 +54,29 @@ def insert_message(row: dict[str, Any]) -> Step:
     return run(_INSERT, row)
 
 
+_CLIENT_MESSAGE = Fast(sa.select(t.client_message_ids.c.message_id).where(
+    t.client_message_ids.c.user_id == sa.bindparam("user_id"),
+    t.client_message_ids.c.client_message_id == sa.bindparam("client_message_id")))
+_INSERT_CLIENT_MESSAGE = Fast(t.client_message_ids.insert())
+
+
+def find_client_message(*, user_id: str, client_message_id: str) -> Step:
+    """Step: its rows are the message (`message_id`) the user sent with this clientMessageId, or none."""
+    return rows(_CLIENT_MESSAGE, {"user_id": user_id, "client_message_id": client_message_id})
+
+
+def insert_client_message(*, user_id: str, client_message_id: str, message_id: str) -> Step:
+    """Step: remember which message the user's clientMessageId made."""
+    return run(_INSERT_CLIENT_MESSAGE, {"user_id": user_id, "client_message_id": client_message_id,
+                                        "message_id": message_id})
+
+
+async def find_message(conn: AsyncConnection, *, conversation_id: str, message_id: str) -> Any:
+    row = (await conn.execute(sa.select(_m).where(_m.c.id == message_id, _m.c.conversation_id == conversation_id))
+           ).first()
+    return None if row is None else row._mapping
+
+
 async def page_messages(conn: AsyncConnection, *, conversation_id: str, page: Page) -> Window:
     """A page of the conversation's messages; without a cursor, the newest."""
     query = sa.select(_m).where(_m.c.conversation_id == conversation_id)

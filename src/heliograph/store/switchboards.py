@@ -19,14 +19,23 @@ _ENABLED_BOARD = _BOARD.where(_sb.c.enabled == sa.true())
 _MEMBERS = sa.select(_si).where(_si.c.switchboard_id == sa.bindparam("switchboard_id")).order_by(_si.c.id)
 
 
-async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> dict[str, Any]:
-    """Give a new conversation to the default switchboard integration of the app's enabled switchboard.
+async def initial_control(conn: AsyncConnection, *, app_id: str, conversation_id: str,
+                          integration_id: str | None = None) -> dict[str, Any]:
+    """Give a new conversation to the default responder of the integration it starts through, if that
+    names a member of the app's enabled switchboard, else to that switchboard's default.
 
     The control columns for render.conversation (empty when there is no such switchboard).
     """
-    query = (sa.select(_si).join(_sb, _sb.c.default_id == _si.c.id)
-             .where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))
-    default = (await conn.execute(query)).first()
+    default = None
+    if integration_id is not None:
+        named = (sa.select(_si).join(_sb, _sb.c.id == _si.c.switchboard_id)
+                 .join(t.integrations, t.integrations.c.default_responder_id == _si.c.id)
+                 .where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true(), t.integrations.c.id == integration_id))
+        default = (await conn.execute(named)).first()
+    if default is None:
+        query = (sa.select(_si).join(_sb, _sb.c.default_id == _si.c.id)
+                 .where(_sb.c.app_id == app_id, _sb.c.enabled == sa.true()))
+        default = (await conn.execute(query)).first()
     if default is None:
         return {}
     await conn.execute(_cs.insert(), {"conversation_id": conversation_id, "app_id": app_id,

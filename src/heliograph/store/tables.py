@@ -336,6 +336,13 @@ sdk_sessions = sa.Table(  # an anonymous user's session: its token, as SHA-256 h
     sa.Column("created_at", Ms, nullable=False),
 )
 
+client_message_ids = sa.Table(  # revision 0011: an end user's clientMessageId, so a retried send is found
+    "client_message_ids", metadata,
+    sa.Column("user_id", Id, _cascade("users.id"), primary_key=True),
+    sa.Column("client_message_id", sa.String(64), primary_key=True),
+    sa.Column("message_id", Id, _cascade("messages.id"), nullable=False, index=True),
+)
+
 oauth_clients = sa.Table(  # registered with `heliograph oauth-client create`
     "oauth_clients", metadata,
     sa.Column("id", Id, primary_key=True),  # the client_id
