@@ -5,11 +5,14 @@ server; end users' credentials reach their own user only, and never the v2 API."
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
 from heliograph.store import tables as t
@@ -17,7 +20,7 @@ from tests.conftest import Server
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.switchboards import add_member, make_switchboard
-from tests.utils import MISSING_ID, error_of, row_count
+from tests.utils import MISSING_ID, error_of, in_database, row_count, sdk_error
 
 SHOP = "https://shop.example"
 EVIL = "https://evil.example"
@@ -265,3 +268,110 @@ def test_the_web_integrations_default_responder_takes_the_visitors_conversations
     assert ("agent", None, "agent") == (conversation["activeSwitchboardIntegration"]["name"],
                                         released.active_switchboard_integration,
                                         after.active_switchboard_integration.name)
+
+
+def user_jwt(key: sc.AppKey, **claims: Any) -> str:
+    return jwt.encode({"scope": "user", **claims}, key.secret, algorithm="HS256", headers={"kid": key.id})
+
+
+@pytest.fixture
+def app_key(account: sc.ApiClient, app_id: str) -> sc.AppKey:
+    return sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="Site")).key
+
+
+def log_in(client: httpx.Client, app_id: str, token: str, **body: Any) -> httpx.Response:
+    return client.post(f"/sdk/v2/apps/{app_id}/login", json=body,
+                       headers={"origin": SHOP, "authorization": f"Bearer {token}"})
+
+
+def test_a_user_jwt_signs_in_the_identified_user(
+        browserless: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any], app_key: sc.AppKey,
+        receiver: Receiver) -> None:
+    """Login with a user JWT finds or makes the user with that externalId and opens a session on a new sdk
+    client (client:add, reason sdkLogin); the session works until logout."""
+    custom_integration(account, app_id, receiver.url, ["client:add"])
+    token = user_jwt(app_key, external_id="ana-42")
+    first, second = (log_in(browserless, app_id, token, integrationId=web["id"]) for _ in range(2))
+    signed = first.json()
+    user_id = signed["user"]["id"]
+    events = receiver.wait_for(lambda got: len(got) >= 2)
+    assert (200, "ana-42", user_id) == (first.status_code, signed["user"]["externalId"],
+                                        second.json()["user"]["id"])
+    assert ["sdkLogin", "sdkLogin"] == [e["payload"]["reason"] for e in events]
+    own = browserless.get(f"/sdk/v2/apps/{app_id}/appusers/{user_id}", headers=basic(user_id, signed["sessionToken"]))
+    logout = browserless.post(f"/sdk/v2/apps/{app_id}/appusers/{user_id}/logout",
+                              headers=basic(user_id, signed["sessionToken"]))
+    after = browserless.get(f"/sdk/v2/apps/{app_id}/appusers/{user_id}", headers=basic(user_id, signed["sessionToken"]))
+    assert (200, 200, (401, "unauthorized")) == (own.status_code, logout.status_code, error_of(after))
+
+
+def test_logging_in_hands_the_anonymous_user_over(
+        browserless: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any], app_key: sc.AppKey,
+        receiver: Receiver) -> None:
+    """The browser's anonymous user becomes the identified one when none has that externalId yet
+    (user:update, reason authentication), and is merged into it when one does (user:merge, reason
+    sdkLogin, its conversation's messages kept); the anonymous session ends."""
+    custom_integration(account, app_id, receiver.url, ["user:update", "user:merge"])
+    ana = Visitor(browserless, app_id, web["id"])
+    became = log_in(browserless, app_id, user_jwt(app_key, external_id="ana"), integrationId=web["id"],
+                    userId=ana.id, sessionToken=ana.token)
+    bob = Visitor(browserless, app_id, web["id"])
+    conversation = bob.start().json()["conversation"]["id"]
+    bob.say(conversation, "before logging in")
+    sc.UsersApi(account).create_user(app_id, sc.UserCreateBody(external_id="bob"))
+    merged = log_in(browserless, app_id, user_jwt(app_key, external_id="bob"), integrationId=web["id"],
+                    userId=bob.id, sessionToken=bob.token)
+    events = receiver.wait_for(lambda got: len(got) >= 2)
+    assert ((200, ana.id, "ana"), (401, "unauthorized")) == (
+        (became.status_code, became.json()["user"]["id"], became.json()["user"]["externalId"]),
+        error_of(ana.call("GET", f"/appusers/{ana.id}")))
+    survivor = merged.json()["user"]["id"]
+    history = sc.MessagesApi(account).list_messages(app_id, conversation).messages
+    assert (200, True, ["before logging in"]) == (merged.status_code, survivor != bob.id,
+                                                  [m.content.actual_instance.text for m in history])
+    assert [("user:update", "authentication"), ("user:merge", "sdkLogin")] == [
+        (e["type"], e["payload"]["reason"]) for e in events]
+    assert (404, "user_not_found") == sdk_status(lambda: sc.UsersApi(account).get_user(app_id, bob.id))
+
+
+@pytest.mark.parametrize("claims", [
+    {"scope": "app", "external_id": "ana"}, {}, {"external_id": 42}, {"external_id": ""},
+    {"external_id": "ana", "exp": 1_000_000_000},
+])
+def test_invalid_user_jwts_are_401(browserless: httpx.Client, app_id: str, web: dict[str, Any],
+                                   app_key: sc.AppKey, claims: dict[str, Any]) -> None:
+    token = jwt.encode({"scope": "user", **claims}, app_key.secret, algorithm="HS256", headers={"kid": app_key.id})
+    assert (401, "unauthorized") == error_of(log_in(browserless, app_id, token, integrationId=web["id"]))
+
+
+def test_a_jwt_of_another_apps_key_or_a_wrong_secret_is_401(
+        browserless: httpx.Client, account: sc.ApiClient, server: Server, app_id: str, web: dict[str, Any],
+        app_key: sc.AppKey) -> None:
+    other = sc.AppsApi(account).create_app(sc.AppCreateBody(display_name="Other")).app.id
+    foreign = sc.AppKeysApi(account).create_app_key(other, sc.AppKeyCreateBody(display_name="k")).key
+    forged = jwt.encode({"scope": "user", "external_id": "ana"}, "x" * 64, algorithm="HS256",
+                        headers={"kid": app_key.id})
+    account_kid = jwt.encode({"scope": "user", "external_id": "ana"}, server.account_key[1], algorithm="HS256",
+                             headers={"kid": server.account_key[0]})
+    for token in (user_jwt(foreign, external_id="ana"), forged, account_kid):
+        assert (401, "unauthorized") == error_of(log_in(browserless, app_id, token, integrationId=web["id"]))
+
+
+def test_a_session_ends_when_its_jwt_expires(browserless: httpx.Client, server: Server, app_id: str,
+                                             web: dict[str, Any], app_key: sc.AppKey) -> None:
+    """A session opened with a JWT that has `exp` stops working at that time (moved to the past here)."""
+    token = user_jwt(app_key, external_id="ana", exp=int(time.time()) + 3600)
+    signed = log_in(browserless, app_id, token, integrationId=web["id"]).json()
+    user_id = signed["user"]["id"]
+    path = f"/sdk/v2/apps/{app_id}/appusers/{user_id}"
+    before = browserless.get(path, headers=basic(user_id, signed["sessionToken"]))
+    in_database(server.database_url, sa.update(t.sdk_sessions).where(t.sdk_sessions.c.user_id == user_id)
+                .values(expires_at=int(time.time() * 1000) - 1))
+    after = browserless.get(path, headers=basic(user_id, signed["sessionToken"]))
+    assert (200, (401, "unauthorized")) == (before.status_code, error_of(after))
+
+
+def sdk_status(call: Callable[[], Any]) -> tuple[int, str]:
+    with pytest.raises(sc.ApiException) as raised:
+        call()
+    return sdk_error(raised)[:2]

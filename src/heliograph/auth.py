@@ -58,6 +58,15 @@ class EndUser:
     user_id: str
     client_id: str
     integration_id: str
+    session_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserClaims:
+    """What a valid user JWT says: the user's externalId, and when the token expires (ms), if it does."""
+
+    external_id: str
+    expires_at: int | None
 
 
 def token_hash(token: str) -> str:
@@ -102,8 +111,33 @@ class Authenticator:
         if session is None or not hmac.compare_digest(session["user_id"].encode(), user_id.encode()) \
                 or session["app_id"] != app_id:
             raise Unauthorized("Invalid credentials")
+        if session["expires_at"] is not None and session["expires_at"] <= time.time() * 1000:
+            raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
         return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
-                       integration_id=session["integration_id"])
+                       integration_id=session["integration_id"], session_id=session["id"])
+
+    async def user_jwt(self, header: str | None, *, app_id: str) -> UserClaims:
+        """A user JWT (`Bearer`): HS256, `kid` one of this app's keys, `scope: "user"`, a string
+        `external_id`, and `exp` (if given) in the future; 401 otherwise."""
+        scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise Unauthorized("Logging in needs a user JWT: Authorization: Bearer <jwt>")
+        try:
+            key_id = jwt.get_unverified_header(token.strip()).get("kid")
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Malformed JWT") from None
+        key = await self._key(key_id) if isinstance(key_id, str) and key_id.startswith("app_") else None
+        if key is None or key.app_id != app_id:
+            raise Unauthorized("A user JWT must be signed with a key of this app, named in `kid`")
+        try:
+            claims = jwt.decode(token.strip(), key.secret, algorithms=["HS256"], options={"require": ["scope"]})
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"Invalid JWT: {exc}") from None
+        external_id = claims.get("external_id")
+        if claims["scope"] != "user" or not isinstance(external_id, str) or not external_id:
+            raise Unauthorized("A user JWT has `scope: user` and a string `external_id`")
+        expires = claims.get("exp")
+        return UserClaims(external_id, None if expires is None else int(expires * 1000))
 
     async def _basic(self, credentials: str) -> Principal:
         key_id, secret = _basic_pair(credentials)

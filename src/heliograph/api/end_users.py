@@ -20,6 +20,7 @@ from heliograph.schemas.end_users import (
     EndUserActivityBody,
     EndUserConversationBody,
     EndUserMessageBody,
+    LoginBody,
 )
 from heliograph.services import end_users as service
 
@@ -29,11 +30,13 @@ APP = "/sdk/v2/apps/{appId}"
 APPUSERS = APP + "/appusers"
 APPUSER = APPUSERS + "/{userId}"
 CONVERSATIONS = APPUSER + "/conversations"
+LOGIN = APP + "/login"
+LOGOUT = APPUSER + "/logout"
 MESSAGES = APP + "/conversations/{conversationId}/messages"
 ACTIVITY = APP + "/conversations/{conversationId}/activity"
 _PREFLIGHTS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkUsers"), APPUSER: ("GET", "SdkUser"),
                CONVERSATIONS: ("GET, POST", "SdkConversations"), MESSAGES: ("GET, POST", "SdkMessages"),
-               ACTIVITY: ("POST", "SdkActivity")}
+               ACTIVITY: ("POST", "SdkActivity"), LOGIN: ("POST", "SdkLogin"), LOGOUT: ("POST", "SdkLogout")}
 _PREFLIGHT_SECONDS = "600"
 
 
@@ -57,6 +60,29 @@ async def create_user(call: Call) -> Reply:
         created = await service.create_anonymous_user(conn, ids=call.services.ids, app_id=app_id, body=body,
                                                       origin=call.origin)
     return 201, created
+
+
+@routes("POST", LOGIN, "SdkLogin", PUBLIC)
+async def login(call: Call) -> Reply:
+    """POST /sdk/v2/apps/{appId}/login: sign in with a user JWT (Bearer); the browser's anonymous session,
+    if sent, hands its user over. A new session token, valid until the JWT expires."""
+    app_id = call.params["appId"]
+    await _allow_for_app(call, app_id)
+    claims = await call.services.auth.user_jwt(call.authorization, app_id=app_id)
+    body = call.body(LoginBody)
+    async with call.services.db.write() as conn:
+        signed = await service.login(conn, ids=call.services.ids, app_id=app_id, claims=claims, body=body,
+                                     origin=call.origin)
+    return 200, signed
+
+
+@routes("POST", LOGOUT, "SdkLogout", PUBLIC)
+async def logout(call: Call) -> Reply:
+    """POST /sdk/v2/apps/{appId}/appusers/{userId}/logout: end this session."""
+    end_user = await _end_user(call)
+    async with call.services.db.write() as conn:
+        await service.logout(conn, end_user=end_user, user_id=call.params["userId"], origin=call.origin)
+    return 200, {}
 
 
 @routes("GET", APPUSER, "SdkGetUser", PUBLIC)

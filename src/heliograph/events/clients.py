@@ -15,7 +15,7 @@ CHANNEL_LINKING = "channelLinking"
 
 
 def client_add(client_row: Row, user_row: Row, target: Row | None,
-               source: Mapping[str, Any] = API_SOURCE) -> dict[str, Any]:
+               source: Mapping[str, Any] = API_SOURCE, reason: str | None = None) -> dict[str, Any]:
     """client:add. A channel link names its target conversation and the `channelLinking` reason;
     an SDK client made by the API, or by an anonymous user's first visit, has neither (no reason of the
     spec's list applies to it). `source` is where it came from: the API, or an SDK integration."""
@@ -23,6 +23,8 @@ def client_add(client_row: Row, user_row: Row, target: Row | None,
     if target is not None:
         payload["conversation"] = conversation(target)
         payload["reason"] = CHANNEL_LINKING
+    elif reason is not None:
+        payload["reason"] = reason
     payload["source"] = dict(source)
     return payload
 
@@ -34,8 +36,10 @@ def client_remove(client_row: Row, user_row: Row, reason: str) -> dict[str, Any]
 
 
 def user_merge(surviving: Row, discarded: Row, *, conversations: tuple[Row, Row] | None,
-               clients: tuple[Row, Row] | None, discarded_metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """user:merge with reason `api`; the merged pairs appear only when something was merged."""
+               clients: tuple[Row, Row] | None, discarded_metadata: Mapping[str, Any],
+               reason: str = "api") -> dict[str, Any]:
+    """user:merge, with reason `api` (SyncUser) or `sdkLogin` (an end user's login); the merged pairs
+    appear only when something was merged."""
     payload: dict[str, Any] = {"mergedUsers": {"surviving": user(surviving), "discarded": user(discarded)}}
     if conversations is not None:
         payload["mergedConversations"] = {"surviving": conversation(conversations[0]),
@@ -44,5 +48,10 @@ def user_merge(surviving: Row, discarded: Row, *, conversations: tuple[Row, Row]
         payload["mergedClients"] = {"surviving": wire_client(clients[0]), "discarded": wire_client(clients[1])}
     if discarded_metadata:
         payload["discardedMetadata"] = dict(discarded_metadata)
-    payload["reason"] = "api"
+    payload["reason"] = reason
     return payload
+
+
+def user_authenticated(user_row: Row, source: Mapping[str, Any]) -> dict[str, Any]:
+    """user:update with reason `authentication`: an anonymous user became an identified one."""
+    return {"user": user(user_row), "reason": "authentication", "source": dict(source)}

@@ -43,3 +43,12 @@ class EndUserActivityBody(Struct):
     """POST /sdk/v2/apps/{appId}/conversations/{conversationId}/activity: typing, or having read."""
 
     type: Literal["typing:start", "typing:stop", "conversation:read"]
+
+
+class LoginBody(Struct):
+    """POST /sdk/v2/apps/{appId}/login (with the user JWT as Bearer): the SDK integration, and this browser's
+    anonymous session if it has one, whose user becomes (or merges into) the identified user."""
+
+    integration_id: Annotated[str, Meta(min_length=1, max_length=24)]
+    user_id: str | UnsetType = UNSET
+    session_token: str | UnsetType = UNSET

@@ -108,7 +108,7 @@ async def replace_association(conn: AsyncConnection, *, user_id: str, client_id:
 
 
 async def open_sdk_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, user: Any,
-                          integration: Any) -> dict[str, Any]:
+                          integration: Any, reason: str | None = None) -> dict[str, Any]:
     """A new `sdk` client of the user: a device that signed in through this SDK integration. Emits
     client:add with the integration as its source (`{type: web, integrationId}`)."""
     client_id, now = ids.new_at()
@@ -117,7 +117,7 @@ async def open_sdk_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
     await store.insert_client(conn, row)
     source = {"type": integration["type"], "integrationId": integration["id"]}
     await emit(conn, ids=ids, app_id=app_id, type="client:add", lane=user["id"],
-               payload=client_events.client_add(row, user, None, source=source))
+               payload=client_events.client_add(row, user, None, source=source, reason=reason))
     return row
 
 

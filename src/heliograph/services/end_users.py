@@ -14,8 +14,17 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.auth import EndUser, token_hash
-from heliograph.errors import BadRequest, ConversationNotFound, Forbidden, IntegrationNotFound, UserNotFound
+from heliograph.auth import EndUser, UserClaims, token_hash
+from heliograph.errors import (
+    BadRequest,
+    Conflict,
+    ConversationNotFound,
+    Forbidden,
+    IntegrationNotFound,
+    Unauthorized,
+    UserNotFound,
+)
+from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
@@ -27,20 +36,24 @@ from heliograph.schemas.end_users import (
     EndUserActivityBody,
     EndUserConversationBody,
     EndUserMessageBody,
+    LoginBody,
 )
 from heliograph.schemas.messages import ActivityPost, Author, MessagePost
 from heliograph.schemas.users import UserCreateBody
 from heliograph.services import conversations, messages
 from heliograph.services.clients import open_sdk_client
 from heliograph.services.messages import Through
+from heliograph.services.user_sync import merge_users
 from heliograph.services.users import insert_new_user, wire_user
 from heliograph.store import conversations as conversation_store
 from heliograph.store import integrations as integration_store
 from heliograph.store import messages as message_store
 from heliograph.store import sessions
+from heliograph.store import users as user_store
 from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
+from heliograph.store.outbox import emit
 from heliograph.store.participants import find_member
 from heliograph.store.users import find_user
 
@@ -99,12 +112,71 @@ async def create_anonymous_user(conn: AsyncConnection, *, ids: IdFactory, app_id
     user = await insert_new_user(conn, ids=ids, app_id=app_id, body=UserCreateBody(
         profile=body.profile, metadata=body.metadata))
     client = await open_sdk_client(conn, ids=ids, app_id=app_id, user=user, integration=integration)
+    token = await _open_session(conn, ids, app_id, user["id"], client["id"], integration["id"], None)
+    return {"user": render.user(user, []), "client": wire_client(client), "sessionToken": token}
+
+
+async def login(conn: AsyncConnection, *, ids: IdFactory, app_id: str, claims: UserClaims, body: LoginBody,
+                origin: str | None) -> dict[str, Any]:
+    """Sign in the user a user JWT names: `{user, client, sessionToken}`, a new sdk client and session that
+    ends when the JWT expires. The browser's anonymous session, if sent, hands its user over: it becomes
+    the identified user (user:update, `authentication`) when no user has that externalId yet, else it is
+    merged into that user (user:merge, `sdkLogin`); the anonymous session ends either way."""
+    integration = await sdk_integration(conn, app_id=app_id, integration_id=body.integration_id, origin=origin)
+    source = {"type": integration["type"], "integrationId": integration["id"]}
+    anonymous = await _anonymous(conn, app_id, body)
+    user = await find_user(conn, app_id=app_id, external_id=claims.external_id)
+    if user is None and anonymous is not None:
+        if not await user_store.set_external_id(conn, user_id=anonymous["user"]["id"], external_id=claims.external_id):
+            raise Conflict("Another login made a user with this externalId meanwhile: log in again")
+        user = {**anonymous["user"], "external_id": claims.external_id}
+        await emit(conn, ids=ids, app_id=app_id, type="user:update", lane=user["id"],
+                   payload=client_events.user_authenticated(user, source))
+    elif user is None:
+        user = await insert_new_user(conn, ids=ids, app_id=app_id, body=UserCreateBody(external_id=claims.external_id))
+    elif anonymous is not None and anonymous["user"]["id"] != user["id"]:
+        user = await merge_users(conn, ids=ids, app_id=app_id, surviving=user, discarded=anonymous["user"],
+                                 reason="sdkLogin")
+    if anonymous is not None:
+        await sessions.delete_session(conn, session_id=anonymous["session"]["id"])
+    client = await open_sdk_client(conn, ids=ids, app_id=app_id, user=user, integration=integration, reason="sdkLogin")
+    token = await _open_session(conn, ids, app_id, user["id"], client["id"], integration["id"], claims.expires_at)
+    return {"user": await wire_user(conn, user), "client": wire_client(client), "sessionToken": token}
+
+
+async def logout(conn: AsyncConnection, *, end_user: EndUser, user_id: str, origin: str | None) -> None:
+    """End the session these credentials belong to (its token stops working at once)."""
+    await signed_in(conn, end_user=end_user, origin=origin)
+    _own(end_user, user_id)
+    await sessions.delete_session(conn, session_id=end_user.session_id)
+
+
+async def _anonymous(conn: AsyncConnection, app_id: str, body: LoginBody) -> dict[str, Any] | None:
+    """The anonymous user of the session the body names, and that session; None if it names none. A
+    session that is not valid, or whose user is identified already, is a 401."""
+    if body.user_id is UNSET and body.session_token is UNSET:
+        return None
+    if body.user_id is UNSET or body.session_token is UNSET:
+        raise BadRequest("userId and sessionToken come together: the browser's anonymous session")
+    session = await sessions.find_session(conn, token_hash=token_hash(body.session_token))
+    if session is None or session["user_id"] != body.user_id or session["app_id"] != app_id:
+        raise Unauthorized("Invalid anonymous session")
+    user = await find_user(conn, app_id=app_id, user_id=body.user_id)
+    if user is None or user["external_id"] is not None:
+        raise Unauthorized("The session is not an anonymous user's")
+    return {"user": user, "session": session}
+
+
+async def _open_session(conn: AsyncConnection, ids: IdFactory, app_id: str, user_id: str, client_id: str,
+                        integration_id: str, expires_at: int | None) -> str:
+    """A new session of the user's client; its token (only its SHA-256 is kept)."""
     token = secrets.token_urlsafe(32)
     session_id, now = ids.new_at()
     await sessions.insert_session(conn, {
-        "id": session_id, "app_id": app_id, "user_id": user["id"], "client_id": client["id"],
-        "integration_id": integration["id"], "token_hash": token_hash(token), "created_at": now})
-    return {"user": render.user(user, []), "client": wire_client(client), "sessionToken": token}
+        "id": session_id, "app_id": app_id, "user_id": user_id, "client_id": client_id,
+        "integration_id": integration_id, "token_hash": token_hash(token), "expires_at": expires_at,
+        "created_at": now})
+    return token
 
 
 async def get_own_user(conn: AsyncConnection, *, end_user: EndUser, user_id: str,

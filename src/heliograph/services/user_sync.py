@@ -45,8 +45,9 @@ async def sync_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, zende
 
 
 async def merge_users(conn: AsyncConnection, *, ids: IdFactory, app_id: str, surviving: Any,
-                      discarded: Any) -> dict[str, Any]:
-    """Merge `discarded` into `surviving` and emit user:merge; the surviving user's row as it is now."""
+                      discarded: Any, reason: str = "api") -> dict[str, Any]:
+    """Merge `discarded` into `surviving` and emit user:merge (with `reason`: `api`, or `sdkLogin` for an
+    end user's login); the surviving user's row as it is now."""
     await store.lock_users(conn, surviving["id"], discarded["id"])
     merged, spilled = _merged_user(surviving, discarded)
     conversations = await _merge_conversations(conn, surviving["id"], discarded["id"])
@@ -56,7 +57,7 @@ async def merge_users(conn: AsyncConnection, *, ids: IdFactory, app_id: str, sur
     await store.save_merged_user(conn, merged)
     await emit(conn, ids=ids, app_id=app_id, type="user:merge", lane=surviving["id"],
                payload=client_events.user_merge(merged, discarded, conversations=conversations, clients=clients,
-                                                discarded_metadata=spilled))
+                                                discarded_metadata=spilled, reason=reason))
     return merged
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.store import tables as t
 
 _s = t.sdk_sessions
-_BY_HASH = sa.select(_s.c.id, _s.c.app_id, _s.c.user_id, _s.c.client_id, _s.c.integration_id).where(
-    _s.c.token_hash == sa.bindparam("token_hash"))
+_BY_HASH = sa.select(_s.c.id, _s.c.app_id, _s.c.user_id, _s.c.client_id, _s.c.integration_id,
+                     _s.c.expires_at).where(_s.c.token_hash == sa.bindparam("token_hash"))
 
 
 async def insert_session(conn: AsyncConnection, row: dict[str, Any]) -> None:
@@ -22,3 +22,7 @@ async def find_session(conn: AsyncConnection, *, token_hash: str) -> Any:
     """The session whose token has this SHA-256 (hex); None if there is none."""
     row = (await conn.execute(_BY_HASH, {"token_hash": token_hash})).first()
     return None if row is None else row._mapping
+
+
+async def delete_session(conn: AsyncConnection, *, session_id: str) -> None:
+    await conn.execute(_s.delete().where(_s.c.id == session_id))

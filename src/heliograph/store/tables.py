@@ -333,6 +333,7 @@ sdk_sessions = sa.Table(  # an anonymous user's session: its token, as SHA-256 h
     sa.Column("client_id", Id, _cascade("clients.id"), nullable=False, index=True),
     sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False, index=True),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", Ms),  # an identified user's: when the user JWT it was opened with expires
     sa.Column("created_at", Ms, nullable=False),
 )
 

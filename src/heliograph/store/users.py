@@ -94,6 +94,15 @@ async def users_by_email(conn: AsyncConnection, *, app_id: str, email: str, bran
     return [r._mapping for r in await conn.execute(query)]
 
 
+async def set_external_id(conn: AsyncConnection, *, user_id: str, external_id: str) -> bool:
+    """Give an anonymous user this externalId; False if another user of the app has it (a racing login)."""
+    try:  # the caller answers 409, and its transaction goes back
+        await conn.execute(_u.update().where(_u.c.id == user_id).values(external_id=external_id))
+    except IntegrityError:
+        return False
+    return True
+
+
 async def save_user(conn: AsyncConnection, row: dict[str, Any]) -> None:
     """Write back the fields UpdateUser may change."""
     await conn.execute(_u.update().where(_u.c.id == row["id"]).values(

@@ -1,7 +1,8 @@
 """End users' sessions: what an anonymous user's session token unlocks (docs/end-users.md).
 
 A session belongs to a user, the `sdk` client it was opened with and the SDK integration it came
-through (whose originWhitelist its requests must match). The token is stored as its SHA-256 only.
+through (whose originWhitelist its requests must match). The token is stored as its SHA-256 only. An
+identified user's session ends when the user JWT it was opened with expires (`expires_at`, ms).
 
 Revision ID: 0010
 Revises: 0009
@@ -31,6 +32,7 @@ def upgrade() -> None:
         sa.Column("client_id", ID, _cascade("clients.id"), nullable=False, index=True),
         sa.Column("integration_id", ID, _cascade("integrations.id"), nullable=False, index=True),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("expires_at", sa.BigInteger),
         sa.Column("created_at", sa.BigInteger, nullable=False),
     )
 
