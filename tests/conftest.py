@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -25,6 +25,9 @@ from tests.receiver import Receiver
 from tests.servers import Process
 from tests.spec import SpecChecker, operations
 from tests.utils import make_conversation, make_user, open_database
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -289,3 +292,21 @@ def browser(server: Server) -> Iterator[httpx.Client]:
     from tests.oauth_flow import open_browser
 
     yield from open_browser(server)
+
+
+@pytest.fixture(scope="module")
+def chromium(server: Server) -> Iterator[Browser]:
+    """Headless chromium (tests/browser.py), launched once per module and engine: after the engine's
+    server, whose set-up needs `asyncio.run`, which Playwright refuses while it runs. Skipped without
+    a browser, failed when CI=true."""
+    from tests.browser import launch
+
+    yield from launch(IN_CI)
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser tab (no cookies, no credentials), closed after the test."""
+    from tests.browser import open_page
+
+    yield from open_page(chromium)
