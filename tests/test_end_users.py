@@ -16,11 +16,12 @@ import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
 from heliograph.store import tables as t
+from tests.attachments import PNG
 from tests.conftest import Server
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.switchboards import add_member, make_switchboard
-from tests.utils import MISSING_ID, error_of, in_database, row_count, sdk_error
+from tests.utils import MISSING_ID, error_of, in_database, row_count, sdk_error, seed_messages
 
 SHOP = "https://shop.example"
 EVIL = "https://evil.example"
@@ -163,6 +164,31 @@ class Visitor:
     def say(self, conversation_id: str, text: str, **fields: Any) -> httpx.Response:
         return self.call("POST", f"/conversations/{conversation_id}/messages",
                          json={"content": {"type": "text", "text": text}, **fields})
+
+    def update(self, **fields: Any) -> httpx.Response:
+        return self.call("PUT", f"/appusers/{self.id}", json=fields)
+
+    def send_file(self, conversation_id: str, name: str, data: bytes, media_type: str,
+                  **fields: str) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/files", data=fields,
+                         files={"source": (name, data, media_type)})
+
+    def click(self, conversation_id: str, action_id: str) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/postback", json={"actionId": action_id})
+
+    def answer(self, conversation_id: str, form_id: str, fields: list[dict[str, Any]]) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/form-responses",
+                         json={"quotedMessageId": form_id, "fields": fields})
+
+    def sync(self) -> httpx.Response:
+        return self.call("GET", f"/appusers/{self.id}/sync")
+
+
+def business_says(http: httpx.Client, app_id: str, conversation_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    response = http.post(f"/v2/apps/{app_id}/conversations/{conversation_id}/messages",
+                         json={"author": {"type": "business"}, "content": content})
+    assert 201 == response.status_code, response.text
+    return dict(response.json()["messages"][0])
 
 
 def test_a_visitor_starts_a_conversation_and_writes_in_it(
@@ -375,3 +401,175 @@ def sdk_status(call: Callable[[], Any]) -> tuple[int, str]:
     with pytest.raises(sc.ApiException) as raised:
         call()
     return sdk_error(raised)[:2]
+
+
+def test_a_visitor_updates_their_own_profile(
+        browserless: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """PUT changes the user's profile and metadata, checked as UpdateUser checks them, and emits no
+    user:update; signedUpAt and toBeRetained are the business's (400); another user is not found."""
+    custom_integration(account, app_id, receiver.url, ["user:update", "conversation:create"])
+    ana, bob = Visitor(browserless, app_id, web["id"]), Visitor(browserless, app_id, web["id"])
+    updated = ana.update(profile={"givenName": "Ana", "email": "ana@example.com"}, metadata={"plan": "pro"})
+    ana.start()
+    events = receiver.wait_for(lambda got: len(got) >= 1)
+    stored = sc.UsersApi(account).get_user(app_id, ana.id).user
+    assert (200, "Ana", {"plan": "pro"}) == (updated.status_code, updated.json()["user"]["profile"]["givenName"],
+                                             updated.json()["user"]["metadata"])
+    assert (("Ana", "ana@example.com"), ["conversation:create"]) == (
+        (stored.profile.given_name, stored.profile.email), [e["type"] for e in events])
+    refused = [ana.update(signedUpAt="2020-05-21T15:53:30.197Z"), ana.update(toBeRetained=True),
+               ana.update(profile={"email": "not an address"}), ana.update(metadata={"deep": {"x": 1}})]
+    assert [(400, "bad_request")] * 4 == [error_of(r) for r in refused]
+    assert (404, "user_not_found") == error_of(bob.call("PUT", f"/appusers/{ana.id}", json={"metadata": {}}))
+
+
+def test_a_visitor_sends_a_file_as_an_image_or_file_message(
+        browserless: httpx.Client, server: Server, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """An image upload becomes the user's image message, anything else a file message, with the web source;
+    the upload is the message's (its mediaUrl serves the bytes). A repeated clientMessageId answers the
+    first message and keeps no second file; another visitor's upload to the conversation is a 404."""
+    custom_integration(account, app_id, receiver.url, ["conversation:message"])
+    ana, bob = Visitor(browserless, app_id, web["id"]), Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    sent = ana.send_file(conversation, "dot.png", PNG, "image/png", clientMessageId="f-1")
+    again = ana.send_file(conversation, "dot.png", PNG, "image/png", clientMessageId="f-1")
+    notes = ana.send_file(conversation, "notes.txt", b"hello", "text/plain")
+    image_message, file_message = sent.json()["messages"][0], notes.json()["messages"][0]
+    events = receiver.wait_for(lambda got: len(got) >= 2)
+    assert (201, 201, sent.json()) == (sent.status_code, again.status_code, again.json())
+    assert (("image", "image/png", "dot.png"), ("file", "text/plain", 5)) == (
+        tuple(image_message["content"].get(k) for k in ("type", "mediaType", "altText")),
+        tuple(file_message["content"].get(k) for k in ("type", "mediaType", "mediaSize")))
+    assert ({"type": "web", "integrationId": web["id"], "originalMessageId": "f-1"}, ana.id) == (
+        image_message["source"], image_message["author"]["userId"])
+    assert (PNG, 2) == (httpx.get(image_message["content"]["mediaUrl"]).content,
+                        row_count(server.database_url, t.attachments, app_id))
+    assert [image_message["id"], file_message["id"]] == [e["payload"]["message"]["id"] for e in events]
+    assert (404, "conversation_not_found") == error_of(bob.send_file(conversation, "x.txt", b"x", "text/plain"))
+    assert (400, "bad_request") == error_of(ana.call("POST", f"/conversations/{conversation}/files",
+                                                     files={"clientMessageId": (None, "x")}))
+
+
+def test_a_refused_file_stores_nothing(browserless: httpx.Client, server: Server, app_id: str,
+                                      web: dict[str, Any]) -> None:
+    """One byte over the 50 MB of UploadAttachment: 413 in the spec's envelope, no file row, no message. A
+    file for a full conversation (423) is not kept either."""
+    ana = Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    oversized = ana.send_file(conversation, "big.bin", b"\x00" * (50 * 1024 * 1024 + 1), "application/octet-stream")
+    history = ana.call("GET", f"/conversations/{conversation}/messages").json()["messages"]
+    in_database(server.database_url, sa.update(t.conversations).where(t.conversations.c.id == conversation)
+                .values(message_count=30_000))
+    full = ana.send_file(conversation, "dot.png", PNG, "image/png")
+    assert ((413, "payload_too_large"), (423, "locked"), 0, []) == (
+        error_of(oversized), error_of(full), row_count(server.database_url, t.attachments, app_id), history)
+
+
+def test_a_visitor_clicks_a_postback_button(
+        browserless: httpx.Client, http: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """A postback action of a message (or of a carousel item) emits conversation:postback with its payload
+    and metadata, the user and the web source; with echoPostback, the button's text is first posted as the
+    user's message. Another kind of action or a malformed id is a 400; no such action a 404."""
+    custom_integration(account, app_id, receiver.url, ["conversation:postback", "conversation:message"])
+    ana, bob = Visitor(browserless, app_id, web["id"]), Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    buttons = business_says(http, app_id, conversation, {"type": "text", "text": "Pick", "actions": [
+        {"type": "link", "text": "Site", "uri": "https://shop.example"},
+        {"type": "postback", "text": "Yes", "payload": "YES", "metadata": {"n": 1}}]})
+    carousel = business_says(http, app_id, conversation, {"type": "carousel", "items": [
+        {"title": "Tea", "actions": [{"type": "postback", "text": "Buy tea", "payload": "TEA"}]}]})
+    first = ana.click(conversation, f"{buttons['id']}:1")
+    http.patch(f"/v2/apps/{app_id}", json={"settings": {"echoPostback": True}})
+    echoed = ana.click(conversation, f"{carousel['id']}:0:0")
+    events = receiver.wait_for(lambda got: len(got) >= 5)[2:]
+    assert (200, {}, 200) == (first.status_code, first.json(), echoed.status_code)
+    assert [("conversation:postback", {"payload": "YES", "metadata": {"n": 1}}),
+            ("conversation:message", None), ("conversation:postback", {"payload": "TEA"})] == [
+        (e["type"], e["payload"].get("postback")) for e in events]
+    postback, echo = events[0]["payload"], events[1]["payload"]["message"]
+    assert ((conversation, ana.id, {"type": "web", "integrationId": web["id"]}),
+            ("Buy tea", ana.id, "web")) == (
+        (postback["conversation"]["id"], postback["user"]["id"], postback["source"]),
+        (echo["content"]["text"], echo["author"]["userId"], echo["source"]["type"]))
+    refusals = [ana.click(conversation, f"{buttons['id']}:0"), ana.click(conversation, "nonsense"),
+                ana.click(conversation, f"{buttons['id']}:7"), ana.click(conversation, f"{MISSING_ID}:0"),
+                bob.click(conversation, f"{buttons['id']}:1")]
+    assert [(400, "bad_request"), (400, "bad_request"), (404, "not_found"), (404, "not_found"),
+            (404, "conversation_not_found")] == [error_of(r) for r in refusals]
+
+
+FORM = {"type": "form", "fields": [
+    {"type": "text", "name": "qty", "label": "How many?", "format": "integer", "maxSize": 3},
+    {"type": "email", "name": "mail", "label": "Email"},
+    {"type": "select", "name": "size", "label": "Size",
+     "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}]}]}
+ANSWERS = [{"type": "text", "name": "qty", "text": "12"}, {"type": "email", "name": "mail", "email": "a@b.example"},
+           {"type": "select", "name": "size", "select": [{"name": "l"}]}]
+
+
+def test_a_visitor_answers_a_form(
+        browserless: httpx.Client, http: httpx.Client, account: sc.ApiClient, app_id: str, web: dict[str, Any],
+        receiver: Receiver) -> None:
+    """The answers to a form message of the conversation become the user's formResponse message (labels
+    from the form, a textFallback), and conversation:message fires; answers that do not fit the form, a
+    message that is no form, or none, are refused."""
+    ana = Visitor(browserless, app_id, web["id"])
+    conversation = ana.start().json()["conversation"]["id"]
+    form = business_says(http, app_id, conversation, FORM)
+    text = business_says(http, app_id, conversation, {"type": "text", "text": "hi"})
+    custom_integration(account, app_id, receiver.url, ["conversation:message"])
+    answered = ana.answer(conversation, form["id"], ANSWERS)
+    message = answered.json()["messages"][0]
+    event = receiver.wait_for(lambda got: len(got) >= 1)[0]
+    assert (201, "formResponse", "How many?: 12\nEmail: a@b.example\nSize: Large") == (
+        answered.status_code, message["content"]["type"], message["content"]["textFallback"])
+    assert ([{"type": "select", "name": "size", "label": "Size", "select": [{"name": "l", "label": "Large"}]}],
+            message["id"], ana.id) == (message["content"]["fields"][2:], event["payload"]["message"]["id"],
+                                      event["payload"]["message"]["author"]["userId"])
+    wrong = [ANSWERS[:2], [*ANSWERS[:2], {"type": "select", "name": "size", "select": [{"name": "xl"}]}],
+             [{"type": "text", "name": "qty", "text": "many"}, *ANSWERS[1:]],
+             [{"type": "email", "name": "qty", "email": "a@b.example"}, *ANSWERS[1:]], [*ANSWERS, ANSWERS[0]]]
+    assert [(400, "bad_request")] * 5 == [error_of(ana.answer(conversation, form["id"], f)) for f in wrong]
+    not_a_form, missing = (ana.answer(conversation, quoted, ANSWERS) for quoted in (text["id"], MISSING_ID))
+    assert ((400, "bad_request"), (404, "not_found")) == (error_of(not_a_form), error_of(missing))
+
+
+def test_sync_gives_the_user_their_conversations_and_recent_messages(
+        browserless: httpx.Client, http: httpx.Client, server: Server, app_id: str, web: dict[str, Any]) -> None:
+    """/sync: the user, each of their conversations with their participant (unreadCount, lastRead) and the
+    last 50 messages, oldest first, `hasMore` when there are earlier ones, and a stream cursor
+    (tests/test_stream.py opens the stream with it)."""
+    http.patch(f"/v2/apps/{app_id}", json={"settings": {"multiConvoEnabled": True}})
+    ana, bob = Visitor(browserless, app_id, web["id"]), Visitor(browserless, app_id, web["id"])
+    busy, quiet = (ana.start().json()["conversation"]["id"] for _ in range(2))
+    seed_messages(server.database_url, busy, 60)
+    ana.say(busy, "mine")
+    business_says(http, app_id, quiet, {"type": "text", "text": "welcome"})
+    synced = ana.sync()
+    body = synced.json()
+    entries = {entry["conversation"]["id"]: entry for entry in body["conversations"]}
+    assert (200, ana.id, True, {busy, quiet}) == (synced.status_code, body["user"]["id"],
+                                                  isinstance(body["cursor"], str), set(entries))
+    assert ((50, True, "mine", 0), (["welcome"], False, 1)) == (
+        (len(entries[busy]["messages"]), entries[busy]["hasMore"], entries[busy]["messages"][-1]["content"]["text"],
+         entries[busy]["participant"]["unreadCount"]),
+        ([m["content"]["text"] for m in entries[quiet]["messages"]], entries[quiet]["hasMore"],
+         entries[quiet]["participant"]["unreadCount"]))
+    assert (ana.id, True) == (entries[busy]["participant"]["userId"], "lastRead" in entries[busy]["participant"])
+    assert (404, "user_not_found") == error_of(bob.call("GET", f"/appusers/{ana.id}/sync"))
+
+
+def test_the_new_paths_answer_cors_preflights(browserless: httpx.Client, app_id: str, web: dict[str, Any]) -> None:
+    """The shop may preflight each new path; another origin may not."""
+    base = f"/sdk/v2/apps/{app_id}"
+    paths = {f"{base}/appusers/{MISSING_ID}": "GET, PUT", f"{base}/appusers/{MISSING_ID}/sync": "GET",
+             **{f"{base}/conversations/{MISSING_ID}/{tail}": "POST"
+                for tail in ("files", "postback", "form-responses")}}
+    for path, methods in paths.items():
+        granted = browserless.options(path, headers={"origin": SHOP, "access-control-request-method": "POST"})
+        refused = browserless.options(path, headers={"origin": EVIL, "access-control-request-method": "POST"})
+        assert (200, methods, 403) == (granted.status_code, granted.headers.get("access-control-allow-methods"),
+                                       refused.status_code)

@@ -14,11 +14,14 @@ from heliograph.api.http import Api, Services, method_not_allowed
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
 from heliograph.ids import Clock, IdFactory
+from heliograph.realtime.hub import Hub
 from heliograph.services import retention
 from heliograph.services.account import AccountKey, ensure_account_key
 from heliograph.store import media
 from heliograph.store.db import Database
+from heliograph.store.fast import STREAM_CHANNEL
 from heliograph.store.migrate import upgrade
+from heliograph.store.notify import Listener
 from heliograph.worker.runner import delivering
 
 log = logging.getLogger("heliograph.retention")
@@ -27,9 +30,11 @@ log = logging.getLogger("heliograph.retention")
 def create_app(settings: Settings, *, ids: IdFactory | None = None,
                on_ready: Callable[[AccountKey | None], None] | None = None) -> Starlette:
     db = Database(settings)
+    hub = Hub()
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
-                        auth=Authenticator(db, settings.key_cache_seconds))
+                        auth=Authenticator(db, settings.key_cache_seconds), hub=hub)
     db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
+    db.on_stream_commit(hub.heard)  # this process's commits wake its streams at once
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -39,8 +44,14 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
             key = await ensure_account_key(conn, ids=services.ids, key_id=settings.account_key_id,
                                            secret=settings.account_key_secret)
         async with contextlib.AsyncExitStack() as stack:
+            listener = None
+            if not db.is_sqlite:  # the process's one LISTEN connection: other processes' commits
+                listener = Listener(settings.database_url)
+                listener.on(STREAM_CHANNEL, hub.heard_one, on_connect=hub.wake_all)
             if settings.dispatcher:
-                await stack.enter_async_context(delivering(settings, db))
+                await stack.enter_async_context(delivering(settings, db, listener))
+            if listener is not None:
+                await stack.enter_async_context(_running(listener.run()))
             if settings.retention_interval > 0:
                 await stack.enter_async_context(expiring(db, services.ids.clock, settings.retention_interval))
             services.ready.set()
@@ -55,6 +66,18 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     app.router.default = Api(services, all_routes())
     app.router.redirect_slashes = False  # the API answers those paths itself
     return app
+
+
+@contextlib.asynccontextmanager
+async def _running(work: Awaitable[None]) -> AsyncIterator[None]:
+    """`work` as a task while the block runs; cancelled when it ends."""
+    task = asyncio.ensure_future(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @contextlib.asynccontextmanager

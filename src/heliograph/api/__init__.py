@@ -28,6 +28,7 @@ from heliograph.api import (
     messages,
     oauth,
     participants,
+    stream,
     switchboard_actions,
     switchboards,
     users,
@@ -59,6 +60,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
     media,
     health,
+    stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream
 )
 
 

@@ -8,21 +8,29 @@ its own integration's originWhitelist (403).
 
 from __future__ import annotations
 
-from heliograph.api.attachments import media_base
-from heliograph.api.http import PUBLIC, Call, Raw, Reply, Routes, exact_pattern
+import msgspec
+
+from heliograph.api.attachments import media_base, source_file
+from heliograph.api.http import MULTIPART, PUBLIC, Call, Raw, Reply, Routes, exact_pattern
 from heliograph.api.lists import listing
 from heliograph.auth import EndUser
 from heliograph.errors import Forbidden
 from heliograph.pagination import parse_page
 from heliograph.schemas import render
+from heliograph.schemas.common import UNSET, decode
 from heliograph.schemas.end_users import (
     AnonymousUserBody,
     EndUserActivityBody,
     EndUserConversationBody,
+    EndUserFileFields,
     EndUserMessageBody,
+    FormResponseBody,
     LoginBody,
+    PostbackBody,
 )
+from heliograph.schemas.users import UserUpdateBody
 from heliograph.services import end_users as service
+from heliograph.services import form_responses, postbacks
 
 routes = Routes(exact_pattern)
 CONFIG = "/sdk/v2/integrations/{integrationId}/config"
@@ -33,10 +41,16 @@ CONVERSATIONS = APPUSER + "/conversations"
 LOGIN = APP + "/login"
 LOGOUT = APPUSER + "/logout"
 MESSAGES = APP + "/conversations/{conversationId}/messages"
+SYNC = APPUSER + "/sync"
 ACTIVITY = APP + "/conversations/{conversationId}/activity"
-_PREFLIGHTS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkUsers"), APPUSER: ("GET", "SdkUser"),
-               CONVERSATIONS: ("GET, POST", "SdkConversations"), MESSAGES: ("GET, POST", "SdkMessages"),
-               ACTIVITY: ("POST", "SdkActivity"), LOGIN: ("POST", "SdkLogin"), LOGOUT: ("POST", "SdkLogout")}
+FILES = APP + "/conversations/{conversationId}/files"
+POSTBACK = APP + "/conversations/{conversationId}/postback"
+FORM_RESPONSES = APP + "/conversations/{conversationId}/form-responses"
+_PREFLIGHTS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkUsers"), APPUSER: ("GET, PUT", "SdkUser"),
+               SYNC: ("GET", "SdkSync"), CONVERSATIONS: ("GET, POST", "SdkConversations"),
+               MESSAGES: ("GET, POST", "SdkMessages"), ACTIVITY: ("POST", "SdkActivity"), FILES: ("POST", "SdkFiles"),
+               POSTBACK: ("POST", "SdkPostback"), FORM_RESPONSES: ("POST", "SdkFormResponses"),
+               LOGIN: ("POST", "SdkLogin"), LOGOUT: ("POST", "SdkLogout")}
 _PREFLIGHT_SECONDS = "600"
 
 
@@ -94,6 +108,26 @@ async def get_user(call: Call) -> Reply:
     return 200, {"user": user}
 
 
+@routes("PUT", APPUSER, "SdkUpdateUser", PUBLIC)
+async def update_user(call: Call) -> Reply:
+    """PUT /sdk/v2/apps/{appId}/appusers/{userId}: the user's own profile and metadata, as UpdateUser checks them."""
+    end_user = await _end_user(call)
+    body = call.body(UserUpdateBody)
+    async with call.services.db.write() as conn:
+        user = await service.update_own_user(conn, end_user=end_user, user_id=call.params["userId"], body=body,
+                                             origin=call.origin)
+    return 200, {"user": user}
+
+
+@routes("GET", SYNC, "SdkSync", PUBLIC)
+async def sync(call: Call) -> Reply:
+    """GET /sdk/v2/apps/{appId}/appusers/{userId}/sync: the user, their conversations and recent messages."""
+    end_user = await _end_user(call)
+    async with call.services.db.read() as conn:
+        synced = await service.sync(conn, end_user=end_user, user_id=call.params["userId"], origin=call.origin)
+    return 200, synced
+
+
 @routes("GET", CONVERSATIONS, "SdkListConversations", PUBLIC)
 async def list_conversations(call: Call) -> Reply:
     """GET …/appusers/{userId}/conversations: the signed-in user's conversations, paged as ListConversations."""
@@ -148,6 +182,53 @@ async def post_activity(call: Call) -> Reply:
         await service.post_activity(conn, ids=call.services.ids, end_user=end_user,
                                     conversation_id=call.params["conversationId"], body=body, origin=call.origin)
     return 200, {}
+
+
+@routes("POST", FILES, "SdkPostFile", PUBLIC, MULTIPART)
+async def post_file(call: Call) -> Reply:
+    """POST …/conversations/{conversationId}/files: the file in part `source`, sent as the user's image or file
+    message (`clientMessageId` an optional text part)."""
+    end_user = await _end_user(call)
+    upload = source_file(call.form)
+    fields = _file_fields(call)
+    services = call.services
+    message = await service.send_file(
+        services.db, ids=services.ids, limit=services.settings.message_limit, end_user=end_user,
+        conversation_id=call.params["conversationId"], origin=call.origin,
+        upload=service.Upload(upload.file, upload.filename, upload.content_type, services.settings.attachments_path,
+                              media_base(call)),
+        client_message_id=None if fields.client_message_id is UNSET else fields.client_message_id)
+    return 201, {"messages": [message]}
+
+
+@routes("POST", POSTBACK, "SdkPostback", PUBLIC)
+async def post_postback(call: Call) -> Reply:
+    """POST …/conversations/{conversationId}/postback: the user clicked a postback button (`{actionId}`)."""
+    end_user = await _end_user(call)
+    body = call.body(PostbackBody)
+    services = call.services
+    await postbacks.postback(services.db, ids=services.ids, limit=services.settings.message_limit,
+                             end_user=end_user, conversation_id=call.params["conversationId"], body=body,
+                             origin=call.origin)
+    return 200, {}
+
+
+@routes("POST", FORM_RESPONSES, "SdkPostFormResponse", PUBLIC)
+async def post_form_response(call: Call) -> Reply:
+    """POST …/conversations/{conversationId}/form-responses: the user's formResponse to a form message."""
+    end_user = await _end_user(call)
+    body = call.body(FormResponseBody)
+    services = call.services
+    message = await form_responses.respond(services.db, ids=services.ids, limit=services.settings.message_limit,
+                                           end_user=end_user, conversation_id=call.params["conversationId"],
+                                           body=body, origin=call.origin)
+    return 201, {"messages": [message]}
+
+
+def _file_fields(call: Call) -> EndUserFileFields:
+    """The upload's text parts, checked as a JSON body's fields would be."""
+    parts = {} if call.form is None else {k: v for k, v in call.form.multi_items() if isinstance(v, str)}
+    return decode(msgspec.json.encode(parts), EndUserFileFields)
 
 
 async def _end_user(call: Call) -> EndUser:

@@ -11,8 +11,8 @@ import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 import msgspec
@@ -50,6 +50,14 @@ ANONYMOUS = Principal(scope="anonymous", key_id="", app_id=None)
 _encode = msgspec.json.Encoder().encode
 
 
+class StreamHub(Protocol):
+    """What a stream needs of the realtime hub (realtime/hub.py), which the composition root provides."""
+
+    def watch(self, conversation_ids: Iterable[str]) -> Any: ...
+
+    def unwatch(self, watch: Any) -> None: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -57,6 +65,7 @@ class Services:
     ids: IdFactory
     auth: Authenticator
     ready: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # set once the lifespan has run
+    hub: StreamHub | None = None  # the end users' streams (docs/end-users.md); None where none are served
 
 
 @dataclasses.dataclass(frozen=True)

@@ -86,6 +86,17 @@ def conversation_activity(conversation_row: Row, activity_type: str, author_type
     return {"conversation": conversation(conversation_row), "activity": activity}
 
 
+def conversation_postback(conversation_row: Row, action: Mapping[str, Any], user_row: Row,
+                          source: Mapping[str, Any]) -> dict[str, Any]:
+    """conversation:postback: the clicked postback action's payload (and metadata), the conversation, the
+    full user who clicked, and the source (the end user's SDK integration)."""
+    postback = {"payload": action["payload"]}
+    if action.get("metadata") is not None:
+        postback["metadata"] = action["metadata"]
+    return {"conversation": conversation(conversation_row), "postback": postback, "user": user(user_row),
+            "source": dict(source)}
+
+
 def user_remove(user_row: Row) -> dict[str, Any]:
     """user:remove: the deleted user, truncated."""
     return {"user": user_truncated(user_row)}

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from heliograph.schemas.common import UNSET, DisplayName, Metadata, Struct, UnsetType, Uri
+from heliograph.schemas.common import EMAIL_PATTERN, UNSET, DisplayName, Metadata, Struct, UnsetType, Uri
 from heliograph.schemas.conversations import Description
-from heliograph.schemas.messages import Content
+from heliograph.schemas.messages import Content, Label, Option
 from heliograph.schemas.users import Profile
 
 
@@ -52,3 +52,37 @@ class LoginBody(Struct):
     integration_id: Annotated[str, Meta(min_length=1, max_length=24)]
     user_id: str | UnsetType = UNSET
     session_token: str | UnsetType = UNSET
+
+
+class EndUserFileFields(Struct):
+    """POST /sdk/v2/apps/{appId}/conversations/{conversationId}/files: the text parts beside the file
+    (`source`); `clientMessageId` as for a message."""
+
+    client_message_id: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+
+
+class PostbackBody(Struct):
+    """POST /sdk/v2/apps/{appId}/conversations/{conversationId}/postback: the postback button the user
+    clicked, `<messageId>:<n>` for `content.actions[n]` or `<messageId>:<i>:<n>` for
+    `content.items[i].actions[n]`."""
+
+    action_id: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class FormResponseField(Struct):
+    """A formResponse field: the form's field it answers (by name and type), and the answer."""
+
+    type: Literal["email", "select", "text"]
+    name: Label
+    label: Label | UnsetType = UNSET
+    text: Annotated[str, Meta(min_length=1, max_length=256)] | UnsetType = UNSET
+    email: Annotated[str, Meta(min_length=1, max_length=128, pattern=EMAIL_PATTERN)] | UnsetType = UNSET
+    select: Annotated[list[Option], Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+
+
+class FormResponseBody(Struct):
+    """POST /sdk/v2/apps/{appId}/conversations/{conversationId}/form-responses: the answers to a form
+    message of the conversation."""
+
+    quoted_message_id: Annotated[str, Meta(min_length=1, max_length=24)]
+    fields: Annotated[list[FormResponseField], Meta(min_length=1, max_length=20)]

@@ -8,14 +8,17 @@ none. A `web` integration's `originWhitelist`, when set, holds every browser req
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.auth import EndUser, UserClaims, token_hash
 from heliograph.errors import (
+    ApiError,
     BadRequest,
     Conflict,
     ConversationNotFound,
@@ -26,8 +29,9 @@ from heliograph.errors import (
 )
 from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
-from heliograph.pagination import Page, Window
+from heliograph.pagination import MAX_SIZE, Page, Window
 from heliograph.schemas import render
+from heliograph.schemas.attachments import UploadTarget
 from heliograph.schemas.clients import client as wire_client
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
@@ -38,16 +42,18 @@ from heliograph.schemas.end_users import (
     EndUserMessageBody,
     LoginBody,
 )
-from heliograph.schemas.messages import ActivityPost, Author, MessagePost
-from heliograph.schemas.users import UserCreateBody
-from heliograph.services import conversations, messages
+from heliograph.schemas.messages import ActivityPost, Author, File, Image, MessagePost
+from heliograph.schemas.users import UserCreateBody, UserUpdateBody
+from heliograph.services import attachments, conversations, messages, users
 from heliograph.services.clients import open_sdk_client
 from heliograph.services.messages import Through
+from heliograph.services.stream import encode_cursor
 from heliograph.services.user_sync import merge_users
 from heliograph.services.users import insert_new_user, wire_user
 from heliograph.store import conversations as conversation_store
 from heliograph.store import integrations as integration_store
 from heliograph.store import messages as message_store
+from heliograph.store import participants as participant_store
 from heliograph.store import sessions
 from heliograph.store import users as user_store
 from heliograph.store.apps import require_app
@@ -59,6 +65,18 @@ from heliograph.store.users import find_user
 
 SDK_TYPES = frozenset({"web", "ios", "android", "unity"})  # the spec's clientType `sdk` integrations
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+SYNC_MESSAGES = 50  # of each conversation, in /sync
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """A file the end user sends (POST …/files): its bytes, as the request named them, and where uploads go."""
+
+    source: BinaryIO
+    filename: str | None
+    declared_type: str | None
+    directory: Path
+    base_url: str
 
 
 def origin_allowed(integration: Any, origin: str | None) -> bool:
@@ -277,3 +295,87 @@ def _origin(value: str) -> str:
         return value
     return f"{scheme}://{(url.hostname or '').lower()}:{port}"
 
+
+
+async def update_own_user(conn: AsyncConnection, *, end_user: EndUser, user_id: str, body: UserUpdateBody,
+                          origin: str | None) -> dict[str, Any]:
+    """The user changes their own profile and metadata, checked as UpdateUser checks them. signedUpAt and
+    toBeRetained are the business's to set: a 400. No event (user:update is for identification only)."""
+    await signed_in(conn, end_user=end_user, origin=origin)
+    _own(end_user, user_id)
+    for name, value in (("signedUpAt", body.signed_up_at), ("toBeRetained", body.to_be_retained)):
+        if value is not UNSET:
+            raise BadRequest(f"{name} cannot be set by the user: only through the v2 API")
+    if await find_user(conn, app_id=end_user.app_id, user_id=user_id) is None:
+        raise UserNotFound()
+    return await users.update_user(conn, app_id=end_user.app_id, user=user_id, brand_id=None, body=body)
+
+
+async def send_file(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser, conversation_id: str,
+                    upload: Upload, client_message_id: str | None, origin: str | None) -> dict[str, Any]:
+    """Upload the file `for=message` in the conversation, then send it as the user's image message (an
+    image/* type) or file message; the message claims the upload, which then goes with it. If no message of
+    this upload is stored (refused, or a clientMessageId sent before), the upload is removed again."""
+    async with db.read() as conn:
+        await own_conversation(conn, end_user=end_user, conversation_id=conversation_id, origin=origin)
+    stored = await attachments.upload_attachment(
+        db, ids=ids, directory=upload.directory, app_id=end_user.app_id,
+        target=UploadTarget(conversation_id=conversation_id), source=upload.source, filename=upload.filename,
+        declared_type=upload.declared_type, base_url=upload.base_url)
+    url = stored["mediaUrl"]
+    content = (Image if stored["mediaType"].startswith("image/") else File)(media_url=url)
+    body = EndUserMessageBody(content=content, client_message_id=UNSET if client_message_id is None
+                              else client_message_id)
+    try:
+        message = await send_message(db, ids=ids, limit=limit, end_user=end_user, conversation_id=conversation_id,
+                                     body=body, origin=origin)
+    except ApiError:
+        await _discard(db, end_user.app_id, url, upload.base_url)
+        raise
+    if message["content"].get("mediaUrl") != url:  # the clientMessageId's first message answered
+        await _discard(db, end_user.app_id, url, upload.base_url)
+    return message
+
+
+async def _discard(db: Database, app_id: str, media_url: str, base_url: str) -> None:
+    """Remove an upload no message took (its file goes after the commit)."""
+    async with db.write() as conn:
+        await attachments.delete_attachment(conn, app_id=app_id, media_url=media_url, base_url=base_url)
+
+
+async def sync(conn: AsyncConnection, *, end_user: EndUser, user_id: str, origin: str | None) -> dict[str, Any]:
+    """What a widget needs to (re)start, read on one connection: the user; each of their conversations (as
+    ListConversations shows it) with the user's participant (unreadCount, lastRead) and its last messages
+    (oldest first; `hasMore` if there are earlier ones, which ListMessages pages); and the stream's cursor
+    that follows exactly what this answer holds (per conversation, the seq of the newest message returned,
+    or where its stream stood when read): a stream opened with it repeats nothing and misses nothing."""
+    user = await get_own_user(conn, end_user=end_user, user_id=user_id, origin=origin)
+    entries, positions, page = [], {}, Page(size=MAX_SIZE)
+    while True:
+        window = await conversation_store.page_of_user(conn, user_id=end_user.user_id, page=page)
+        for row in window.records:
+            synced = await _synced(conn, end_user.user_id, row)
+            if synced is not None:
+                entry, positions[row["id"]] = synced
+                entries.append(entry)
+        if not window.more_after or not window.records:
+            break
+        page = Page(after=window.records[-1]["id"], size=MAX_SIZE)
+    return {"user": user, "conversations": entries, "cursor": encode_cursor(positions)}
+
+
+async def _synced(conn: AsyncConnection, user_id: str, conversation: Any) -> tuple[dict[str, Any], int] | None:
+    """The conversation, the user's participant and its last messages, and the stream position after them;
+    None if the user left it meanwhile. Within a conversation seq order is commit order, so the newest
+    message read has the highest seq of all that were committed when it was read."""
+    members = await participant_store.page_participants(conn, conversation_id=conversation["id"],
+                                                        page=Page(size=MAX_SIZE))  # (groups have 10 at most)
+    own = next((member for member in members.records if member["user_id"] == user_id), None)
+    if own is None:
+        return None
+    recent = await message_store.page_messages(conn, conversation_id=conversation["id"],
+                                               page=Page(size=SYNC_MESSAGES))
+    seqs = [row["seq"] for row in recent.records if row["seq"] is not None]
+    position = max(seqs) if seqs else conversation["stream_seq"]
+    return {"conversation": render.conversation(conversation), "participant": render.participant(own),
+            "messages": [render.message(row) for row in recent.records], "hasMore": recent.more_before}, position

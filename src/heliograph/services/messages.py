@@ -35,7 +35,7 @@ from heliograph.store import messages as store
 from heliograph.store import participants
 from heliograph.store.conversations import require_conversation, update_conversation
 from heliograph.store.db import Database
-from heliograph.store.fast import Plan, drive
+from heliograph.store.fast import Plan, drive, notice
 from heliograph.store.outbox import emit, emit_plan
 from heliograph.store.users import find_user_plan
 
@@ -137,7 +137,7 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
             source = {**API_SOURCE, "integrationId": caller}
         yield from assign_plan(app_id=app_id, conversation_id=conversation_id, integration_id=caller)
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
-           "content": content, "source": source, "metadata": metadata}
+           "content": content, "source": source, "metadata": metadata, "seq": conversation["stream_seq"]}
     yield store.insert_message(row)
     if through is not None and through.client_message_id is not None and user is not None:
         yield store.insert_client_message(user_id=user["id"], client_message_id=through.client_message_id,
@@ -146,6 +146,7 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
         yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
     message = render.message(row)
+    yield notice(f"{conversation_id}:{row['seq']}", notified=True)  # the count statement NOTIFYed it (PostgreSQL)
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
                          payload=lambda control: events.conversation_message({**conversation, **control},
                                                                              message, user))
@@ -254,3 +255,20 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
                payload=lambda control: events.conversation_activity(
                    {**conversation, **control}, body.type, body.author.type, user,
                    API_SOURCE if through is None else through.source()))
+
+
+async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
+                                body: MessagePost, content: dict[str, Any], masked: dict[str, Any],
+                                through: Through) -> dict[str, Any]:
+    """`post_message` for content the caller has checked and shaped itself, and its copy with card numbers
+    masked (kept if the app's maskCreditCardNumbers is on): an end user's formResponse
+    (services/form_responses.py), which PostMessage refuses. The same plan: count, control, events."""
+    check_author(body.author)
+    try:
+        return await db.transact(lambda: _post_message(
+            ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
+            masked=masked, metadata=None, caller=None, through=through))
+    except _Uncounted:
+        async with db.read() as conn:
+            await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+        raise Locked(f"Message limit of {limit} per conversation reached.") from None

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from heliograph.config import Settings
-from heliograph.store.fast import WAKE_FLAG, Step, drive, drive_asyncpg, drive_sync
+from heliograph.store.fast import NOTICES, WAKE_FLAG, Step, drive, drive_asyncpg, drive_sync
 
 T = TypeVar("T")
 GROUP_COMMIT_MAX = 128  # plans per SQLite transaction: a bound on how long one batch holds the writer
@@ -41,11 +41,21 @@ class Database:
         self._queued: list[tuple[Callable[[], Generator[Step, Any, Any]], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._after_outbox_commit: list[Callable[[], None]] = []
+        self._after_stream_commit: list[Callable[[list[str]], None]] = []
         self._after_delete_commit: list[Callable[[], Awaitable[None]]] = []
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after each commit of this process that wrote to the outbox."""
         self._after_outbox_commit.append(callback)
+
+    def on_stream_commit(self, callback: Callable[[list[str]], None]) -> None:
+        """Call `callback` with the notices (store/fast.notice) of each commit of this process that has some."""
+        self._after_stream_commit.append(callback)
+
+    def _announce(self, notices: list[str]) -> None:
+        if notices:
+            for callback in self._after_stream_commit:
+                callback(notices)
 
     def on_delete_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Await `callback` after each commit of this process whose transaction ran a DELETE.
@@ -63,9 +73,12 @@ class Database:
             async with self.engine.begin() as conn:
                 conn.info.pop(WAKE_FLAG, None)  # connection info outlives a rolled-back transaction
                 conn.info.pop(DELETE_FLAG, None)
+                conn.info.pop(NOTICES, None)
                 yield conn
                 woken = conn.info.pop(WAKE_FLAG, False)
                 deleted = conn.info.pop(DELETE_FLAG, False)
+                notices = conn.info.pop(NOTICES, [])
+        self._announce(notices)
         if woken:  # committed, with new deliveries
             for callback in self._after_outbox_commit:
                 callback()
@@ -86,25 +99,27 @@ class Database:
         does is woken directly, below). Either way this process's dispatcher is woken after the
         commit if the plan wrote deliveries.
         """
+        notices: list[str] = []
         if not self.is_sqlite:  # the plan runs on asyncpg itself, in a transaction of its own
             async with self.engine.connect() as conn:
                 raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
                 async with raw.transaction():
                     value, woke = await drive_asyncpg(raw, self.engine.dialect, plan(),
-                                                      notify=not self._after_outbox_commit)
+                                                      notify=not self._after_outbox_commit, notices=notices)
         elif self._sqlite_path in (None, "", ":memory:"):
             async with self.write() as conn:
                 return await drive(conn, plan())
         else:
-            value, woke = await self._transact_sqlite(plan)
+            value, woke, notices = await self._transact_sqlite(plan)
+        self._announce(notices)
         if woke:
             for callback in self._after_outbox_commit:
                 callback()
         return value
 
-    async def _transact_sqlite(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool]:
+    async def _transact_sqlite(self, plan: Callable[[], Generator[Step, Any, T]]) -> tuple[T, bool, list[str]]:
         """Group commit: plans queue up while a batch is being written, and the next batch takes them all."""
-        future: asyncio.Future[tuple[T, bool]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[T, bool, list[str]]] = asyncio.get_running_loop().create_future()
         self._queued.append((plan, future))
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued())
@@ -141,7 +156,9 @@ class Database:
             for plan in plans:
                 conn.execute("SAVEPOINT plan")
                 try:
-                    outcomes.append(drive_sync(conn, self.engine.dialect, plan()))
+                    notices: list[str] = []
+                    value, woke = drive_sync(conn, self.engine.dialect, plan(), notices)
+                    outcomes.append((value, woke, notices))
                 except Exception as error:
                     conn.execute("ROLLBACK TO plan")
                     outcomes.append(error)

@@ -17,9 +17,12 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
 
 WAKE_FLAG = "heliograph_wake_dispatcher"  # set on a connection whose transaction wrote deliveries
+NOTICES = "heliograph_stream_notices"  # a connection's list of what its transaction streamed
 OUTBOX_CHANNEL = "heliograph_outbox"  # dispatchers in other processes LISTEN here (PostgreSQL)
+STREAM_CHANNEL = "heliograph_stream"  # realtime hubs in other processes LISTEN here (PostgreSQL)
 
 Convert = Callable[[Any], Any] | None
 
@@ -126,10 +129,12 @@ async def _driver(conn: AsyncConnection) -> Any:
 
 @dataclass(frozen=True)
 class Step:
-    fast: Fast | None  # None: wake the dispatchers after the commit
+    fast: Fast | None  # None: wake the dispatchers after the commit (or, with `notice`, the stream)
     params: Any = None
     many: bool = False
     fetch: bool = False
+    notice: str | None = None  # with fast None: tell the realtime hubs once this commits
+    notified: bool = False  # the notice was NOTIFYed by a statement of the plan already (PostgreSQL)
 
 
 T = TypeVar("T")
@@ -150,6 +155,33 @@ def run_many(fast: Fast, params: list[dict[str, Any]]) -> Step:
 
 WAKE = Step(None)  # this transaction wrote deliveries: wake the dispatchers once it commits
 _NOTIFY = Fast(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
+_NOTIFY_STREAM = Fast(sa.select(sa.func.pg_notify(STREAM_CHANNEL, sa.bindparam("notice"))))
+
+
+def notice(payload: str, *, notified: bool = False) -> Step:
+    """Step: once this transaction commits, the realtime hubs hear `payload` (store/notify.py): this
+    process's at once (Database.on_stream_commit), the others' through NOTIFY on PostgreSQL (sent by
+    this step, or, with `notified`, by a statement of the plan: see store/messages.StreamNotice)."""
+    return Step(None, notice=payload, notified=notified)
+
+
+class StreamNotice(sa.sql.functions.FunctionElement[Any]):
+    """SQL that NOTIFYs the stream channel with a payload computed in the statement (PostgreSQL), so a
+    statement that runs anyway carries the notice: `pg_notify('heliograph_stream', payload)`. On SQLite,
+    which has one process, it is NULL: the hub there hears the commit directly."""
+
+    inherit_cache = True
+    type = sa.String()
+
+
+@compiles(StreamNotice)
+def _stream_notice_default(element: StreamNotice, compiler: Any, **kw: Any) -> str:
+    return "NULL"
+
+
+@compiles(StreamNotice, "postgresql")
+def _stream_notice_postgresql(element: StreamNotice, compiler: Any, **kw: Any) -> str:
+    return f"pg_notify('{STREAM_CHANNEL}', {compiler.process(element.clauses, **kw)})"
 
 
 async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
@@ -160,7 +192,12 @@ async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
             step = plan.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        if step.fast is None:
+        if step.notice is not None:
+            if conn.dialect.name == "postgresql" and not step.notified:
+                await _NOTIFY_STREAM.rows(conn, {"notice": step.notice})
+            conn.info.setdefault(NOTICES, []).append(step.notice)
+            result = None
+        elif step.fast is None:
             if conn.dialect.name == "postgresql" and not conn.info.get(WAKE_FLAG):
                 await _NOTIFY.run(conn, {})  # PostgreSQL sends it to other processes on commit only
             conn.info[WAKE_FLAG] = True
@@ -173,8 +210,9 @@ async def drive(conn: AsyncConnection, plan: Generator[Step, Any, T]) -> T:
 
 
 async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, Any, T], *,
-                        notify: bool) -> tuple[T, bool]:
+                        notify: bool, notices: list[str]) -> tuple[T, bool]:
     """Run `plan` on an asyncpg connection, in the transaction it holds; its value, and whether it woke.
+    Its notices are NOTIFYed (on commit) and added to `notices`.
 
     With `notify` false (this process delivers webhooks itself and is woken directly) a plan that
     wakes sends no NOTIFY: other processes' dispatchers need not hear of deliveries this one takes.
@@ -187,6 +225,11 @@ async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, An
         except StopIteration as done:
             return done.value, woke
         result = None
+        if step.notice is not None:
+            if not step.notified:
+                await conn.execute("SELECT pg_notify($1, $2)", STREAM_CHANNEL, step.notice)
+            notices.append(step.notice)
+            continue
         if step.fast is None:
             if notify and not woke:
                 await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")  # sent to other processes on commit only
@@ -201,8 +244,10 @@ async def drive_asyncpg(conn: Any, dialect: sa.Dialect, plan: Generator[Step, An
             await conn.execute(sql, *args)
 
 
-def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T]) -> tuple[T, bool]:
-    """Run `plan` on a plain sqlite3 connection (in the thread that owns it); its value, and whether it woke."""
+def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[Step, Any, T],
+               notices: list[str]) -> tuple[T, bool]:
+    """Run `plan` on a plain sqlite3 connection (in the thread that owns it); its value, and whether it woke.
+    Its notices are added to `notices`."""
     result: Any = None
     woke = False
     while True:
@@ -211,6 +256,9 @@ def drive_sync(conn: sqlite3.Connection, dialect: sa.Dialect, plan: Generator[St
         except StopIteration as done:
             return done.value, woke
         result = None
+        if step.notice is not None:
+            notices.append(step.notice)
+            continue
         if step.fast is None:
             woke = True
             continue

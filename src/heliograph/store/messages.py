@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.errors import NotFound
 from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast, Step, rows, run
+from heliograph.store.fast import Fast, Step, StreamNotice, rows, run
 from heliograph.store.paging import window
 
 # The hot path's statements, built once: building a statement costs more than running it.
@@ -27,13 +27,15 @@ _APP_SETTINGS = sa.select(t.apps.c.settings).where(t.apps.c.id == sa.bindparam("
 
 def _count_statement(by_business: bool) -> sa.Update:
     """Count one message if there is room; a business that writes has read what came before."""
-    values: dict[str, Any] = {"message_count": _c.c.message_count + 1, "last_updated_at": sa.bindparam("p_now")}
+    values: dict[str, Any] = {"message_count": _c.c.message_count + 1, "last_updated_at": sa.bindparam("p_now"),
+                              "stream_seq": _c.c.stream_seq + 1}
     if by_business:
         values["business_last_read"] = sa.bindparam("p_now")
     return _c.update().where(
         _c.c.id == sa.bindparam("p_conversation_id"), _c.c.app_id == sa.bindparam("p_app_id"),
         _c.c.message_count < sa.bindparam("p_limit"),
-    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata, _APP_SETTINGS)
+    ).values(values).returning(_c.c.id, _c.c.type, _c.c.metadata, _c.c.stream_seq, _APP_SETTINGS,
+                               StreamNotice(_c.c.id + ":" + sa.cast(_c.c.stream_seq, sa.String)).label("notified"))
 
 
 _COUNT = {"business": Fast(_count_statement(True)), "user": Fast(_count_statement(False))}
@@ -42,9 +44,11 @@ _INSERT = Fast(_m.insert())
 
 def count_message(*, author_type: str, app_id: str, conversation_id: str, limit: int, now: int) -> Step:
     """Step: count one more message in the app's conversation if it holds fewer than `limit` (and move its
-    lastUpdatedAt, and a business author's businessLastRead, to `now`). Its rows: the conversation's id,
-    type and metadata and its app's settings (`app_settings`, read in the same statement: what PostMessage
-    needs of the app costs no round trip), or none when there is no such conversation or it is full."""
+    lastUpdatedAt, and a business author's businessLastRead, to `now`, and its stream_seq on by one). Its
+    rows: the conversation's id, type, metadata and new stream_seq (the message's `seq`), and its app's
+    settings (`app_settings`, read in the same statement: what PostMessage needs of the app costs no round
+    trip); on PostgreSQL the statement also NOTIFYs the stream `<conversation id>:<seq>` (StreamNotice).
+    No rows when there is no such conversation or it is full."""
     return rows(_COUNT[author_type], {
         "p_conversation_id": conversation_id, "p_app_id": app_id, "p_limit": limit, "p_now": now})
 
@@ -69,6 +73,13 @@ def insert_client_message(*, user_id: str, client_message_id: str, message_id: s
     """Step: remember which message the user's clientMessageId made."""
     return run(_INSERT_CLIENT_MESSAGE, {"user_id": user_id, "client_message_id": client_message_id,
                                         "message_id": message_id})
+
+
+async def stream_after(conn: AsyncConnection, *, conversation_id: str, seq: int, limit: int) -> list[Any]:
+    """The conversation's messages whose `seq` comes after `seq`, in that order, at most `limit`."""
+    query = (sa.select(_m).where(_m.c.conversation_id == conversation_id, _m.c.seq > seq)
+             .order_by(_m.c.seq).limit(limit))
+    return [r._mapping for r in await conn.execute(query)]
 
 
 async def find_message(conn: AsyncConnection, *, conversation_id: str, message_id: str) -> Any:

@@ -1,44 +1,60 @@
-"""Cross-process wake-ups on PostgreSQL: LISTEN on the outbox channel, reconnecting when cut off.
+"""Cross-process wake-ups on PostgreSQL: one LISTEN connection per process, reconnecting when cut off.
 
-The sending half is the plans' NOTIFY (store/fast.py, `OUTBOX_CHANNEL`), which PostgreSQL delivers
-only when the transaction that wrote the deliveries commits. SQLite has one process, woken directly.
+The sending halves are the plans' NOTIFYs (store/fast.py): the outbox channel, which wakes the
+webhook dispatchers, and the stream channel, whose payloads (`<conversation id>:<seq>`) wake the end
+users' streams (realtime/hub.py). PostgreSQL delivers them only when the transaction commits. SQLite
+has one process, woken directly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
-from heliograph.store.fast import OUTBOX_CHANNEL
-
 log = logging.getLogger("heliograph.notify")
 
 
-async def listen(database_url: str, wake: Callable[[], None]) -> None:
-    """Call `wake` on every NOTIFY of the outbox channel, until cancelled."""
-    import asyncpg  # PostgreSQL only: `heliograph serve` on SQLite never loads it
+class Listener:
+    """The process's one LISTEN connection: each channel's handlers get its payloads, and `on_connect`
+    callbacks run each time the connection is (re)made (what was committed meanwhile was not heard)."""
 
-    url = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    while True:
-        try:
-            connection = await asyncpg.connect(url)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("cannot LISTEN for outbox commits (%s); retrying", exc)
-            await asyncio.sleep(1)
-            continue
-        try:
-            await _listen_until_closed(connection, wake)
-        finally:
-            await connection.close()
+    def __init__(self, database_url: str) -> None:
+        self._url = sa.make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._heard: dict[str, list[Callable[[str], None]]] = defaultdict(list)
+        self._on_connect: list[Callable[[], None]] = []
 
+    def on(self, channel: str, heard: Callable[[str], None], *, on_connect: Callable[[], None]) -> None:
+        """Listen to `channel` too (before `run`)."""
+        self._heard[channel].append(heard)
+        self._on_connect.append(on_connect)
 
-async def _listen_until_closed(connection: Any, wake: Callable[[], None]) -> None:
-    closed = asyncio.Event()
-    connection.add_termination_listener(lambda *_args: closed.set())
-    await connection.add_listener(OUTBOX_CHANNEL, lambda *_args: wake())
-    wake()  # whatever was committed while we were not listening
-    await closed.wait()
+    async def run(self) -> None:
+        """Listen until cancelled."""
+        import asyncpg  # PostgreSQL only: `heliograph serve` on SQLite never loads it
+
+        while True:
+            try:
+                connection = await asyncpg.connect(self._url)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("cannot LISTEN for commits (%s); retrying", exc)
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self._listen_until_closed(connection)
+            finally:
+                await connection.close()
+
+    async def _listen_until_closed(self, connection: Any) -> None:
+        closed = asyncio.Event()
+        connection.add_termination_listener(lambda *_args: closed.set())
+        for channel, handlers in self._heard.items():
+            await connection.add_listener(channel, lambda _conn, _pid, _channel, payload, handlers=handlers: [
+                heard(payload) for heard in handlers])
+        for callback in self._on_connect:
+            callback()
+        await closed.wait()

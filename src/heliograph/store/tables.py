@@ -97,6 +97,8 @@ conversations = sa.Table(
     sa.Column("last_updated_at", Ms, nullable=False),
     sa.Column("created_at", Ms, nullable=False),
     sa.Column("message_count", sa.Integer, nullable=False),
+    # revision 0012: what the conversation's realtime stream has carried (docs/end-users.md)
+    sa.Column("stream_seq", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 participants = sa.Table(
@@ -120,7 +122,9 @@ messages = sa.Table(
     sa.Column("content", Json, nullable=False),
     sa.Column("source", Json, nullable=False),
     sa.Column("metadata", Json),
+    sa.Column("seq", sa.BigInteger),  # revision 0012: its place in the conversation's stream (docs/end-users.md)
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    sa.Index("ix_messages_stream", "conversation_id", "seq"),
 )
 
 # --- integrations, webhooks and the event outbox (revision 0002) ----------------------------------

@@ -176,8 +176,9 @@ async def conversation_pair(conn: AsyncConnection, *, kept_id: str, gone_id: str
 
 
 async def move_messages(conn: AsyncConnection, *, from_conversation_id: str, to_conversation_id: str) -> None:
+    """Move the messages; they leave the stream order of their old conversation (no `seq` in the new one)."""
     await conn.execute(_m.update().where(_m.c.conversation_id == from_conversation_id).values(
-        conversation_id=to_conversation_id))
+        conversation_id=to_conversation_id, seq=None))
 
 
 async def add_moved_messages(conn: AsyncConnection, *, conversation_id: str, message_count: int,

@@ -10,7 +10,8 @@ from heliograph.config import Settings
 from heliograph.events.payloads import for_webhook
 from heliograph.store import deliveries
 from heliograph.store.db import Database
-from heliograph.store.notify import listen
+from heliograph.store.fast import OUTBOX_CHANNEL
+from heliograph.store.notify import Listener
 from heliograph.worker.dispatcher import Dispatcher
 from heliograph.worker.http import Client
 from heliograph.worker.policy import Policy
@@ -21,8 +22,9 @@ def policy(settings: Settings) -> Policy:
 
 
 @asynccontextmanager
-async def delivering(settings: Settings, db: Database) -> AsyncIterator[Dispatcher]:
-    """A running dispatcher, woken by this process's commits and, on PostgreSQL, by everyone's."""
+async def delivering(settings: Settings, db: Database, listener: Listener | None = None) -> AsyncIterator[Dispatcher]:
+    """A running dispatcher, woken by this process's commits and, on PostgreSQL, by everyone's: through
+    `listener`, the process's LISTEN connection that the caller runs, or one of its own."""
     if db.is_sqlite:  # SQLite has one process: leases left by a crashed run belong to nobody now
         async with db.write() as conn:
             await deliveries.release_leases(conn)
@@ -31,7 +33,11 @@ async def delivering(settings: Settings, db: Database) -> AsyncIterator[Dispatch
     db.on_outbox_commit(dispatcher.wake)
     tasks = [asyncio.create_task(dispatcher.run())]
     if not db.is_sqlite:
-        tasks.append(asyncio.create_task(listen(settings.database_url, dispatcher.wake)))
+        own = listener is None
+        listener = listener or Listener(settings.database_url)
+        listener.on(OUTBOX_CHANNEL, lambda _payload: dispatcher.wake(), on_connect=dispatcher.wake)
+        if own:
+            tasks.append(asyncio.create_task(listener.run()))
     try:
         yield dispatcher
     finally:

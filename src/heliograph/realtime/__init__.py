@@ -1,0 +1,1 @@
+"""Live connections: the hub that wakes the streams of end users when their conversations change."""

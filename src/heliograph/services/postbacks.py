@@ -1,0 +1,78 @@
+"""Postbacks: an end user clicks a postback button of a message of their conversation (docs/end-users.md).
+
+Actions have no ids of their own in v2 content, so a button is named by where it is: `<messageId>:<n>` is
+`content.actions[n]` of that message, `<messageId>:<i>:<n>` is `content.items[i].actions[n]` (a carousel's
+or a list's item). An action id that is not of this form is a 400; one that names no action of a message
+of this conversation is a 404; an action that is not a `postback` is a 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heliograph.auth import EndUser
+from heliograph.errors import BadRequest, NotFound, UserNotFound
+from heliograph.events import payloads as events
+from heliograph.ids import IdFactory, is_id
+from heliograph.schemas.end_users import PostbackBody
+from heliograph.schemas.messages import Author, MessagePost, Text
+from heliograph.services import messages
+from heliograph.services.end_users import own_conversation
+from heliograph.services.messages import Through
+from heliograph.store import messages as message_store
+from heliograph.store.apps import require_app
+from heliograph.store.conversations import require_conversation
+from heliograph.store.db import Database
+from heliograph.store.outbox import emit
+from heliograph.store.users import find_user
+
+
+async def postback(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser, conversation_id: str,
+                   body: PostbackBody, origin: str | None) -> None:
+    """conversation:postback for the clicked action; with the app's echoPostback on, the action's text is
+    posted first as the user's message (through their SDK integration, as any message of theirs)."""
+    message_id, path = parse_action_id(body.action_id)
+    async with db.read() as conn:
+        integration = await own_conversation(conn, end_user=end_user, conversation_id=conversation_id,
+                                             origin=origin)
+        row = await message_store.find_message(conn, conversation_id=conversation_id, message_id=message_id)
+        app = await require_app(conn, app_id=end_user.app_id)
+    if row is None:
+        raise NotFound(f"Action {body.action_id} not found in this conversation")
+    action = find_action(row["content"], path, body.action_id)
+    through = Through(integration["id"], integration["type"])
+    if app["settings"].get("echoPostback"):
+        echo = MessagePost(author=Author(type="user", user_id=end_user.user_id), content=Text(text=action["text"]))
+        await messages.post_message(db, ids=ids, limit=limit, app_id=end_user.app_id,
+                                    conversation_id=conversation_id, body=echo, through=through)
+    async with db.write() as conn:
+        conversation = await require_conversation(conn, app_id=end_user.app_id, conversation_id=conversation_id)
+        user = await find_user(conn, app_id=end_user.app_id, user_id=end_user.user_id)
+        if user is None:
+            raise UserNotFound()
+        await emit(conn, ids=ids, app_id=end_user.app_id, type="conversation:postback", lane=conversation_id,
+                   payload=lambda control: events.conversation_postback(
+                       {**conversation, **control}, action, user, through.source()))
+
+
+def parse_action_id(action_id: str) -> tuple[str, tuple[int, ...]]:
+    """The message id and the action's place in its content: `(n,)` or `(i, n)` (400 if malformed)."""
+    message_id, *places = action_id.split(":")
+    if not is_id(message_id) or len(places) not in (1, 2) or not all(p.isdigit() and len(p) < 4 for p in places):
+        raise BadRequest("actionId: expected <messageId>:<n> or <messageId>:<item>:<n>")
+    return message_id, tuple(int(p) for p in places)
+
+
+def find_action(content: dict[str, Any], path: tuple[int, ...], action_id: str) -> dict[str, Any]:
+    """The postback action at `path` of a message's content: 404 if there is none, 400 if it is another kind."""
+    holder = content
+    if len(path) == 2:
+        items = content.get("items", [])
+        holder = items[path[0]] if path[0] < len(items) else {}
+    actions = holder.get("actions", [])
+    if path[-1] >= len(actions):
+        raise NotFound(f"Action {action_id} not found in this conversation")
+    action: dict[str, Any] = actions[path[-1]]
+    if action.get("type") != "postback":
+        raise BadRequest(f"actionId: action {action_id} is a {action.get('type')} action, not a postback")
+    return action

@@ -1,0 +1,65 @@
+"""End users for tests (docs/end-users.md): a visitor of the shop's page, signed in through a web
+integration, with its SDK API requests and its realtime stream."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+SHOP = "https://shop.example"
+EVIL = "https://evil.example"
+PROTOCOL = "heliograph.v1"
+
+
+def basic(user_id: str, token: str) -> dict[str, str]:
+    return {"authorization": "Basic " + base64.b64encode(f"{user_id}:{token}".encode()).decode()}
+
+
+def sign_up(client: httpx.Client, app_id: str, integration_id: str, **fields: Any) -> dict[str, Any]:
+    response = client.post(f"/sdk/v2/apps/{app_id}/appusers", json={"integrationId": integration_id, **fields},
+                           headers={"origin": SHOP})
+    assert 201 == response.status_code, response.text
+    return dict(response.json())
+
+
+class Visitor:
+    """An anonymous user of the shop's page, signed in, with requests sent as that page sends them."""
+
+    def __init__(self, client: httpx.Client, app_id: str, integration_id: str) -> None:
+        self.client, self.app_id = client, app_id
+        created = sign_up(client, app_id, integration_id)
+        self.id, self.token = created["user"]["id"], created["sessionToken"]
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"origin": SHOP, **basic(self.id, self.token)}
+        return self.client.request(method, f"/sdk/v2/apps/{self.app_id}{path}", headers=headers, **kwargs)
+
+    def start(self, **fields: Any) -> httpx.Response:
+        return self.call("POST", f"/appusers/{self.id}/conversations", json=fields)
+
+    def say(self, conversation_id: str, text: str, **fields: Any) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/messages",
+                         json={"content": {"type": "text", "text": text}, **fields})
+
+    def stream_url(self, base_url: str, cursor: str | None = None, user_id: str | None = None) -> str:
+        url = base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{self.app_id}/appusers/{user_id or self.id}/stream"
+        return url if cursor is None else f"{url}?cursor={cursor}"
+
+    def credentials(self) -> str:
+        pair = base64.urlsafe_b64encode(f"{self.id}:{self.token}".encode()).rstrip(b"=").decode()
+        return f"auth.{pair}"
+
+    def connect(self, base_url: str, *, cursor: str | None = None, origin: str = SHOP,
+                protocols: list[str] | None = None, user_id: str | None = None) -> ClientConnection:
+        offered = [PROTOCOL, self.credentials()] if protocols is None else protocols
+        return connect(self.stream_url(base_url, cursor, user_id), subprotocols=offered,  # type: ignore[arg-type]
+                       origin=origin, open_timeout=10)  # type: ignore[arg-type]
+
+
+def frame(socket: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    """The next frame the server sends (a JSON object)."""
+    return dict(json.loads(socket.recv(timeout=timeout)))
