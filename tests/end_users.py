@@ -45,6 +45,24 @@ class Visitor:
         return self.call("POST", f"/conversations/{conversation_id}/messages",
                          json={"content": {"type": "text", "text": text}, **fields})
 
+    def update(self, **fields: Any) -> httpx.Response:
+        return self.call("PUT", f"/appusers/{self.id}", json=fields)
+
+    def send_file(self, conversation_id: str, name: str, data: bytes, media_type: str,
+                  **fields: str) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/files", data=fields,
+                         files={"source": (name, data, media_type)})
+
+    def click(self, conversation_id: str, action_id: str) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/postback", json={"actionId": action_id})
+
+    def answer(self, conversation_id: str, form_id: str, fields: list[dict[str, Any]]) -> httpx.Response:
+        return self.call("POST", f"/conversations/{conversation_id}/form-responses",
+                         json={"quotedMessageId": form_id, "fields": fields})
+
+    def sync(self) -> httpx.Response:
+        return self.call("GET", f"/appusers/{self.id}/sync")
+
     def stream_url(self, base_url: str, cursor: str | None = None, user_id: str | None = None) -> str:
         url = base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{self.app_id}/appusers/{user_id or self.id}/stream"
         return url if cursor is None else f"{url}?cursor={cursor}"

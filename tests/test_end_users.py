@@ -4,7 +4,6 @@ server; end users' credentials reach their own user only, and never the v2 API."
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,13 +17,11 @@ import sunshine_conversations_client as sc
 from heliograph.store import tables as t
 from tests.attachments import PNG
 from tests.conftest import Server
+from tests.end_users import EVIL, SHOP, Visitor, basic, sign_up
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.switchboards import add_member, make_switchboard
 from tests.utils import MISSING_ID, error_of, in_database, row_count, sdk_error, seed_messages
-
-SHOP = "https://shop.example"
-EVIL = "https://evil.example"
 
 
 @pytest.fixture
@@ -40,17 +37,6 @@ def web(http: httpx.Client, app_id: str) -> dict[str, Any]:
     response = http.post(f"/v2/apps/{app_id}/integrations", json={
         "type": "web", "brandColor": "112233", "businessName": "Shop", "originWhitelist": [SHOP]})
     return dict(response.json()["integration"])
-
-
-def basic(user_id: str, token: str) -> dict[str, str]:
-    return {"authorization": "Basic " + base64.b64encode(f"{user_id}:{token}".encode()).decode()}
-
-
-def sign_up(client: httpx.Client, app_id: str, integration_id: str, **fields: Any) -> dict[str, Any]:
-    response = client.post(f"/sdk/v2/apps/{app_id}/appusers", json={"integrationId": integration_id, **fields},
-                           headers={"origin": SHOP})
-    assert 201 == response.status_code, response.text
-    return dict(response.json())
 
 
 def test_config_tells_a_widget_how_to_start(browserless: httpx.Client, server: Server, account: sc.ApiClient,
@@ -144,44 +130,6 @@ def test_an_integration_without_a_whitelist_takes_any_origin(browserless: httpx.
                                 json={"integrationId": not_sdk["integration"]["id"]})
     assert (404, "integration_not_found") == error_of(response)
 
-
-
-class Visitor:
-    """An anonymous user of the shop's page, signed in, with requests sent as that page sends them."""
-
-    def __init__(self, client: httpx.Client, app_id: str, integration_id: str) -> None:
-        self.client, self.app_id = client, app_id
-        created = sign_up(client, app_id, integration_id)
-        self.id, self.token = created["user"]["id"], created["sessionToken"]
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"origin": SHOP, **basic(self.id, self.token)}
-        return self.client.request(method, f"/sdk/v2/apps/{self.app_id}{path}", headers=headers, **kwargs)
-
-    def start(self, **fields: Any) -> httpx.Response:
-        return self.call("POST", f"/appusers/{self.id}/conversations", json=fields)
-
-    def say(self, conversation_id: str, text: str, **fields: Any) -> httpx.Response:
-        return self.call("POST", f"/conversations/{conversation_id}/messages",
-                         json={"content": {"type": "text", "text": text}, **fields})
-
-    def update(self, **fields: Any) -> httpx.Response:
-        return self.call("PUT", f"/appusers/{self.id}", json=fields)
-
-    def send_file(self, conversation_id: str, name: str, data: bytes, media_type: str,
-                  **fields: str) -> httpx.Response:
-        return self.call("POST", f"/conversations/{conversation_id}/files", data=fields,
-                         files={"source": (name, data, media_type)})
-
-    def click(self, conversation_id: str, action_id: str) -> httpx.Response:
-        return self.call("POST", f"/conversations/{conversation_id}/postback", json={"actionId": action_id})
-
-    def answer(self, conversation_id: str, form_id: str, fields: list[dict[str, Any]]) -> httpx.Response:
-        return self.call("POST", f"/conversations/{conversation_id}/form-responses",
-                         json={"quotedMessageId": form_id, "fields": fields})
-
-    def sync(self) -> httpx.Response:
-        return self.call("GET", f"/appusers/{self.id}/sync")
 
 
 def business_says(http: httpx.Client, app_id: str, conversation_id: str, content: dict[str, Any]) -> dict[str, Any]:
