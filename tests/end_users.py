@@ -74,8 +74,10 @@ class Visitor:
     def connect(self, base_url: str, *, cursor: str | None = None, origin: str = SHOP,
                 protocols: list[str] | None = None, user_id: str | None = None) -> ClientConnection:
         offered = [PROTOCOL, self.credentials()] if protocols is None else protocols
+        # max_queue=None: like a browser, the client keeps reading frames it has not asked for yet, so a
+        # close in the middle of a backlog completes at once (a bounded queue would stall the close)
         return connect(self.stream_url(base_url, cursor, user_id), subprotocols=offered,  # type: ignore[arg-type]
-                       origin=origin, open_timeout=10)  # type: ignore[arg-type]
+                       origin=origin, open_timeout=10, max_queue=None)  # type: ignore[arg-type]
 
 
 def frame(socket: ClientConnection, timeout: float = 10) -> dict[str, Any]:

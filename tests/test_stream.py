@@ -5,6 +5,8 @@ cursors and frames get their close codes."""
 from __future__ import annotations
 
 import base64
+import random
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +145,33 @@ def test_a_stream_opened_with_the_sync_cursor_repeats_nothing(server: Server, ac
         after = frame(socket)
     assert (["one", "two"], "three") == (
         [m["content"]["text"] for m in synced["conversations"][0]["messages"]], texts([after])[0])
+
+
+def test_a_thousand_random_disconnects_lose_nothing_and_repeat_nothing(
+        server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
+    """While the business posts 600 messages, the visitor's client drops its connection after 0, 1 or 2
+    frames, at random, and comes back with its last cursor, 1,000 times at least: it gets every message
+    once, in order."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    total = 600
+    chance = random.Random(11)
+    posting = threading.Thread(target=lambda: [
+        post(account, app_id, conversation, text(f"m{n}")) for n in range(total)], daemon=True)
+    got: list[str] = []
+    with visitor.connect(server.base_url) as socket:
+        cursor = frame(socket)["cursor"]  # from now on: before the first message
+    reconnects = 1
+    posting.start()
+    try:
+        while len(got) < total or reconnects < 1000:
+            with visitor.connect(server.base_url, cursor=cursor) as socket:
+                frame(socket)  # ready
+                for _ in range(chance.choice((0, 1, 2)) if len(got) < total else 0):
+                    message = frame(socket, timeout=30)
+                    got.append(message["message"]["content"]["text"])
+                    cursor = message["cursor"]
+            reconnects += 1
+    finally:
+        posting.join()
+    assert [f"m{n}" for n in range(total)] == got
+    assert reconnects >= 1000

@@ -81,7 +81,7 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
         pending = set(positions)
         while True:
             for conversation_id in pending:
-                await _catch_up(services, websocket, positions, conversation_id)
+                await _catch_up(services, websocket, positions, conversation_id, listening)
             woken = asyncio.ensure_future(watch.event.wait())
             done, _ = await asyncio.wait({listening, woken}, timeout=HEARTBEAT_SECONDS,
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -100,12 +100,16 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
             await listening
 
 
-async def _catch_up(services: Services, websocket: WebSocket, positions: dict[str, int], conversation_id: str) -> None:
-    """Send the conversation's messages after its position, in order, each with the cursor that includes it."""
-    while True:
+async def _catch_up(services: Services, websocket: WebSocket, positions: dict[str, int], conversation_id: str,
+                    listening: asyncio.Task[None]) -> None:
+    """Send the conversation's messages after its position, in order, each with the cursor that includes it;
+    stop as soon as the client has gone (its close is answered at once, not after a backlog)."""
+    while not listening.done():
         async with services.db.read() as conn:
             batch = await reading.read_after(conn, conversation_id=conversation_id, seq=positions[conversation_id])
         for seq, message in batch:
+            if listening.done():
+                return
             positions[conversation_id] = seq
             await websocket.send_json({"type": "message", "cursor": reading.encode_cursor(positions),
                                        "conversationId": conversation_id, "message": message})
