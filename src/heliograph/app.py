@@ -85,13 +85,8 @@ async def expiring(db: Database, clock: Clock, interval: float,
                    wait: Callable[[float], Awaitable[None]] = asyncio.sleep) -> AsyncIterator[None]:
     """Run the conversationRetentionSeconds job (services/retention.py) every `interval` seconds (`wait`
     sleeps between runs; tests pass their own) while the block runs; cancelled when it ends."""
-    task = asyncio.create_task(_expire_every(db, clock, interval, wait))
-    try:
+    async with _running(_expire_every(db, clock, interval, wait)):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _expire_every(db: Database, clock: Clock, interval: float,
