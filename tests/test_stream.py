@@ -175,3 +175,20 @@ def test_a_thousand_random_disconnects_lose_nothing_and_repeat_nothing(
         posting.join()
     assert [f"m{n}" for n in range(total)] == got
     assert reconnects >= 1000
+
+
+def test_the_business_typing_shows_on_the_stream_once(server: Server, account: sc.ApiClient, app_id: str,
+                                                      visitor: Visitor) -> None:
+    """typing:start and typing:stop posted through the official SDK reach the visitor's open stream (and
+    only then: nothing stores them), once each; the visitor's own typing does not come back to them."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)
+        visitor.call("POST", f"/conversations/{conversation}/activity", json={"type": "typing:start"})
+        for kind in ("typing:start", "typing:stop"):
+            sc.ActivitiesApi(account).post_activity(app_id, conversation, sc.ActivityPost(
+                author=sc.Author(type="business"), type=kind))
+        post(account, app_id, conversation, text("done typing"))
+        frames = [frame(socket) for _ in range(3)]
+    assert [("typing:start", "business"), ("typing:stop", "business"), ("message", "business")] == [
+        (f["type"], (f.get("author") or f.get("message", {}).get("author", {})).get("type")) for f in frames]

@@ -93,6 +93,9 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
                 await services.auth.end_user(_basic(end_user, websocket), app_id=end_user.app_id)
                 await websocket.send_json({"type": "ping"})
             pending = watch.take()
+            for typing in watch.take_typing():  # ephemeral: sent once, to whoever is connected now
+                if typing["author"].get("userId") != end_user.user_id:
+                    await websocket.send_json(typing)
     finally:
         services.hub.unwatch(watch)
         listening.cancel()

@@ -9,8 +9,9 @@ twice costs a query, never a message.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 
 class Watch:
@@ -19,6 +20,7 @@ class Watch:
     def __init__(self, conversation_ids: Iterable[str]) -> None:
         self.conversation_ids = set(conversation_ids)
         self.changed: set[str] = set()
+        self.typing: list[dict[str, Any]] = []  # typing frames heard since it last looked (nothing stores them)
         self.event = asyncio.Event()
 
     def take(self) -> set[str]:
@@ -27,10 +29,15 @@ class Watch:
         self.event.clear()
         return changed
 
+    def take_typing(self) -> list[dict[str, Any]]:
+        typing, self.typing = self.typing, []
+        return typing
+
 
 class Hub:
     def __init__(self) -> None:
         self._watches: dict[str, set[Watch]] = defaultdict(set)
+        self._typing_seen: OrderedDict[str, None] = OrderedDict()  # nonces of typing notices, newest last
 
     def watch(self, conversation_ids: Iterable[str]) -> Watch:
         watch = Watch(conversation_ids)
@@ -57,14 +64,42 @@ class Hub:
                 watch.event.set()
 
     def heard(self, notices: Iterable[str]) -> None:
-        """Wake the streams watching the conversations these notices name."""
+        """Wake the streams watching the conversations these notices name: `<id>:<seq>` for a new message,
+        `<id>:typing:start|stop:<author type>:<user id>` for typing, which the stream sends as it is."""
         for notice in notices:
-            conversation_id = notice.partition(":")[0]
+            conversation_id, _, rest = notice.partition(":")
+            typing = _typing_frame(conversation_id, rest) if rest.startswith("typing:") else None
+            if typing is not None and self._repeated(rest):
+                continue
             for watch in self._watches.get(conversation_id, ()):
-                watch.changed.add(conversation_id)
+                if typing is None:
+                    watch.changed.add(conversation_id)
+                else:
+                    watch.typing.append(typing)
                 watch.event.set()
+
+    def _repeated(self, typing_notice: str) -> bool:
+        """Whether this typing notice was heard already (this process's own, heard again through NOTIFY)."""
+        nonce = typing_notice.rpartition(":")[2]
+        if nonce in self._typing_seen:
+            return True
+        self._typing_seen[nonce] = None
+        if len(self._typing_seen) > 1000:
+            self._typing_seen.popitem(last=False)
+        return False
 
     @property
     def watching(self) -> int:
         """How many conversations some stream watches (for tests and the console)."""
         return len(self._watches)
+
+
+def _typing_frame(conversation_id: str, notice: str) -> dict[str, Any] | None:
+    """The frame of a typing notice (`typing:start:user:<id>:<nonce>`), or None if it is not one."""
+    parts = notice.split(":")
+    if len(parts) != 5 or parts[1] not in ("start", "stop"):
+        return None
+    author: dict[str, Any] = {"type": parts[2]}
+    if parts[3]:
+        author["userId"] = parts[3]
+    return {"type": f"typing:{parts[1]}", "conversationId": conversation_id, "author": author}

@@ -15,6 +15,7 @@ useAnimalNames is.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -251,10 +252,19 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
     elif body.type == "conversation:read":
         await update_conversation(conn, conversation_id=conversation_id, changes={"business_last_read": now})
         return
+    if body.type.startswith("typing:"):  # shown live on the participants' streams; nothing is stored
+        await drive(conn, _typing_notice(conversation_id, body.type, body.author.type,
+                                         None if user is None else user["id"]))
     await emit(conn, ids=ids, app_id=app_id, type=events.activity_trigger(body.type), lane=conversation_id,
                payload=lambda control: events.conversation_activity(
                    {**conversation, **control}, body.type, body.author.type, user,
                    API_SOURCE if through is None else through.source()))
+
+
+def _typing_notice(conversation_id: str, kind: str, author_type: str, user_id: str | None) -> Plan[None]:
+    """The stream's notice of a typing activity: `<conversation>:typing:start|stop:<author type>:<user id>:<nonce>`
+    (the nonce tells a hub that hears it twice, from this process and through NOTIFY, that it is one)."""
+    yield notice(f"{conversation_id}:{kind}:{author_type}:{user_id or ''}:{secrets.token_hex(6)}")
 
 
 async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
