@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from heliograph.schemas.common import EMAIL_PATTERN, UNSET, DisplayName, Metadata, Struct, UnsetType, Uri
-from heliograph.schemas.conversations import Description
+from heliograph.schemas.common import EMAIL_PATTERN, UNSET, Metadata, Struct, UnsetType
+from heliograph.schemas.conversations import ConversationUpdateBody
 from heliograph.schemas.messages import Content, Label, Option
 from heliograph.schemas.users import Profile
 
@@ -20,13 +20,9 @@ class AnonymousUserBody(Struct):
     metadata: Metadata | None | UnsetType = UNSET
 
 
-class EndUserConversationBody(Struct):
-    """POST /sdk/v2/apps/{appId}/appusers/{userId}/conversations: a new personal conversation of the user."""
-
-    display_name: DisplayName | None | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
-    icon_url: Uri | None | UnsetType = UNSET
-    metadata: Metadata | None | UnsetType = UNSET
+class EndUserConversationBody(ConversationUpdateBody):
+    """POST /sdk/v2/apps/{appId}/appusers/{userId}/conversations: a new personal conversation of the user,
+    with the fields UpdateConversation may set (displayName, description, iconUrl, metadata)."""
 
 
 class EndUserMessageBody(Struct):
