@@ -192,3 +192,15 @@ def test_the_business_typing_shows_on_the_stream_once(server: Server, account: s
         frames = [frame(socket) for _ in range(3)]
     assert [("typing:start", "business"), ("typing:stop", "business"), ("message", "business")] == [
         (f["type"], (f.get("author") or f.get("message", {}).get("author", {})).get("type")) for f in frames]
+
+
+def test_a_conversation_started_while_connected_streams_at_once(server: Server, account: sc.ApiClient, app_id: str,
+                                                                 visitor: Visitor) -> None:
+    """The stream opened before the visitor had any conversation gets the one they start, and its
+    messages from the first, without reconnecting."""
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)
+        conversation = visitor.start().json()["conversation"]["id"]
+        post(account, app_id, conversation, text("welcome"))
+        arrived = frame(socket)
+    assert (conversation, ["welcome"]) == (arrived["conversationId"], texts([arrived]))

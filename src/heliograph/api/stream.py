@@ -73,7 +73,7 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
     async with services.db.read() as conn:
         positions = await reading.positions(conn, user_id=end_user.user_id,
                                             cursor=websocket.query_params.get("cursor"))
-    watch = services.hub.watch(positions)
+    watch = services.hub.watch(positions, user_id=end_user.user_id)
     listening = asyncio.create_task(_listen(websocket))
     try:
         await websocket.send_json({"type": "ready", "cursor": reading.encode_cursor(positions),
@@ -93,6 +93,8 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
                 await services.auth.end_user(_basic(end_user, websocket), app_id=end_user.app_id)
                 await websocket.send_json({"type": "ping"})
             pending = watch.take()
+            for conversation_id in pending - positions.keys():  # joined while connected: from its start
+                positions[conversation_id] = 0
             for typing in watch.take_typing():  # ephemeral: sent once, to whoever is connected now
                 if typing["author"].get("userId") != end_user.user_id:
                     await websocket.send_json(typing)

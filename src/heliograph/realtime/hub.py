@@ -17,7 +17,8 @@ from typing import Any
 class Watch:
     """One stream's interest: its conversations, and which of them changed since it last looked."""
 
-    def __init__(self, conversation_ids: Iterable[str]) -> None:
+    def __init__(self, conversation_ids: Iterable[str], user_id: str | None = None) -> None:
+        self.user_id = user_id
         self.conversation_ids = set(conversation_ids)
         self.changed: set[str] = set()
         self.typing: list[dict[str, Any]] = []  # typing frames heard since it last looked (nothing stores them)
@@ -37,15 +38,25 @@ class Watch:
 class Hub:
     def __init__(self) -> None:
         self._watches: dict[str, set[Watch]] = defaultdict(set)
+        self._by_user: dict[str, set[Watch]] = defaultdict(set)
         self._typing_seen: OrderedDict[str, None] = OrderedDict()  # nonces of typing notices, newest last
 
-    def watch(self, conversation_ids: Iterable[str]) -> Watch:
-        watch = Watch(conversation_ids)
+    def watch(self, conversation_ids: Iterable[str], user_id: str | None = None) -> Watch:
+        """A stream's watch over these conversations; with `user_id`, also over those the user joins."""
+        watch = Watch(conversation_ids, user_id)
         for conversation_id in watch.conversation_ids:
             self._watches[conversation_id].add(watch)
+        if user_id is not None:
+            self._by_user[user_id].add(watch)
         return watch
 
     def unwatch(self, watch: Watch) -> None:
+        if watch.user_id is not None:
+            watchers = self._by_user.get(watch.user_id)
+            if watchers is not None:
+                watchers.discard(watch)
+                if not watchers:
+                    del self._by_user[watch.user_id]
         for conversation_id in watch.conversation_ids:
             watchers = self._watches.get(conversation_id)
             if watchers is not None:
@@ -67,6 +78,9 @@ class Hub:
         """Wake the streams watching the conversations these notices name: `<id>:<seq>` for a new message,
         `<id>:typing:start|stop:<author type>:<user id>` for typing, which the stream sends as it is."""
         for notice in notices:
+            if notice.startswith("@"):
+                self._joined(*notice[1:].partition(":")[::2])
+                continue
             conversation_id, _, rest = notice.partition(":")
             typing = _typing_frame(conversation_id, rest) if rest.startswith("typing:") else None
             if typing is not None and self._repeated(rest):
@@ -77,6 +91,15 @@ class Hub:
                 else:
                     watch.typing.append(typing)
                 watch.event.set()
+
+    def _joined(self, user_id: str, conversation_id: str) -> None:
+        """The user joined a conversation: their streams watch it from now on, from its first message."""
+        for watch in self._by_user.get(user_id, ()):
+            if conversation_id not in watch.conversation_ids:
+                watch.conversation_ids.add(conversation_id)
+                self._watches[conversation_id].add(watch)
+            watch.changed.add(conversation_id)
+            watch.event.set()
 
     def _repeated(self, typing_notice: str) -> bool:
         """Whether this typing notice was heard already (this process's own, heard again through NOTIFY)."""

@@ -14,6 +14,7 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
+from heliograph.services import stream
 from heliograph.services.clients import subscribe_sdk_clients
 from heliograph.store import conversations as store
 from heliograph.store.apps import require_app
@@ -68,6 +69,7 @@ async def create_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
                                 users=users, entries=entries)
     control = await initial_control(conn, app_id=app_id, conversation_id=conversation_id,
                                     integration_id=integration_id)
+    await stream.joined(conn, user_ids=[user["id"] for user in users], conversation_id=conversation_id)
     owner = users[0] if body.type == "personal" else None  # sdkGroup members: no conversation:join (see docs)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:create", lane=conversation_id,
                payload=lambda control: events.conversation_create({**row, **control}, owner, reason=reason,

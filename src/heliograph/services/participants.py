@@ -13,6 +13,7 @@ from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.conversations import ParticipantLeaveBody, ParticipantSubSchema
+from heliograph.services import stream
 from heliograph.services.clients import subscribe_sdk_client
 from heliograph.services.conversations import MAX_GROUP_PARTICIPANTS, resolve_participant_user
 from heliograph.store import participants as store
@@ -39,6 +40,7 @@ async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: st
     if len(members) >= MAX_GROUP_PARTICIPANTS:
         raise BadRequest(f"An sdkGroup conversation can have at most {MAX_GROUP_PARTICIPANTS} participants")
     row = await store.add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
+    await stream.joined(conn, user_ids=[user["id"]], conversation_id=conversation_id)
     if body.subscribe_sdk_client is True:
         row["client_associations"] = await subscribe_sdk_client(conn, ids=ids, app_id=app_id,
                                                                 conversation_id=conversation_id, user=user)

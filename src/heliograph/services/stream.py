@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.errors import BadRequest
 from heliograph.schemas import render
 from heliograph.store import conversations, messages
+from heliograph.store.fast import Plan, drive, notice
 
 BATCH = 200  # messages read per conversation and query
 
@@ -54,3 +55,12 @@ async def read_after(conn: AsyncConnection, *, conversation_id: str, seq: int) -
     """The conversation's messages after `seq` (at most BATCH), each with its seq, as the API shows them."""
     rows = await messages.stream_after(conn, conversation_id=conversation_id, seq=seq, limit=BATCH)
     return [(row["seq"], render.message(row)) for row in rows]
+
+
+async def joined(conn: AsyncConnection, *, user_ids: list[str], conversation_id: str) -> None:
+    """Once this transaction commits, the streams of these users start watching the conversation (its
+    messages from the first one): the notice `@<user id>:<conversation id>` (realtime/hub.py)."""
+    def plan() -> Plan[None]:
+        for user_id in user_ids:
+            yield notice(f"@{user_id}:{conversation_id}")
+    await drive(conn, plan())
