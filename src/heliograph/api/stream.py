@@ -42,8 +42,8 @@ def stream(services: Services) -> BaseRoute:
         try:
             if PROTOCOL not in offered:
                 raise BadRequest(f"Offer the subprotocol {PROTOCOL}")
-            end_user = await _sign_in(services, websocket, offered)
-            await _serve(services, websocket, end_user)
+            end_user, credentials = await _sign_in(services, websocket, offered)
+            await _serve(services, websocket, end_user, credentials)
         except ApiError as error:
             await websocket.close(code=_close_code(error), reason=error.title[:120])
         except WebSocketDisconnect:
@@ -51,7 +51,9 @@ def stream(services: Services) -> BaseRoute:
     return WebSocketRoute(ROUTE, endpoint, name="SdkStream")
 
 
-async def _sign_in(services: Services, websocket: WebSocket, offered: list[str]) -> EndUser:
+async def _sign_in(services: Services, websocket: WebSocket, offered: list[str]) -> tuple[EndUser, str]:
+    """The end user of the subprotocol's credentials, and those credentials as a Basic header (checked again
+    at each heartbeat)."""
     app_id, user_id = websocket.path_params["appId"], websocket.path_params["userId"]
     token = next((p[len(AUTH_PREFIX):] for p in offered if p.startswith(AUTH_PREFIX)), None)
     if token is None:
@@ -60,15 +62,16 @@ async def _sign_in(services: Services, websocket: WebSocket, offered: list[str])
         pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise Unauthorized("Malformed credentials") from None
-    end_user = await services.auth.end_user("Basic " + base64.b64encode(pair).decode(), app_id=app_id)
+    credentials = "Basic " + base64.b64encode(pair).decode()
+    end_user = await services.auth.end_user(credentials, app_id=app_id)
     async with services.db.read() as conn:
         await end_users.signed_in(conn, end_user=end_user, origin=websocket.headers.get("origin"))
     if end_user.user_id != user_id:
         raise NotFound("Not this user's stream")
-    return end_user
+    return end_user, credentials
 
 
-async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) -> None:
+async def _serve(services: Services, websocket: WebSocket, end_user: EndUser, credentials: str) -> None:
     assert services.hub is not None
     async with services.db.read() as conn:
         positions = await reading.positions(conn, user_id=end_user.user_id,
@@ -90,7 +93,7 @@ async def _serve(services: Services, websocket: WebSocket, end_user: EndUser) ->
                 listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed
                 return
             if not done:  # a quiet while: a heartbeat, and the session must still be valid
-                await services.auth.end_user(_basic(end_user, websocket), app_id=end_user.app_id)
+                await services.auth.end_user(credentials, app_id=end_user.app_id)
                 await websocket.send_json({"type": "ping"})
             pending = watch.take()
             for conversation_id in pending - positions.keys():  # joined while connected: from its start
@@ -132,14 +135,6 @@ async def _listen(websocket: WebSocket) -> None:
             frame = None
         if not isinstance(frame, dict) or frame.get("type") != "pong":
             raise BadRequest("Malformed frame: expected a JSON object of a known type")
-
-
-def _basic(end_user: EndUser, websocket: WebSocket) -> str:
-    """The session's credentials again (the subprotocol's), to check at each heartbeat that it still holds."""
-    offered = websocket.scope.get("subprotocols") or []
-    token = next(p[len(AUTH_PREFIX):] for p in offered if p.startswith(AUTH_PREFIX))
-    pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return "Basic " + base64.b64encode(pair).decode()
 
 
 def _close_code(error: ApiError) -> int:

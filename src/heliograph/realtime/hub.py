@@ -111,11 +111,6 @@ class Hub:
             self._typing_seen.popitem(last=False)
         return False
 
-    @property
-    def watching(self) -> int:
-        """How many conversations some stream watches (for tests and the console)."""
-        return len(self._watches)
-
 
 def _typing_frame(conversation_id: str, notice: str) -> dict[str, Any] | None:
     """The frame of a typing notice (`typing:start:user:<id>:<nonce>`), or None if it is not one."""

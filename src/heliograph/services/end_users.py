@@ -82,7 +82,7 @@ class Upload:
 def origin_allowed(integration: Any, origin: str | None) -> bool:
     """Whether a browser on `origin` may use this SDK integration: always, unless it is a `web` one
     whose originWhitelist is set and does not hold that origin (scheme, host and port, in any case)."""
-    whitelist = integration["config"].get("originWhitelist") or [] if integration["type"] == "web" else []
+    whitelist = (integration["config"].get("originWhitelist") or []) if integration["type"] == "web" else []
     return origin is None or not whitelist or _origin(origin) in {_origin(entry) for entry in whitelist}
 
 
@@ -118,7 +118,7 @@ async def sdk_integration(conn: AsyncConnection, *, app_id: str, integration_id:
 async def any_origin_allowed(conn: AsyncConnection, *, app_id: str, origin: str | None) -> bool:
     """Whether some SDK integration of the app lets this origin in (for a CORS preflight, which carries
     no credentials; the request that follows is held to its own session's integration)."""
-    found = await integration_store.list_sdk_integrations(conn, app_id=app_id, types=SDK_TYPES)
+    found = await integration_store.list_integrations(conn, app_id=app_id, types=sorted(SDK_TYPES))
     return any(origin_allowed(integration, origin) for integration in found)
 
 

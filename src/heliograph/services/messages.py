@@ -74,6 +74,18 @@ async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str,
     masked = cards.mask_content(content)  # outside the plan: SQLite runs plans on its one writer thread
     metadata = None if body.metadata is UNSET else body.metadata
     check_metadata(metadata)
+    return await post_prepared_message(db, ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id,
+                                       body=body, content=content, masked=masked, metadata=metadata,
+                                       caller=caller, through=through)
+
+
+async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
+                                body: MessagePost, content: dict[str, Any], masked: dict[str, Any],
+                                metadata: dict[str, Any] | None = None, caller: str | None = None,
+                                through: Through | None = None) -> dict[str, Any]:
+    """`post_message` for content checked and shaped already, with its copy with card numbers masked (kept
+    if the app's maskCreditCardNumbers is on): PostMessage's, and an end user's formResponse
+    (services/form_responses.py), which PostMessage refuses. One transaction: count, control, events."""
     try:
         return await db.transact(lambda: _post_message(
             ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
@@ -265,20 +277,3 @@ def _typing_notice(conversation_id: str, kind: str, author_type: str, user_id: s
     """The stream's notice of a typing activity: `<conversation>:typing:start|stop:<author type>:<user id>:<nonce>`
     (the nonce tells a hub that hears it twice, from this process and through NOTIFY, that it is one)."""
     yield notice(f"{conversation_id}:{kind}:{author_type}:{user_id or ''}:{secrets.token_hex(6)}")
-
-
-async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
-                                body: MessagePost, content: dict[str, Any], masked: dict[str, Any],
-                                through: Through) -> dict[str, Any]:
-    """`post_message` for content the caller has checked and shaped itself, and its copy with card numbers
-    masked (kept if the app's maskCreditCardNumbers is on): an end user's formResponse
-    (services/form_responses.py), which PostMessage refuses. The same plan: count, control, events."""
-    check_author(body.author)
-    try:
-        return await db.transact(lambda: _post_message(
-            ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            masked=masked, metadata=None, caller=None, through=through))
-    except _Uncounted:
-        async with db.read() as conn:
-            await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-        raise Locked(f"Message limit of {limit} per conversation reached.") from None

@@ -36,12 +36,6 @@ async def find_any_integration(conn: AsyncConnection, *, integration_id: str) ->
     return None if row is None else row._mapping
 
 
-async def list_sdk_integrations(conn: AsyncConnection, *, app_id: str, types: frozenset[str]) -> list[Any]:
-    """The app's integrations of these types (id, type, config)."""
-    query = sa.select(_i.c.id, _i.c.type, _i.c.config).where(_i.c.app_id == app_id, _i.c.type.in_(sorted(types)))
-    return [r._mapping for r in await conn.execute(query)]
-
-
 async def insert_integration(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(_i.insert(), row)
 
