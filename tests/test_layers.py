@@ -23,9 +23,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "worker": {"store", "events", BASE},
     "channels": {"events", "schemas", BASE},
     "realtime": {"store", "events", "schemas", BASE},
-    "api": {"services", "auth", "schemas", BASE, "store.db"},
+    "messenger": {BASE},  # the web messenger's files (JavaScript, CSS, the demo page) and their bundling
+    "api": {"services", "auth", "schemas", "messenger", BASE, "store.db"},
     "console": {"services", "auth", "schemas", BASE, "store.db"},
-    "root": {"api", "console", "realtime", "channels", "worker", "services", "auth", "events", "store", "schemas",
+    "root": {"api", "messenger", "console", "realtime", "channels", "worker", "services", "auth", "events", "store", "schemas",
              BASE},
 }
 ROOM_OF_TOP_LEVEL = {"ids": BASE, "errors": BASE, "config": BASE, "pagination": BASE, "auth": "auth",
