@@ -15,6 +15,7 @@ from heliograph.auth import Authenticator
 from heliograph.config import Settings
 from heliograph.ids import Clock, IdFactory
 from heliograph.realtime.hub import Hub
+from heliograph.realtime.sockets import Sockets
 from heliograph.services import retention
 from heliograph.services.account import AccountKey, ensure_account_key
 from heliograph.store import media
@@ -30,11 +31,12 @@ log = logging.getLogger("heliograph.retention")
 def create_app(settings: Settings, *, ids: IdFactory | None = None,
                on_ready: Callable[[AccountKey | None], None] | None = None) -> Starlette:
     db = Database(settings)
-    hub = Hub()
+    hub, sockets = Hub(), Sockets()
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
-                        auth=Authenticator(db, settings.key_cache_seconds), hub=hub)
+                        auth=Authenticator(db, settings.key_cache_seconds), hub=hub, sockets=sockets)
     db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
     db.on_stream_commit(hub.heard)  # this process's commits wake its streams at once
+    db.on_stream_commit(sockets.heard)  # and its app sockets (docs/socket-mode.md)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +50,7 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
             if not db.is_sqlite:  # the process's one LISTEN connection: other processes' commits
                 listener = Listener(settings.database_url)
                 listener.on(STREAM_CHANNEL, hub.heard_one, on_connect=hub.wake_all)
+                listener.on(STREAM_CHANNEL, sockets.heard_one, on_connect=sockets.wake_all)
             if settings.dispatcher:
                 await stack.enter_async_context(delivering(settings, db, listener))
             if listener is not None:

@@ -84,7 +84,7 @@ def _deliveries_parser(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="a webhook's deliveries, newest first")
     listing.add_argument("webhook_id")
-    listing.add_argument("--status", choices=["pending", "delivered", "failed"])
+    listing.add_argument("--status", choices=["pending", "held", "delivered", "failed"])
     listing.add_argument("--limit", type=int, default=50)
     actions.add_parser("show", help="one delivery, its event and every attempt").add_argument("delivery_id", type=int)
     actions.add_parser("redeliver", help="send a delivery again, same event id").add_argument("delivery_id", type=int)

@@ -17,6 +17,7 @@ from starlette.routing import Route as Endpoint
 
 from heliograph.api import (
     admin,
+    app_stream,
     apps,
     attachments,
     clients,
@@ -61,6 +62,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     media,
     health,
     stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream
+    app_stream.app_stream_route,  # /sdk/v2/apps/{appId}/stream: an app's socket-mode webhook (docs/socket-mode.md)
 )
 
 

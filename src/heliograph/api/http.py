@@ -58,6 +58,14 @@ class StreamHub(Protocol):
     def unwatch(self, watch: Any) -> None: ...
 
 
+class AppSockets(Protocol):
+    """What an app socket needs of the sockets registry (realtime/sockets.py), which the composition root provides."""
+
+    def attach(self, webhook_id: str, token: str) -> Any: ...
+
+    def detach(self, socket: Any) -> None: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -66,6 +74,7 @@ class Services:
     auth: Authenticator
     ready: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # set once the lifespan has run
     hub: StreamHub | None = None  # the end users' streams (docs/end-users.md); None where none are served
+    sockets: AppSockets | None = None  # the apps' sockets (docs/socket-mode.md); None where none are served
 
 
 @dataclasses.dataclass(frozen=True)

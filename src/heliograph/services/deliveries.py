@@ -14,7 +14,7 @@ from heliograph.ids import iso
 from heliograph.store import deliveries as store
 from heliograph.store.outbox import wake_after_commit
 
-STATUSES = ("pending", "delivered", "failed")
+STATUSES = ("pending", "held", "delivered", "failed")  # held: waiting for the app socket (docs/socket-mode.md)
 
 
 def _wire(row: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,11 @@ claim is a lease: a crashed sender's deliveries become claimable again when thei
 PostgreSQL the heads are locked with FOR UPDATE SKIP LOCKED, so workers never claim the same lane at
 once (a lane's followers are never claimable by another worker while its head is pending).
 Every query here walks the pending rows only (partial indexes), however long the history grows.
+
+Deliveries to a socket-mode webhook (its target under SOCKET_TARGET, docs/socket-mode.md) are stored
+`held` rather than `pending`, so no claim ever sees them: the app's WebSocket reads them
+(`held_deliveries`) and its acknowledgements make them `delivered` (`acknowledge`). That read goes by
+the webhook's index on (webhook_id, seq), past the acknowledged ones (no partial index on held rows yet).
 """
 
 from __future__ import annotations
@@ -22,9 +27,23 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast, Plan, rows, run, run_many
+from heliograph.store.fast import Fast, Plan, drive, notice, rows, run, run_many
 
 d, w, e = t.deliveries, t.webhooks, t.events
+SOCKET_TARGET = "https://socket.invalid"  # RFC 2606: never resolves, so no real webhook can be there
+HELD = "held"  # a delivery that waits for the app's socket, never for the dispatcher
+
+
+def held_by_socket(target: str) -> bool:
+    """Whether a webhook with this target is served by the app socket (socket mode) rather than by HTTP."""
+    lowered = target.lower()
+    return lowered == SOCKET_TARGET or lowered.startswith(SOCKET_TARGET + "/")
+
+
+def socket_notice(webhook_id: str) -> str:
+    """The notice that wakes the app sockets of a webhook (realtime/sockets.py): `!<webhook id>`."""
+    return f"!{webhook_id}"
+
 _PENDING = d.c.status == "pending"
 _HEADS = sa.select(sa.func.min(d.c.seq)).where(_PENDING).group_by(d.c.webhook_id, d.c.lane)
 _FREE = sa.or_(d.c.leased_until.is_(None), d.c.leased_until < sa.bindparam("p_now"))
@@ -181,7 +200,59 @@ async def find_delivery(conn: AsyncConnection, *, seq: int) -> dict[str, Any] | 
 
 
 async def redeliver(conn: AsyncConnection, *, seq: int, now: int) -> bool:
-    """Make a finished delivery pending again, due now, with its attempt count reset; False if unknown."""
-    result = await conn.execute(d.update().where(d.c.seq == seq).values(
-        status="pending", attempts=0, next_attempt_at=now, leased_until=None, finished_at=None))
-    return bool(result.rowcount)
+    """Make a finished delivery pending again, due now, with its attempt count reset; False if unknown.
+    A socket-mode webhook's is held again instead, and its sockets are woken once this commits."""
+    found = (await conn.execute(sa.select(w.c.id, w.c.target).join(d, d.c.webhook_id == w.c.id)
+                                .where(d.c.seq == seq))).first()
+    if found is None:
+        return False
+    held = held_by_socket(found.target)
+    await conn.execute(d.update().where(d.c.seq == seq).values(
+        status=HELD if held else "pending", attempts=0, next_attempt_at=now, leased_until=None, finished_at=None))
+    if held:
+        await wake_sockets(conn, webhook_id=found.id)
+    return True
+
+
+async def wake_sockets(conn: AsyncConnection, *, webhook_id: str, token: str | None = None) -> None:
+    """Once this transaction commits, the webhook's app sockets look again, in every process; with `token`,
+    those with an older token know a newer socket took the webhook over (realtime/sockets.py)."""
+    await drive(conn, _announce(socket_notice(webhook_id) + ("" if token is None else f":{token}")))
+
+
+def _announce(payload: str) -> Plan[None]:
+    yield notice(payload)
+
+
+# Socket mode: the webhook a socket serves, what waits for it, and what it acknowledged.
+_SOCKET_WEBHOOK = sa.select(w.c.id, w.c.app_id, w.c.target).where(
+    w.c.id == sa.bindparam("webhook_id"), w.c.app_id == sa.bindparam("app_id"))
+_HELD_ROWS = (sa.select(d.c.seq, d.c.app_id, d.c.webhook_id, e.c.body, w.c.include_full_user, w.c.include_full_source)
+              .join(e, e.c.id == d.c.event_id).join(w, w.c.id == d.c.webhook_id)
+              .where(d.c.webhook_id == sa.bindparam("webhook_id"), d.c.status == HELD)
+              .order_by(d.c.seq).limit(sa.bindparam("p_limit")))
+_ACKNOWLEDGE = (d.update().where(d.c.webhook_id == sa.bindparam("p_webhook"), d.c.status == HELD,
+                                 d.c.seq.in_(sa.bindparam("p_seqs", expanding=True)))
+                .values(status="delivered", finished_at=sa.bindparam("p_at"), attempts=d.c.attempts + 1)
+                .returning(d.c.seq))
+
+
+async def find_socket_webhook(conn: AsyncConnection, *, app_id: str, webhook_id: str) -> dict[str, Any] | None:
+    """The app's webhook `webhook_id` (`id`, `app_id`, `target`), or None if the app has none of that id."""
+    row = (await conn.execute(_SOCKET_WEBHOOK, {"webhook_id": webhook_id, "app_id": app_id})).first()
+    return None if row is None else dict(row._mapping)
+
+
+async def held_deliveries(conn: AsyncConnection, *, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+    """The webhook's first `limit` held deliveries in seq order (per lane, the order the dispatcher would
+    send them), each with its event body and the webhook's includeFullUser / includeFullSource."""
+    found = await conn.execute(_HELD_ROWS, {"webhook_id": webhook_id, "p_limit": limit})
+    return [dict(row._mapping) for row in found]
+
+
+async def acknowledge(conn: AsyncConnection, *, webhook_id: str, seqs: Sequence[int], at: int) -> list[int]:
+    """Mark these held deliveries of the webhook delivered at `at`; the seqs that were held (others: none)."""
+    if not seqs:
+        return []
+    done = await conn.execute(_ACKNOWLEDGE, {"p_webhook": webhook_id, "p_seqs": list(seqs), "p_at": at})
+    return [row.seq for row in done]

@@ -6,7 +6,9 @@ webhooks of switchboard integrations in standby for that conversation whose `del
 is false; a payload may be built from the conversation's switchboard state, read in that same statement.
 A committed change therefore always has its deliveries, and a rolled-back one has none.
 After the commit the dispatcher is woken: in this process at once, and in other processes through
-PostgreSQL's NOTIFY (which PostgreSQL sends only on commit).
+PostgreSQL's NOTIFY (which PostgreSQL sends only on commit). A socket-mode webhook's delivery (its
+target under store.deliveries.SOCKET_TARGET) is stored `held`, which the dispatcher never claims, and
+wakes that webhook's app sockets instead (docs/socket-mode.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.ids import IdFactory, iso
 from heliograph.store import tables as t
-from heliograph.store.fast import WAKE, Fast, Step, drive, rows, run, run_many
+from heliograph.store.deliveries import HELD, held_by_socket, socket_notice
+from heliograph.store.fast import WAKE, Fast, Step, drive, notice, rows, run, run_many
 from heliograph.store.switchboards import CONTROL_FIELDS
 
 # Each webhook of the app, with the switchboard integration its integration is in (if the app's
@@ -39,7 +42,7 @@ _LANE_CONTROL = sa.select(*[alias.c[column].label(f"{prefix}_sbi_{column}")
     .outerjoin(_pending, sa.and_(_pending.c.switchboard_id == _board.c.id, _pending.c.id == _cs.c.pending_id)),
 ).where(_board.c.app_id == sa.bindparam("app_id"), _board.c.enabled == sa.true()).subquery("lane_control")
 _SUBSCRIBERS = Fast(sa.select(
-    _w.c.id, _w.c.triggers, _si.c.id.label("member"), _si.c.deliver_standby_events.label("standby"),
+    _w.c.id, _w.c.triggers, _w.c.target, _si.c.id.label("member"), _si.c.deliver_standby_events.label("standby"),
     *_LANE_CONTROL.c,
 ).select_from(_w.outerjoin(_ENABLED_MEMBER, _si.c.integration_id == _w.c.integration_id)
               .outerjoin(_LANE_CONTROL, sa.true())).where(_w.c.app_id == sa.bindparam("app_id")))
@@ -69,8 +72,8 @@ def emit_plan(*, ids: IdFactory, app_id: str, type: str, payload: Payload,
     """`emit` as a plan (store/fast.py)."""
     subscribers = yield rows(_SUBSCRIBERS, {"app_id": app_id, "lane": lane})
     standby_applies = type.startswith("conversation:")
-    hooks = [row["id"] for row in subscribers
-             if type in row["triggers"] and not (standby_applies and _in_standby(row))]
+    hooks = {row["id"]: HELD if held_by_socket(row["target"]) else "pending" for row in subscribers
+             if type in row["triggers"] and not (standby_applies and _in_standby(row))}
     if not hooks:
         return None
     event_id, now = ids.new_at()
@@ -79,10 +82,14 @@ def emit_plan(*, ids: IdFactory, app_id: str, type: str, payload: Payload,
     body = {"id": event_id, "type": type, "createdAt": iso(now), "payload": payload}
     yield run(_INSERT_EVENT, {"id": event_id, "app_id": app_id, "type": type, "body": body, "created_at": now})
     yield run_many(_INSERT_DELIVERIES, [
-        {"event_id": event_id, "webhook_id": hook, "app_id": app_id, "lane": lane, "status": "pending",
+        {"event_id": event_id, "webhook_id": hook, "app_id": app_id, "lane": lane, "status": status,
          "attempts": 0, "next_attempt_at": now, "leased_until": None, "created_at": now,
-         "finished_at": None, "last_error": None} for hook in hooks])
-    yield WAKE
+         "finished_at": None, "last_error": None} for hook, status in hooks.items()])
+    for hook, status in hooks.items():
+        if status == HELD:  # the app's socket reads it: wake the sockets of that webhook, not the dispatcher
+            yield notice(socket_notice(hook))
+    if "pending" in hooks.values():
+        yield WAKE
     return event_id
 
 
