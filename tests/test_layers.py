@@ -26,8 +26,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "messenger": {BASE},  # the web messenger's files (JavaScript, CSS, the demo page) and their bundling
     "api": {"services", "auth", "schemas", "messenger", BASE, "store.db"},
     "console": {"services", "auth", "schemas", BASE, "store.db"},
-    "root": {"api", "messenger", "console", "realtime", "channels", "worker", "services", "auth", "events", "store", "schemas",
-             BASE},
+    "root": {"api", "messenger", "console", "realtime", "channels", "worker", "services", "auth", "events", "store",
+             "schemas", BASE},
 }
 ROOM_OF_TOP_LEVEL = {"ids": BASE, "errors": BASE, "config": BASE, "pagination": BASE, "auth": "auth",
                      "app": "root", "cli": "root", "__init__": BASE}
