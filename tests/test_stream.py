@@ -1,6 +1,6 @@
-"""An end user's realtime stream (docs/end-users.md, §4) on a live server, both engines: messages arrive
-live, a reconnect with the last cursor gets exactly what was missed, and bad credentials, origins,
-cursors and frames get their close codes."""
+"""An end user's realtime stream (docs/end-users.md, §4) on a live server, both engines: messages, reads and
+removals arrive live, a reconnect with the last cursor gets exactly what was missed, and bad credentials,
+origins, cursors and frames get their close codes."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import sunshine_conversations_client as sc
 from websockets.exceptions import ConnectionClosed
 
+from heliograph.store import tables as t
 from tests.conftest import Server
 from tests.end_users import EVIL, PROTOCOL, SHOP, Visitor, frame
 from tests.servers import Process
-from tests.utils import post, text
+from tests.utils import in_database, make_conversation, post, text
 
 
 @pytest.fixture
@@ -204,3 +206,193 @@ def test_a_conversation_started_while_connected_streams_at_once(server: Server, 
         post(account, app_id, conversation, text("welcome"))
         arrived = frame(socket)
     assert (conversation, ["welcome"]) == (arrived["conversationId"], texts([arrived]))
+
+
+def business_read(account: sc.ApiClient, app_id: str, conversation_id: str) -> None:
+    sc.ActivitiesApi(account).post_activity(app_id, conversation_id, sc.ActivityPost(
+        author=sc.Author(type="business"), type="conversation:read"))
+
+
+def test_a_business_read_arrives_live_with_its_cursor(server: Server, http: httpx.Client, account: sc.ApiClient,
+                                                      app_id: str, visitor: Visitor) -> None:
+    """PostActivity conversation:read by the business reaches the visitor's open stream as a conversation:read
+    frame with a cursor of its own, the business as author and the businessLastRead it set; a reconnect with
+    that cursor gets what comes after it, once."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        ready = frame(socket)
+        business_read(account, app_id, conversation)
+        read = frame(socket)
+    stored = http.get(f"/v2/apps/{app_id}/conversations/{conversation}").json()["conversation"]["businessLastRead"]
+    post(account, app_id, conversation, text("after the read"))
+    with visitor.connect(server.base_url, cursor=read["cursor"]) as socket:
+        frame(socket)
+        after = frame(socket)
+    assert {"type": "conversation:read", "conversationId": conversation, "author": {"type": "business"},
+            "lastRead": stored} == {k: v for k, v in read.items() if k != "cursor"}
+    assert (True, ["after the read"]) == (read["cursor"] not in (None, ready["cursor"]), texts([after]))
+
+
+def test_a_reconnect_gets_the_reads_in_order_between_the_messages(
+        server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
+    """Messages and reads of a conversation share one sequence: a stream resumed from a cursor before them gets
+    them again in the order they committed, each with a cursor that resumes after it."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        before = frame(socket)["cursor"]
+    post(account, app_id, conversation, text("one"))
+    business_read(account, app_id, conversation)
+    visitor.say(conversation, "two")
+    visitor.call("POST", f"/conversations/{conversation}/activity", json={"type": "conversation:read"})
+    with visitor.connect(server.base_url, cursor=before) as socket:
+        frame(socket)
+        replayed = [frame(socket) for _ in range(4)]
+    with visitor.connect(server.base_url, cursor=replayed[1]["cursor"]) as socket:
+        frame(socket)
+        resumed = [frame(socket) for _ in range(2)]
+    kinds = [(f["type"], f.get("message", {}).get("content", {}).get("text"),
+              f.get("author", {}).get("type")) for f in replayed]
+    assert [("message", "one", None), ("conversation:read", None, "business"), ("message", "two", None),
+            ("conversation:read", None, "user")] == kinds
+    assert replayed[2:] == resumed
+    assert {"type": "user", "userId": visitor.id} == replayed[3]["author"]
+
+
+def test_a_users_read_on_one_device_reaches_their_other_stream(server: Server, visitor: Visitor) -> None:
+    """The visitor marks the conversation read through the SDK on one device: their stream open on another
+    device gets conversation:read with them as its author and their lastRead."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as other_device:
+        frame(other_device)
+        assert 200 == visitor.call("POST", f"/conversations/{conversation}/activity",
+                                   json={"type": "conversation:read"}).status_code
+        read = frame(other_device)
+    participant = visitor.sync().json()["conversations"][0]["participant"]
+    assert ("conversation:read", {"type": "user", "userId": visitor.id}, participant["lastRead"]) == (
+        read["type"], read["author"], read["lastRead"])
+
+
+def test_nothing_of_another_conversation_reaches_the_stream(server: Server, browserless: httpx.Client,
+                                                            account: sc.ApiClient, app_id: str, web: str,
+                                                            visitor: Visitor) -> None:
+    """Reads, messages and removals in a conversation the visitor is not in never reach their stream: the
+    next frame after all of them is the message posted in their own conversation, live and on a replay."""
+    mine = visitor.start().json()["conversation"]["id"]
+    other = Visitor(browserless, app_id, web)
+    theirs = other.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        ready = frame(socket)
+        sent = post(account, app_id, theirs, text("not yours"))
+        business_read(account, app_id, theirs)
+        other.call("POST", f"/conversations/{theirs}/activity", json={"type": "conversation:read"})
+        sc.MessagesApi(account).delete_message(app_id, theirs, sent.id)
+        post(account, app_id, mine, text("yours"))
+        live = frame(socket)
+    with visitor.connect(server.base_url, cursor=ready["cursor"]) as socket:
+        frame(socket)
+        replayed = frame(socket)
+        post(account, app_id, mine, text("yours again"))
+        next_one = frame(socket)
+    assert [(mine, "yours"), (mine, "yours"), (mine, "yours again")] == [
+        (f["conversationId"], f["message"]["content"]["text"]) for f in (live, replayed, next_one)]
+
+
+def test_removed_messages_show_on_the_stream(server: Server, account: sc.ApiClient, app_id: str,
+                                             visitor: Visitor) -> None:
+    """DeleteMessage reaches the stream as message:removed naming the message, DeleteAllMessages as
+    conversation:cleared; a replay from before them no longer holds the deleted messages, only the removals."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        before = frame(socket)["cursor"]
+        first = post(account, app_id, conversation, text("one"))
+        post(account, app_id, conversation, text("two"))
+        sc.MessagesApi(account).delete_message(app_id, conversation, first.id)
+        sc.MessagesApi(account).delete_all_messages(app_id, conversation)
+        live = [frame(socket) for _ in range(4)]
+    with visitor.connect(server.base_url, cursor=before) as socket:
+        frame(socket)
+        replayed = [frame(socket) for _ in range(2)]
+    assert ["message", "message", "message:removed", "conversation:cleared"] == [f["type"] for f in live]
+    assert (first.id, live[3]["conversationId"]) == (live[2]["messageId"], conversation)
+    assert [{k: v for k, v in f.items() if k != "cursor"} for f in live[2:]] == [
+        {k: v for k, v in f.items() if k != "cursor"} for f in replayed]
+
+
+def test_a_conversation_left_is_removed_from_the_stream(server: Server, account: sc.ApiClient, app_id: str,
+                                                        visitor: Visitor) -> None:
+    """LeaveConversation: the visitor's open stream gets conversation:removed, and nothing of the group after it;
+    a reconnect with a cursor from before the leave gets the removal first."""
+    mine = visitor.start().json()["conversation"]["id"]
+    group = make_conversation(account, app_id, sc.UsersApi(account).get_user(app_id, visitor.id).user,
+                              kind="sdkGroup").id
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)
+        post(account, app_id, group, text("before"))
+        before = frame(socket)
+        sc.ParticipantsApi(account).leave_conversation(app_id, group, sc.ParticipantLeaveBody(
+            sc.ParticipantLeaveBodyUserId(user_id=visitor.id)))
+        removed = frame(socket)
+        post(account, app_id, group, text("after leaving"))
+        post(account, app_id, mine, text("marker"))
+        marker = frame(socket)
+    with visitor.connect(server.base_url, cursor=before["cursor"]) as socket:
+        frame(socket)
+        again = frame(socket)
+    assert (["before"], ["marker"]) == (texts([before]), texts([marker]))
+    assert ("conversation:removed", group) == (removed["type"], removed["conversationId"])
+    assert {k: v for k, v in removed.items() if k != "cursor"} == {k: v for k, v in again.items() if k != "cursor"}
+
+
+def test_a_deleted_conversation_is_removed_from_the_stream(server: Server, account: sc.ApiClient, app_id: str,
+                                                           visitor: Visitor) -> None:
+    """DeleteConversation: the open streams of its participants get conversation:removed."""
+    visitor.start()
+    conversation = make_conversation(account, app_id, sc.UsersApi(account).get_user(app_id, visitor.id).user).id
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)
+        sc.ConversationsApi(account).delete_conversation(app_id, conversation)
+        removed = frame(socket)
+    assert ("conversation:removed", conversation) == (removed["type"], removed["conversationId"])
+
+
+def test_a_read_committed_in_one_process_reaches_a_stream_held_by_another(
+        server: Server, tmp_path: Path, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
+    """PostgreSQL, two API processes: the read's statement NOTIFYs `<conversation>:<seq>` as a message's does."""
+    if server.engine != "postgresql":
+        pytest.skip("one process serves a SQLite database")
+    other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key)
+    try:
+        conversation = visitor.start().json()["conversation"]["id"]
+        with visitor.connect(other.base_url) as socket:
+            frame(socket)
+            business_read(account, app_id, conversation)
+            arrived = frame(socket)
+    finally:
+        other.stop()
+    assert ("conversation:read", {"type": "business"}) == (arrived["type"], arrived["author"])
+    assert "" == other.tracebacks()
+
+
+def test_a_cursor_older_than_the_events_kept_is_refused_with_4409(server: Server, account: sc.ApiClient,
+                                                                   app_id: str, visitor: Visitor) -> None:
+    """A conversation's events are kept 7 days, pruned as it records another: a cursor from before a pruned
+    event closes the stream with 4409 (and is a 409 on the long-poll); one from after it resumes as ever."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        old_cursor = frame(socket)["cursor"]
+        business_read(account, app_id, conversation)
+        kept_cursor = frame(socket)["cursor"]
+    events = t.conversation_events
+    in_database(server.database_url, events.update().where(events.c.conversation_id == conversation)
+                .values(created_at=sa.literal(0)))  # recorded long ago
+    business_read(account, app_id, conversation)  # prunes the first read
+    with visitor.connect(server.base_url, cursor=old_cursor) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=10)
+    polled = visitor.call("GET", f"/appusers/{visitor.id}/events", params={"cursor": old_cursor, "timeout": "0"})
+    with visitor.connect(server.base_url, cursor=kept_cursor) as socket:
+        frame(socket)
+        resumed = frame(socket)
+    assert 4409 == closed.value.rcvd.code  # type: ignore[union-attr]
+    assert (409, "conflict") == (polled.status_code, polled.json()["errors"][0]["code"])
+    assert ("conversation:read", 1) == (resumed["type"], len(in_database(
+        server.database_url, sa.select(events.c.seq).where(events.c.conversation_id == conversation))))

@@ -62,6 +62,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     media,
     health,
     stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream
+    stream.events,  # …/appusers/{userId}/events: its fallbacks, SSE and long-poll (docs/end-users.md, §4)
     app_stream.app_stream_route,  # /sdk/v2/apps/{appId}/stream: an app's socket-mode webhook (docs/socket-mode.md)
 )
 

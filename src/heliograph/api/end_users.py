@@ -30,7 +30,7 @@ from heliograph.schemas.end_users import (
 )
 from heliograph.schemas.users import UserUpdateBody
 from heliograph.services import end_users as service
-from heliograph.services import form_responses, postbacks
+from heliograph.services import form_responses, postbacks, stream
 
 routes = Routes(exact_pattern)
 CONFIG = "/sdk/v2/integrations/{integrationId}/config"
@@ -46,11 +46,12 @@ ACTIVITY = APP + "/conversations/{conversationId}/activity"
 FILES = APP + "/conversations/{conversationId}/files"
 POSTBACK = APP + "/conversations/{conversationId}/postback"
 FORM_RESPONSES = APP + "/conversations/{conversationId}/form-responses"
+TICKET = APPUSER + "/ticket"
 _PREFLIGHTS = {CONFIG: ("GET", "SdkConfig"), APPUSERS: ("POST", "SdkUsers"), APPUSER: ("GET, PUT", "SdkUser"),
                SYNC: ("GET", "SdkSync"), CONVERSATIONS: ("GET, POST", "SdkConversations"),
                MESSAGES: ("GET, POST", "SdkMessages"), ACTIVITY: ("POST", "SdkActivity"), FILES: ("POST", "SdkFiles"),
                POSTBACK: ("POST", "SdkPostback"), FORM_RESPONSES: ("POST", "SdkFormResponses"),
-               LOGIN: ("POST", "SdkLogin"), LOGOUT: ("POST", "SdkLogout")}
+               LOGIN: ("POST", "SdkLogin"), LOGOUT: ("POST", "SdkLogout"), TICKET: ("POST", "SdkTicket")}
 _PREFLIGHT_SECONDS = "600"
 
 
@@ -223,6 +224,18 @@ async def post_form_response(call: Call) -> Reply:
                                            end_user=end_user, conversation_id=call.params["conversationId"],
                                            body=body, origin=call.origin)
     return 201, {"messages": [message]}
+
+
+@routes("POST", TICKET, "SdkCreateTicket", PUBLIC)
+async def create_ticket(call: Call) -> Reply:
+    """POST /sdk/v2/apps/{appId}/appusers/{userId}/ticket: a 5-minute ticket that opens the user's stream as an
+    EventSource (`…/events?ticket=`), which cannot send the Authorization header (docs/end-users.md, §4)."""
+    end_user = await _end_user(call)
+    async with call.services.db.write() as conn:
+        await service.signed_in(conn, end_user=end_user, origin=call.origin)
+        ticket = await stream.issue_ticket(conn, end_user=end_user, user_id=call.params["userId"],
+                                           now=call.services.ids.clock())
+    return 201, ticket
 
 
 def _file_fields(call: Call) -> EndUserFileFields:

@@ -38,7 +38,7 @@ async def list_messages(call: Call) -> Reply:
 async def delete_all_messages(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/conversations/{conversationId}/messages (DeleteAllMessages)."""
     async with call.services.db.write() as conn:
-        await service.delete_all_messages(conn, **conversation_ids(call))
+        await service.delete_all_messages(conn, ids=call.services.ids, **conversation_ids(call))
     return 200, {}
 
 
@@ -46,7 +46,8 @@ async def delete_all_messages(call: Call) -> Reply:
 async def delete_message(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/conversations/{conversationId}/messages/{messageId} (DeleteMessage)."""
     async with call.services.db.write() as conn:
-        await service.delete_message(conn, **conversation_ids(call), message_id=call.params["messageId"])
+        await service.delete_message(conn, ids=call.services.ids, **conversation_ids(call),
+                                     message_id=call.params["messageId"])
     return 200, {}
 
 

@@ -1,12 +1,17 @@
-"""An end user's realtime stream: a WebSocket at /sdk/v2/apps/{appId}/appusers/{userId}/stream
-(docs/end-users.md, §4).
+"""An end user's realtime stream (docs/end-users.md, §4): a WebSocket at
+/sdk/v2/apps/{appId}/appusers/{userId}/stream, and its fallbacks at …/events for clients that cannot hold
+one: Server-Sent Events (`Accept: text/event-stream`) and a JSON long-poll.
 
-Browsers cannot set headers on a WebSocket, so the credentials come as a subprotocol beside
-`heliograph.v1`: `auth.<base64url(userId:sessionToken)>`. The server accepts `heliograph.v1`, then
-sends `ready` with a cursor, every message of the user's conversations after that cursor (or, with
-`?cursor=`, after the one the client had), and then each new one as it commits, each frame with the
-cursor that includes it. Close codes: 4400 malformed (protocol, cursor, frame), 4401 credentials
-missing, invalid or expired, 4403 origin not allowed, 4404 not this user's stream.
+All three serve one `Tail`: the user's place in their stream (a cursor), the frames after it read from
+the database, and the hub's wake-up when more commits. Each frame that has a cursor includes itself in
+it, so a client that comes back with the last cursor it had gets exactly what it missed.
+
+WebSocket: browsers cannot set its headers, so the credentials come as a subprotocol beside
+`heliograph.v1`: `auth.<base64url(userId:sessionToken)>`. Close codes: 4400 malformed (protocol, cursor,
+frame), 4401 credentials missing, invalid or expired, 4403 origin not allowed, 4404 not this user's stream,
+4409 a cursor older than the events kept. The fallbacks answer the same refusals as HTTP errors in the
+spec's envelope (400, 401, 403, 404, 409); an
+EventSource, which cannot set headers either, signs in with a ticket (`?ticket=`, POST …/ticket).
 """
 
 from __future__ import annotations
@@ -16,23 +21,131 @@ import base64
 import binascii
 import contextlib
 import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from starlette.routing import BaseRoute, WebSocketRoute
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from heliograph.api.http import Services
 from heliograph.auth import EndUser
-from heliograph.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from heliograph.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, Unauthorized, UserNotFound
 from heliograph.services import end_users
 from heliograph.services import stream as reading
 
+log = logging.getLogger("heliograph.api")
 ROUTE = "/sdk/v2/apps/{appId}/appusers/{userId}/stream"
+EVENTS = "/sdk/v2/apps/{appId}/appusers/{userId}/events"
 PROTOCOL = "heliograph.v1"
 AUTH_PREFIX = "auth."
 HEARTBEAT_SECONDS = 25.0
-CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404}
+CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404, Conflict: 4409}
+POLL_SECONDS, POLL_MAX_SECONDS = 25.0, 30.0  # a long-poll's wait: by default, and at most
+POLL_LIMIT = 500  # frames with a cursor per long-poll answer
+RETRY_MS = 3000  # how long an EventSource waits before it reconnects (SSE `retry:`)
+_PREFLIGHT = {"access-control-allow-methods": "GET", "access-control-allow-headers": "authorization, last-event-id",
+              "access-control-max-age": "600"}
 
+
+class Tail:
+    """One client's place in the user's stream: the position in each of their conversations, those with
+    more to read (`pending`), and the hub's watch that wakes it when one of them commits something."""
+
+    def __init__(self, services: Services, end_user: EndUser, positions: dict[str, int], *, recheck: bool) -> None:
+        assert services.hub is not None
+        self.services, self.end_user, self.positions = services, end_user, positions
+        self.watch = services.hub.watch(positions, user_id=end_user.user_id)
+        self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
+        self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
+
+    @property
+    def cursor(self) -> str:
+        return reading.encode_cursor(self.positions)
+
+    async def read(self, limit: int = reading.BATCH) -> list[dict[str, Any]]:
+        """The frames ready now: the typing heard (no cursor), the conversations no longer the user's, then what
+        the pending conversations carried after their positions, in seq order within each (at most `limit` of
+        these, each with the cursor that includes it); a conversation with more stays pending."""
+        changed = self.watch.take()
+        frames = [typing for typing in self.watch.take_typing()
+                  if typing["author"].get("userId") != self.end_user.user_id]  # a user's own typing is theirs
+        read = 0
+        async with self.services.db.read() as conn:
+            if self.watch.take_left() or self.recheck or changed - self.positions.keys():
+                frames += await self._members(conn, changed)
+            self.pending |= changed & self.positions.keys()
+            for conversation_id in sorted(self.pending):
+                wanted = min(reading.BATCH, limit - read)
+                if wanted <= 0:
+                    break
+                batch = await reading.read_after(conn, conversation_id=conversation_id,
+                                                 seq=self.positions[conversation_id], limit=wanted)
+                for seq, frame in batch:
+                    self.positions[conversation_id] = seq
+                    frames.append({"type": frame["type"], "cursor": self.cursor, **frame})
+                read += len(batch)
+                if len(batch) < wanted:
+                    self.pending.discard(conversation_id)
+        return frames
+
+    async def _members(self, conn: AsyncConnection, changed: set[str]) -> list[dict[str, Any]]:
+        """Which conversations are the user's, read again (a join or a leave was heard, or the cursor named
+        conversations): one joined since is followed from its first message, and one gone is dropped with a
+        `conversation:removed` frame whose cursor no longer names it."""
+        self.recheck = False
+        members = await reading.memberships(conn, user_id=self.end_user.user_id)
+        for conversation_id in (changed - self.positions.keys()) & members:
+            self.positions[conversation_id] = 0
+        frames = []
+        for conversation_id in sorted(self.positions.keys() - members):
+            del self.positions[conversation_id]
+            self.pending.discard(conversation_id)
+            frames.append({"type": "conversation:removed", "cursor": self.cursor, "conversationId": conversation_id})
+        return frames
+
+    async def wait(self, timeout: float, also: asyncio.Future[Any] | None = None) -> bool:
+        """Whether there is something to read: at once if a conversation is pending, else once the hub wakes
+        the watch; False after `timeout` seconds, or as soon as `also` (the client going away) is done."""
+        if self.pending:
+            return True
+        woken = asyncio.ensure_future(self.watch.event.wait())
+        await asyncio.wait({woken} if also is None else {woken, also}, timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
+        woken.cancel()
+        return woken.done() and not woken.cancelled()
+
+    async def check(self) -> None:
+        """401 unless the session the stream was opened with still holds (a logout ends it)."""
+        async with self.services.db.read() as conn:
+            await reading.check_session(conn, end_user=self.end_user, now=self.services.ids.clock())
+
+    def close(self) -> None:
+        assert self.services.hub is not None
+        self.services.hub.unwatch(self.watch)
+
+
+@contextlib.asynccontextmanager
+async def _tail(services: Services, end_user: EndUser, cursor: str | None) -> AsyncIterator[Tail]:
+    """The user's tail from `cursor` (a malformed one: 400), or from now without one; closed on leaving."""
+    async with services.db.read() as conn:
+        positions = await reading.positions(conn, user_id=end_user.user_id, cursor=cursor)
+    tail = Tail(services, end_user, positions, recheck=cursor is not None)
+    try:
+        yield tail
+    finally:
+        tail.close()
+
+
+def _ready(tail: Tail) -> dict[str, Any]:
+    return {"type": "ready", "cursor": tail.cursor, "heartbeatMs": int(HEARTBEAT_SECONDS * 1000)}
+
+
+# --- the WebSocket -----------------------------------------------------------------------------------
 
 def stream(services: Services) -> BaseRoute:
     """The stream's route, for these services."""
@@ -42,8 +155,9 @@ def stream(services: Services) -> BaseRoute:
         try:
             if PROTOCOL not in offered:
                 raise BadRequest(f"Offer the subprotocol {PROTOCOL}")
-            end_user, credentials = await _sign_in(services, websocket, offered)
-            await _serve(services, websocket, end_user, credentials)
+            end_user = await _sign_in(services, websocket, offered)
+            async with _tail(services, end_user, websocket.query_params.get("cursor")) as tail:
+                await _serve(websocket, tail)
         except ApiError as error:
             await websocket.close(code=_close_code(error), reason=error.title[:120])
         except WebSocketDisconnect:
@@ -51,10 +165,8 @@ def stream(services: Services) -> BaseRoute:
     return WebSocketRoute(ROUTE, endpoint, name="SdkStream")
 
 
-async def _sign_in(services: Services, websocket: WebSocket, offered: list[str]) -> tuple[EndUser, str]:
-    """The end user of the subprotocol's credentials, and those credentials as a Basic header (checked again
-    at each heartbeat)."""
-    app_id, user_id = websocket.path_params["appId"], websocket.path_params["userId"]
+async def _sign_in(services: Services, websocket: WebSocket, offered: list[str]) -> EndUser:
+    """The end user of the subprotocol's credentials."""
     token = next((p[len(AUTH_PREFIX):] for p in offered if p.startswith(AUTH_PREFIX)), None)
     if token is None:
         raise Unauthorized("Offer the credentials as the subprotocol auth.<base64url(userId:sessionToken)>")
@@ -62,71 +174,43 @@ async def _sign_in(services: Services, websocket: WebSocket, offered: list[str])
         pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise Unauthorized("Malformed credentials") from None
-    credentials = "Basic " + base64.b64encode(pair).decode()
-    end_user = await services.auth.end_user(credentials, app_id=app_id)
+    end_user = await services.auth.end_user("Basic " + base64.b64encode(pair).decode(),
+                                            app_id=websocket.path_params["appId"])
+    return await _held(services, end_user, websocket.path_params["userId"], websocket.headers.get("origin"))
+
+
+async def _held(services: Services, end_user: EndUser, user_id: str, origin: str | None) -> EndUser:
+    """The end user, once their integration lets the origin in (403) and the path is their own (404)."""
     async with services.db.read() as conn:
-        await end_users.signed_in(conn, end_user=end_user, origin=websocket.headers.get("origin"))
+        await end_users.signed_in(conn, end_user=end_user, origin=origin)
     if end_user.user_id != user_id:
-        raise NotFound("Not this user's stream")
-    return end_user, credentials
+        raise UserNotFound("Not this user's stream")
+    return end_user
 
 
-async def _serve(services: Services, websocket: WebSocket, end_user: EndUser, credentials: str) -> None:
-    assert services.hub is not None
-    async with services.db.read() as conn:
-        positions = await reading.positions(conn, user_id=end_user.user_id,
-                                            cursor=websocket.query_params.get("cursor"))
-    watch = services.hub.watch(positions, user_id=end_user.user_id)
+async def _serve(websocket: WebSocket, tail: Tail) -> None:
+    """`ready`, then every frame as it is ready, a `ping` after each quiet while (when the session is checked
+    again); until the client closes (or sends something malformed: 4400)."""
     listening = asyncio.create_task(_listen(websocket))
     try:
-        await websocket.send_json({"type": "ready", "cursor": reading.encode_cursor(positions),
-                                   "heartbeatMs": int(HEARTBEAT_SECONDS * 1000)})
-        pending = set(positions)
-        while True:
-            for conversation_id in pending:
-                await _catch_up(services, websocket, positions, conversation_id, listening)
-            woken = asyncio.ensure_future(watch.event.wait())
-            done, _ = await asyncio.wait({listening, woken}, timeout=HEARTBEAT_SECONDS,
-                                         return_when=asyncio.FIRST_COMPLETED)
-            woken.cancel()
-            if listening in done:
-                listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed
-                return
-            if not done:  # a quiet while: a heartbeat, and the session must still be valid
-                await services.auth.end_user(credentials, app_id=end_user.app_id)
+        await websocket.send_json(_ready(tail))
+        while not listening.done():
+            for frame in await tail.read():
+                if listening.done():  # the client has gone: its close is answered at once, not after a backlog
+                    break
+                await websocket.send_json(frame)
+            if not await tail.wait(HEARTBEAT_SECONDS, listening) and not listening.done():
+                await tail.check()
                 await websocket.send_json({"type": "ping"})
-            pending = watch.take()
-            for conversation_id in pending - positions.keys():  # joined while connected: from its start
-                positions[conversation_id] = 0
-            for typing in watch.take_typing():  # ephemeral: sent once, to whoever is connected now
-                if typing["author"].get("userId") != end_user.user_id:
-                    await websocket.send_json(typing)
+        listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed (BadRequest)
     finally:
-        services.hub.unwatch(watch)
         listening.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, ApiError):
             await listening
 
 
-async def _catch_up(services: Services, websocket: WebSocket, positions: dict[str, int], conversation_id: str,
-                    listening: asyncio.Task[None]) -> None:
-    """Send the conversation's messages after its position, in order, each with the cursor that includes it;
-    stop as soon as the client has gone (its close is answered at once, not after a backlog)."""
-    while not listening.done():
-        async with services.db.read() as conn:
-            batch = await reading.read_after(conn, conversation_id=conversation_id, seq=positions[conversation_id])
-        for seq, message in batch:
-            if listening.done():
-                return
-            positions[conversation_id] = seq
-            await websocket.send_json({"type": "message", "cursor": reading.encode_cursor(positions),
-                                       "conversationId": conversation_id, "message": message})
-        if len(batch) < reading.BATCH:
-            return
-
-
 async def _listen(websocket: WebSocket) -> None:
-    """Read the client's frames until it closes: `pong` (and, later, typing); anything else is a 4400."""
+    """Read the client's frames until it closes: `pong`; anything else is a 4400."""
     while True:
         text = await websocket.receive_text()
         try:
@@ -139,3 +223,129 @@ async def _listen(websocket: WebSocket) -> None:
 
 def _close_code(error: ApiError) -> int:
     return next((code for kind, code in CLOSE_CODES.items() if isinstance(error, kind)), 4400)
+
+
+# --- the fallbacks: SSE and long-poll ----------------------------------------------------------------
+
+def events(services: Services) -> BaseRoute:
+    """GET …/events: the stream as Server-Sent Events (`Accept: text/event-stream`) or as a long-poll; OPTIONS:
+    its CORS preflight."""
+    async def endpoint(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        cors = await _cors(services, request.path_params["appId"], origin)
+        try:
+            if request.method == "OPTIONS":
+                if origin is not None and not cors:
+                    raise Forbidden(f"Origin {origin} may not use app {request.path_params['appId']}")
+                return Response(b"", 200, {**cors, **_PREFLIGHT}, "text/plain")
+            end_user = await _fallback_user(services, request)
+            if "text/event-stream" in request.headers.get("accept", ""):
+                return await _sse(services, request, end_user, cors)
+            return await _long_poll(services, request, end_user, cors)
+        except ApiError as error:
+            challenge = {"www-authenticate": 'Basic realm="Heliograph"'} if error.status == 401 and not cors else {}
+            return JSONResponse(error.envelope(), error.status, {**cors, **challenge})
+        except Exception:  # a bug: reported in the envelope, as the Api does, never as a traceback
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            return JSONResponse(ApiError().envelope(), 500, cors)
+    return Route(EVENTS, endpoint, methods=["GET", "OPTIONS"], name="SdkEvents")
+
+
+async def _cors(services: Services, app_id: str, origin: str | None) -> dict[str, str]:
+    """The CORS headers for an origin that some SDK integration of the app lets in (as api/end_users.py)."""
+    if origin is None:
+        return {}
+    async with services.db.read() as conn:
+        allowed = await end_users.any_origin_allowed(conn, app_id=app_id, origin=origin)
+    return {"access-control-allow-origin": origin, "vary": "Origin"} if allowed else {}
+
+
+async def _fallback_user(services: Services, request: Request) -> EndUser:
+    """The end user of the `Authorization` header (Basic userId:sessionToken), or of `?ticket=`."""
+    app_id = request.path_params["appId"]
+    ticket = request.query_params.get("ticket")
+    if ticket is None:
+        end_user = await services.auth.end_user(request.headers.get("authorization"), app_id=app_id)
+    else:
+        async with services.db.read() as conn:
+            end_user = await reading.ticket_user(conn, app_id=app_id, ticket=ticket, now=services.ids.clock())
+    return await _held(services, end_user, request.path_params["userId"], request.headers.get("origin"))
+
+
+async def _long_poll(services: Services, request: Request, end_user: EndUser, cors: dict[str, str]) -> Response:
+    """At once the frames after `?cursor=` (at most POLL_LIMIT), else the first ones within `?timeout=`
+    seconds: `{frames, cursor}`, with no frames and the same cursor when none came."""
+    timeout = _timeout(request.query_params.get("timeout"))
+    async with _tail(services, end_user, request.query_params.get("cursor")) as tail:
+        frames = await tail.read(POLL_LIMIT)
+        gone = asyncio.ensure_future(_disconnected(request))
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not frames and await tail.wait(deadline - asyncio.get_running_loop().time(), gone):
+                frames = await tail.read(POLL_LIMIT)
+        finally:
+            gone.cancel()
+        return JSONResponse({"frames": frames, "cursor": tail.cursor}, 200, cors)
+
+
+def _timeout(value: str | None) -> float:
+    if value is None:
+        return POLL_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= POLL_MAX_SECONDS:
+        raise BadRequest(f"timeout: a number of seconds from 0 to {POLL_MAX_SECONDS:g}")
+    return seconds
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has gone (a long-poll's answer then goes nowhere: stop waiting)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _sse(services: Services, request: Request, end_user: EndUser, cors: dict[str, str]) -> Response:
+    """The stream as Server-Sent Events, from `Last-Event-ID` (what an EventSource resends on reconnecting),
+    else `?cursor=`, else now (a malformed cursor: 400, before the answer starts)."""
+    cursor = request.headers.get("last-event-id") or request.query_params.get("cursor")
+    if cursor is not None:
+        reading.decode_cursor(cursor)  # a malformed one is a 400, before the answer starts
+
+    async def body() -> AsyncGenerator[str, None]:
+        async with _tail(services, end_user, cursor) as tail:  # inside: closed however the stream ends
+            yield f"retry: {RETRY_MS}\n\n" + _event(_ready(tail))
+            try:
+                while True:
+                    for frame in await tail.read():
+                        yield _event(frame)
+                    if not await tail.wait(HEARTBEAT_SECONDS):
+                        await tail.check()
+                        yield ": ping\n\n"
+            except Unauthorized as error:  # the session ended: say so, and end the stream
+                yield _event({"type": "closed", "code": 4401, "reason": error.title})
+
+    return _EventStream(body(), 200, {**cors, "cache-control": "no-cache", "x-accel-buffering": "no"},
+                        "text/event-stream")
+
+
+class _EventStream(StreamingResponse):
+    """A StreamingResponse that closes its generator however the answer ends: Starlette stops iterating when
+    the client goes, and the generator's `finally` (which unwatches the hub) should not wait for its garbage
+    collection."""
+
+    body_iterator: AsyncGenerator[str, None]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
+
+
+def _event(frame: dict[str, Any]) -> str:
+    """One SSE event: `id:` the frame's cursor (typing has none), `event:` its type, `data:` the frame."""
+    cursor = frame.get("cursor")
+    head = "" if cursor is None else f"id: {cursor}\n"
+    return f"{head}event: {frame['type']}\ndata: {json.dumps(frame, separators=(',', ':'))}\n\n"

@@ -3,7 +3,9 @@
 It holds no data. A commit's notices (`<conversation id>:<seq>`, store/fast.notice) reach it from this
 process at once (Database.on_stream_commit) and from other processes through LISTEN (store/notify.py);
 a woken stream reads what it lacks from the database after its own cursor, so a notice lost or heard
-twice costs a query, never a message.
+twice costs a query, never a message. A user joining (`@<user id>:<conversation id>`) or leaving
+(`-<user id>:<conversation id>`) a conversation makes their streams read which conversations are theirs
+again: the notice only says when to look.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Watch:
         self.conversation_ids = set(conversation_ids)
         self.changed: set[str] = set()
         self.typing: list[dict[str, Any]] = []  # typing frames heard since it last looked (nothing stores them)
+        self.left = False  # the user left one of its conversations (or it went) since it last looked
         self.event = asyncio.Event()
 
     def take(self) -> set[str]:
@@ -33,6 +36,11 @@ class Watch:
     def take_typing(self) -> list[dict[str, Any]]:
         typing, self.typing = self.typing, []
         return typing
+
+    def take_left(self) -> bool:
+        """Whether the user left a conversation since the last call."""
+        left, self.left = self.left, False
+        return left
 
 
 class Hub:
@@ -58,11 +66,14 @@ class Hub:
                 if not watchers:
                     del self._by_user[watch.user_id]
         for conversation_id in watch.conversation_ids:
-            watchers = self._watches.get(conversation_id)
-            if watchers is not None:
-                watchers.discard(watch)
-                if not watchers:
-                    del self._watches[conversation_id]
+            self._drop(watch, conversation_id)
+
+    def _drop(self, watch: Watch, conversation_id: str) -> None:
+        watchers = self._watches.get(conversation_id)
+        if watchers is not None:
+            watchers.discard(watch)
+            if not watchers:
+                del self._watches[conversation_id]
 
     def heard_one(self, notice: str) -> None:
         self.heard((notice,))
@@ -80,6 +91,9 @@ class Hub:
         for notice in notices:
             if notice.startswith("@"):
                 self._joined(*notice[1:].partition(":")[::2])
+                continue
+            if notice.startswith("-"):
+                self._left(*notice[1:].partition(":")[::2])
                 continue
             conversation_id, _, rest = notice.partition(":")
             typing = _typing_frame(conversation_id, rest) if rest.startswith("typing:") else None
@@ -99,6 +113,15 @@ class Hub:
                 watch.conversation_ids.add(conversation_id)
                 self._watches[conversation_id].add(watch)
             watch.changed.add(conversation_id)
+            watch.event.set()
+
+    def _left(self, user_id: str, conversation_id: str) -> None:
+        """The user left the conversation (or it was deleted): their streams stop watching it, and look again
+        at which conversations are theirs (a join heard twice cannot bring a conversation back unchecked)."""
+        for watch in self._by_user.get(user_id, ()):
+            watch.conversation_ids.discard(conversation_id)
+            self._drop(watch, conversation_id)
+            watch.left = True
             watch.event.set()
 
     def _repeated(self, typing_notice: str) -> bool:

@@ -66,10 +66,19 @@ def participant(row: Row) -> dict[str, Any]:
 
 
 def message(row: Row) -> dict[str, Any]:
+    """A message; with `quoted` (store/messages.with_quoted), the message it quotes as `quotedMessage`."""
     return _present([
         ("id", row["id"]), ("received", iso(row["received"])), ("author", row["author"]),
-        ("content", row["content"]), ("source", row["source"]), ("metadata", row["metadata"]),
+        ("content", row["content"]), ("source", row["source"]), ("quotedMessage", _quoted(row)),
+        ("metadata", row["metadata"]),
     ])
+
+
+def _quoted(row: Row) -> dict[str, Any] | None:
+    """quotedMessageMessage: the quoted message as it is now; none if the row quotes nothing, or if what it
+    quoted was deleted since (the spec's other branch, `externalMessageId`, names a channel's own id)."""
+    quoted = row.get("quoted")
+    return None if quoted is None else {"type": "message", "message": message(quoted)}
 
 
 def integration(row: Row, webhooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:

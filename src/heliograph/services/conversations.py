@@ -20,7 +20,7 @@ from heliograph.store import conversations as store
 from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
 from heliograph.store.outbox import emit
-from heliograph.store.participants import add_participant
+from heliograph.store.participants import add_participant, list_member_ids
 from heliograph.store.switchboards import initial_control
 from heliograph.store.users import find_user
 
@@ -122,6 +122,8 @@ async def delete_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
         raise BadRequest(f"Conversation {conversation_id} cannot be deleted because it is the default.")
     await emit(conn, ids=ids, app_id=app_id, type="conversation:remove", lane=conversation_id,
                payload=lambda control: events.conversation_remove({**row, **control}))  # emitted before it goes
+    await stream.left(conn, user_ids=await list_member_ids(conn, conversation_id=conversation_id),
+                      conversation_id=conversation_id)
     await store.delete_conversation(conn, conversation_id=conversation_id)
 
 

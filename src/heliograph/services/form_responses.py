@@ -4,6 +4,12 @@ The spec lets a `formResponse` message in only this way ("only supported as resp
 Web Messenger and cannot be sent via the API"). `answer` holds the response to the form it quotes: every
 field of the form answered once, by name and type, a text within the field's minSize/maxSize and format, an
 email an address, a select the field's own options; the labels are the form's.
+
+A form is answered once: the response quotes it (`quotedMessage`, the form as it is when shown) and, in the
+same transaction, the form's content becomes `submitted: true` by a compare-and-set of its stored content
+(services/messages.Quoted), so of two answers racing, one is stored and the other is a 409 that writes
+nothing. 409 rather than 400: the request is well-formed, but the answer it would create exists already,
+which is what the spec's `conflict` says of CreateUser.
 """
 
 from __future__ import annotations
@@ -19,18 +25,20 @@ from heliograph.schemas.end_users import FormResponseBody, FormResponseField
 from heliograph.schemas.messages import Author, FormResponse, MessagePost
 from heliograph.services import cards, messages
 from heliograph.services.end_users import own_conversation
-from heliograph.services.messages import Through
+from heliograph.services.messages import Quoted, Through
 from heliograph.store import messages as message_store
 from heliograph.store.db import Database
 
 _FORMATS = {"integer": re.compile(r"^-?\d+$"), "decimal": re.compile(r"^-?\d+(\.\d+)?$")}
 _MIN_SIZE, _MAX_SIZE = 1, 128  # the spec's defaults of a text field's minSize and maxSize
+_ANSWERED = "quotedMessageId: the form has been answered already"
 
 
 async def respond(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser, conversation_id: str,
                   body: FormResponseBody, origin: str | None) -> dict[str, Any]:
     """The user's formResponse message answering the conversation's form message `quotedMessageId` (404 if
-    the conversation has no such message, 400 if it is no form or the answers do not fit it)."""
+    the conversation has no such message, 400 if it is no form or the answers do not fit it, 409 if the form
+    was answered already), quoting it; the form is `submitted` from then on."""
     async with db.read() as conn:
         integration = await own_conversation(conn, end_user=end_user, conversation_id=conversation_id,
                                              origin=origin)
@@ -45,7 +53,8 @@ async def respond(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser
                        content=FormResponse(fields=content["fields"]))
     return await messages.post_prepared_message(
         db, ids=ids, limit=limit, app_id=end_user.app_id, conversation_id=conversation_id, body=post,
-        content=content, masked=masked, through=Through(integration["id"], integration["type"]))
+        content=content, masked=masked, through=Through(integration["id"], integration["type"]),
+        quoted=Quoted(quoted, {**quoted["content"], "submitted": True}, _ANSWERED))
 
 
 def answer(form: dict[str, Any], fields: list[FormResponseField]) -> dict[str, Any]:

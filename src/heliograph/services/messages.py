@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.errors import BadRequest, Locked, NotFound, UserNotFound
+from heliograph.errors import BadRequest, Conflict, Locked, NotFound, UserNotFound
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.messages import RESPONSE_ONLY_SUBTYPES, ActivityPost, Author, MessagePost
-from heliograph.services import attachments, cards
+from heliograph.services import attachments, cards, stream
 from heliograph.services import content as content_rules
 from heliograph.services.animals import animal_name
 from heliograph.services.assignment import assign_plan
@@ -59,6 +60,18 @@ class Through:
         return source
 
 
+@dataclasses.dataclass(frozen=True)
+class Quoted:
+    """The message a new message quotes (a formResponse's form), as read before the transaction, and its content
+    once quoted if quoting changes it (a form becomes `submitted`): the plan writes that only if the stored
+    content is still the one read (compare-and-set), else refuses with `conflict`, so one of two racing quotes
+    wins."""
+
+    row: Mapping[str, Any]
+    content: dict[str, Any] | None = None
+    conflict: str = "The quoted message changed meanwhile"
+
+
 async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
                        body: MessagePost, caller: str | None = None, through: Through | None = None) -> dict[str, Any]:
     """Store the message and its conversation:message event in one transaction (Database.transact).
@@ -82,14 +95,15 @@ async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str,
 async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
                                 body: MessagePost, content: dict[str, Any], masked: dict[str, Any],
                                 metadata: dict[str, Any] | None = None, caller: str | None = None,
-                                through: Through | None = None) -> dict[str, Any]:
+                                through: Through | None = None, quoted: Quoted | None = None) -> dict[str, Any]:
     """`post_message` for content checked and shaped already, with its copy with card numbers masked (kept
     if the app's maskCreditCardNumbers is on): PostMessage's, and an end user's formResponse
-    (services/form_responses.py), which PostMessage refuses. One transaction: count, control, events."""
+    (services/form_responses.py), which PostMessage refuses, quoting the form it answers (`quoted`). One
+    transaction: count, control, the quoted message, events."""
     try:
         return await db.transact(lambda: _post_message(
             ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            masked=masked, metadata=metadata, caller=caller, through=through))
+            masked=masked, metadata=metadata, caller=caller, through=through, quoted=quoted))
     except _Repeated as repeated:
         async with db.read() as conn:
             row = await store.find_message(conn, conversation_id=conversation_id, message_id=repeated.message_id)
@@ -116,7 +130,7 @@ class _Repeated(Exception):
 def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
                   content: dict[str, Any], masked: dict[str, Any],
                   metadata: dict[str, Any] | None, caller: str | None,
-                  through: Through | None) -> Plan[dict[str, Any]]:
+                  through: Through | None, quoted: Quoted | None = None) -> Plan[dict[str, Any]]:
     message_id, now = ids.new_at()
     counted = yield store.count_message(author_type=body.author.type, app_id=app_id,
                                         conversation_id=conversation_id, limit=limit, now=now)
@@ -149,8 +163,10 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
         elif caller is not None:
             source = {**API_SOURCE, "integrationId": caller}
         yield from assign_plan(app_id=app_id, conversation_id=conversation_id, integration_id=caller)
+    shown = None if quoted is None else (yield from _quote(conversation_id, quoted))
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
-           "content": content, "source": source, "metadata": metadata, "seq": conversation["stream_seq"]}
+           "content": content, "source": source, "metadata": metadata, "seq": conversation["stream_seq"],
+           "quoted_message_id": None if shown is None else shown["id"]}
     yield store.insert_message(row)
     if through is not None and through.client_message_id is not None and user is not None:
         yield store.insert_client_message(user_id=user["id"], client_message_id=through.client_message_id,
@@ -158,12 +174,26 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     for token in claims:
         yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
-    message = render.message(row)
+    message = render.message({**row, "quoted": shown})
     yield notice(f"{conversation_id}:{row['seq']}", notified=True)  # the count statement NOTIFYed it (PostgreSQL)
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
                          payload=lambda control: events.conversation_message({**conversation, **control},
                                                                              message, user))
     return message
+
+
+def _quote(conversation_id: str, quoted: Quoted) -> Plan[Mapping[str, Any]]:
+    """The quoted message as it is once quoted: its content replaced if the stored one is still what was read
+    (Conflict otherwise: another transaction changed it first)."""
+    if quoted.content is None:
+        return quoted.row
+    if quoted.content == quoted.row["content"]:  # as quoting leaves it: another quote came first
+        raise Conflict(quoted.conflict)
+    replaced = yield store.replace_content(conversation_id=conversation_id, message_id=quoted.row["id"],
+                                           before=quoted.row["content"], after=quoted.content)
+    if not replaced:
+        raise Conflict(quoted.conflict)
+    return {**quoted.row, "content": quoted.content}
 
 
 def _check_destination(body: MessagePost, conversation_type: str) -> None:
@@ -233,13 +263,19 @@ async def list_messages(conn: AsyncConnection, *, app_id: str, conversation_id: 
     return await store.page_messages(conn, conversation_id=conversation_id, page=page)
 
 
-async def delete_all_messages(conn: AsyncConnection, *, app_id: str, conversation_id: str) -> None:
+async def delete_all_messages(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str) -> None:
+    """Delete the conversation's messages; its participants' streams show `conversation:cleared`."""
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    await stream.record(conn, conversation_id=conversation_id, type="conversation:cleared", body={}, now=ids.clock())
     await store.delete_messages(conn, conversation_id=conversation_id)
 
 
-async def delete_message(conn: AsyncConnection, *, app_id: str, conversation_id: str, message_id: str) -> None:
+async def delete_message(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str,
+                         message_id: str) -> None:
+    """Delete the message; its conversation's participants' streams show `message:removed`."""
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    await stream.record(conn, conversation_id=conversation_id, type="message:removed", body={"messageId": message_id},
+                        now=ids.clock())
     await store.delete_message(conn, conversation_id=conversation_id, message_id=message_id)
 
 
@@ -259,9 +295,13 @@ async def post_activity(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
         if body.type != "conversation:read" and through is None:
             raise BadRequest("type: a user author supports only conversation:read")
         user = await drive(conn, participant_user(app_id, conversation_id, body.author))
-        if body.type == "conversation:read":
+        if body.type == "conversation:read":  # on the stream first: it locks the conversation, as PostMessage does
+            await stream.record(conn, conversation_id=conversation_id, type="conversation:read",
+                                body=stream.read_event(author_type="user", user_id=user["id"], now=now), now=now)
             await participants.update_last_read(conn, conversation_id=conversation_id, user_id=user["id"], now=now)
     elif body.type == "conversation:read":
+        await stream.record(conn, conversation_id=conversation_id, type="conversation:read",
+                            body=stream.read_event(author_type="business", user_id=None, now=now), now=now)
         await update_conversation(conn, conversation_id=conversation_id, changes={"business_last_read": now})
         return
     if body.type.startswith("typing:"):  # shown live on the participants' streams; nothing is stored

@@ -65,5 +65,6 @@ async def leave_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: s
     if member is None:
         raise NotFound("User is not a member of the conversation")
     await store.delete_participant(conn, participant_id=member["participant_id"])
+    await stream.left(conn, user_ids=[member["id"]], conversation_id=conversation_id)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:leave", lane=conversation_id,
                payload=lambda control: events.conversation_participant({**conversation, **control}, member))

@@ -7,6 +7,8 @@ the plan yields it and receives its rows (for `rows`) or None.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,6 +60,21 @@ def insert_message(row: dict[str, Any]) -> Step:
     return run(_INSERT, row)
 
 
+_REPLACE_CONTENT = Fast(_m.update().where(
+    _m.c.id == sa.bindparam("p_message_id"), _m.c.conversation_id == sa.bindparam("p_conversation_id"),
+    _m.c.content == sa.bindparam("p_before", type_=t.Json()),
+).values(content=sa.bindparam("p_after", type_=t.Json())).returning(_m.c.id))
+
+
+def replace_content(*, conversation_id: str, message_id: str, before: Any, after: Any) -> Step:
+    """Step: set the message's content to `after` if it is still `before` (compare-and-set: the stored JSON
+    text is compared, and a row written with msgspec reads back and encodes again to the same text); its
+    rows: the message's id, none if the content changed meanwhile or there is no such message. The row
+    lock makes a second transaction wait, then find the new content and match nothing."""
+    return rows(_REPLACE_CONTENT, {"p_conversation_id": conversation_id, "p_message_id": message_id,
+                                   "p_before": before, "p_after": after})
+
+
 _CLIENT_MESSAGE = Fast(sa.select(t.client_message_ids.c.message_id).where(
     t.client_message_ids.c.user_id == sa.bindparam("user_id"),
     t.client_message_ids.c.client_message_id == sa.bindparam("client_message_id")))
@@ -75,23 +92,29 @@ def insert_client_message(*, user_id: str, client_message_id: str, message_id: s
                                         "message_id": message_id})
 
 
-async def stream_after(conn: AsyncConnection, *, conversation_id: str, seq: int, limit: int) -> list[Any]:
-    """The conversation's messages whose `seq` comes after `seq`, in that order, at most `limit`."""
-    query = (sa.select(_m).where(_m.c.conversation_id == conversation_id, _m.c.seq > seq)
-             .order_by(_m.c.seq).limit(limit))
-    return [r._mapping for r in await conn.execute(query)]
-
-
 async def find_message(conn: AsyncConnection, *, conversation_id: str, message_id: str) -> Any:
+    """The conversation's message, with the one it quotes (`quoted`, see `with_quoted`), or None."""
     row = (await conn.execute(sa.select(_m).where(_m.c.id == message_id, _m.c.conversation_id == conversation_id))
            ).first()
-    return None if row is None else row._mapping
+    return None if row is None else (await with_quoted(conn, [row._mapping]))[0]
 
 
 async def page_messages(conn: AsyncConnection, *, conversation_id: str, page: Page) -> Window:
-    """A page of the conversation's messages; without a cursor, the newest."""
+    """A page of the conversation's messages, with those they quote; without a cursor, the newest."""
     query = sa.select(_m).where(_m.c.conversation_id == conversation_id)
-    return await window(conn, query, _m.c.id, page, newest_first=True)
+    found = await window(conn, query, _m.c.id, page, newest_first=True)
+    return dataclasses.replace(found, records=await with_quoted(conn, found.records))
+
+
+async def with_quoted(conn: AsyncConnection, rows: Sequence[Any]) -> list[Any]:
+    """The message rows, those that quote a message given `quoted`: that message's row as it is now, or None
+    if it was deleted since. One SELECT, and none when no row quotes anything."""
+    wanted = {row["quoted_message_id"] for row in rows if row.get("quoted_message_id") is not None}
+    if not wanted:
+        return list(rows)
+    found = {row["id"]: row for row in (await conn.execute(sa.select(_m).where(_m.c.id.in_(wanted)))).mappings()}
+    return [row if row.get("quoted_message_id") is None else {**row, "quoted": found.get(row["quoted_message_id"])}
+            for row in rows]
 
 
 async def delete_messages(conn: AsyncConnection, *, conversation_id: str) -> None:

@@ -99,6 +99,9 @@ conversations = sa.Table(
     sa.Column("message_count", sa.Integer, nullable=False),
     # revision 0012: what the conversation's realtime stream has carried (docs/end-users.md)
     sa.Column("stream_seq", sa.BigInteger, nullable=False, server_default="0"),
+    # revision 0014: the seq of the last of its stream's events pruned (store/stream.py): a cursor before it is
+    # too old to resume from
+    sa.Column("stream_pruned_seq", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 participants = sa.Table(
@@ -123,6 +126,7 @@ messages = sa.Table(
     sa.Column("source", Json, nullable=False),
     sa.Column("metadata", Json),
     sa.Column("seq", sa.BigInteger),  # revision 0012: its place in the conversation's stream (docs/end-users.md)
+    sa.Column("quoted_message_id", Id),  # revision 0013: the message it quotes (a formResponse's form); no FK
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
     sa.Index("ix_messages_stream", "conversation_id", "seq"),
 )
@@ -379,4 +383,25 @@ oauth_tokens = sa.Table(  # access tokens: JWTs whose `kid` is the id and whose 
     sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False, index=True),
     sa.Column("secret", sa.String(128), nullable=False),
     sa.Column("created_at", Ms, nullable=False),
+)
+
+# --- the realtime stream's events (revision 0014) --------------------------------------------------
+# What a conversation's stream carries besides messages (docs/end-users.md, §4): a read, a removed
+# message, the messages cleared. `seq` comes from `conversations.stream_seq`, the counter messages
+# take theirs from, so a conversation's messages and events share one gap-free, commit-ordered sequence.
+
+conversation_events = sa.Table(
+    "conversation_events", metadata,
+    sa.Column("conversation_id", Id, _cascade("conversations.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("type", sa.String(32), nullable=False),  # the frame's type: conversation:read, message:removed, …
+    sa.Column("body", Json, nullable=False),  # the frame's own fields (times in ms, shown as ISO when read)
+    sa.Column("created_at", Ms, nullable=False),
+)
+
+stream_tickets = sa.Table(  # a short-lived ticket for an EventSource, which cannot send credentials
+    "stream_tickets", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 hex: the ticket is shown once
+    sa.Column("session_id", Id, _cascade("sdk_sessions.id"), nullable=False, index=True),
+    sa.Column("expires_at", Ms, nullable=False),
 )
