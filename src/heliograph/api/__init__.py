@@ -27,6 +27,7 @@ from heliograph.api import (
     integrations,
     message_refs,
     messages,
+    messenger,
     oauth,
     participants,
     stream,
@@ -59,6 +60,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     admin.routes,  # /admin/…: webhook deliveries and redelivery (account key)
     end_users.routes,  # /sdk/v2/…: the end users' SDK API (docs/end-users.md)
     oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
+    messenger.routes,  # /messenger.js and /messenger/demo: the web messenger (docs/messenger.md)
     media,
     health,
     stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream

@@ -1,0 +1,1116 @@
+// core.js: the web messenger's core (docs/messenger.md). Boots from its script tag, keeps the end
+// user's session, talks to the SDK API (/sdk/v2) and its realtime stream, queues what is sent until the
+// server has it, and draws the widget in a shadow root. How one message's content looks is render.js's
+// (hgRenderContent); without it, a message shows its text. Everything here sits in one block, so only
+// `window.Heliograph` leaves the bundle.
+{
+  const SCRIPT = document.currentScript;
+  const DEFAULT_COLORS = { brand: "#65758e", conversation: "#0099ff", action: "#0099ff" };
+  const DEFAULT_PRECHAT = [
+    { type: "text", name: "name", label: "Name", placeholder: "Your name" },
+    { type: "email", name: "email", label: "Email", placeholder: "you@example.com" },
+  ];
+  const RETRY = { baseMs: 400, maxMs: 15000 }; // sends and reconnects: doubling delays with jitter
+  const TYPING_IDLE_MS = 3000; // a pause this long in the composer sends typing:stop
+  const TYPING_SHOWN_MS = 10000; // the business's typing shows at most this long without news
+  const listeners = new Map(); // event name -> Set of handlers (kept across init/destroy)
+  let current = null; // the Messenger that init() made
+
+  // ---- small helpers ----------------------------------------------------------------------------
+  function color(value, fallback) {
+    const hex = String(value || "").trim().replace(/^#/, "");
+    if (/^[0-9a-f]{6}$/i.test(hex)) return "#" + hex.toLowerCase();
+    if (/^[0-9a-f]{3}$/i.test(hex)) return "#" + hex.toLowerCase().split("").map((c) => c + c).join("");
+    return fallback;
+  }
+
+  function textOn(background) { // black or white, whichever reads better on that colour
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(background.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 ? "#1f2933" : "#ffffff";
+  }
+
+  function randomId() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function base64(text) {
+    return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  }
+
+  function base64url(text) {
+    return base64(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function backoff(attempt) {
+    return Math.min(RETRY.maxMs, RETRY.baseMs * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2);
+  }
+
+  function time(value) { // an ISO timestamp or milliseconds since the epoch, as milliseconds
+    return typeof value === "number" ? value : Date.parse(value);
+  }
+
+  function pixels(value, fallback) {
+    const n = parseInt(value, 10);
+    return Number.isFinite(n) && n >= 24 && n <= 200 ? n + "px" : fallback;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function svg(path) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    node.setAttribute("viewBox", "0 0 24 24");
+    node.setAttribute("aria-hidden", "true");
+    node.setAttribute("focusable", "false");
+    node.innerHTML = `<path fill="currentColor" d="${path}"/>`;
+    return node;
+  }
+
+  const ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z",
+    close: "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7 2.9 18.3 9.2 12 2.9 5.7 4.3 4.3l6.3 6.3 6.3-6.3z",
+    send: "M2 21 23 12 2 3v7l15 2-15 2z",
+    clip: "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z",
+    list: "M3 5h18v2H3zm0 6h18v2H3zm0 6h18v2H3z",
+  };
+
+  class HgError extends Error {
+    constructor(status, title, code) {
+      super(title);
+      this.status = status; // 0: no answer (offline, refused connection)
+      this.code = code || "";
+    }
+
+    get retryable() {
+      return this.status === 0 || this.status === 401 || this.status === 408 || this.status === 429 || this.status >= 500;
+    }
+  }
+
+  const storage = {
+    get(key) {
+      try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (_) { return null; }
+    },
+    set(key, value) {
+      try {
+        if (value === null) localStorage.removeItem(key);
+        else localStorage.setItem(key, JSON.stringify(value));
+      } catch (_) { /* storage full or denied: the page keeps working without it */ }
+    },
+  };
+
+  function emit(event, ...args) {
+    for (const handler of Array.from(listeners.get(event) || [])) {
+      try { handler(...args); } catch (error) { setTimeout(() => { throw error; }); }
+    }
+  }
+
+  function scriptOptions(script) {
+    if (!script) return {};
+    const data = script.dataset;
+    const options = { integrationId: data.integrationId };
+    if (script.src) options.apiBase = script.src.replace(/\/messenger\.js(\?.*)?$/, "");
+    if (data.apiBase) options.apiBase = data.apiBase;
+    if (data.open === "true") options.open = true;
+    if (data.displayStyle) options.displayStyle = data.displayStyle;
+    return options;
+  }
+
+  // ---- the messenger ----------------------------------------------------------------------------
+  class Messenger {
+    constructor(options) {
+      const fromScript = scriptOptions(SCRIPT);
+      this.options = { ...fromScript, ...options };
+      if (!this.options.integrationId) throw new Error("Heliograph.init needs an integrationId");
+      this.apiBase = String(this.options.apiBase || location.origin).replace(/\/+$/, "");
+      this.keys = { session: "heliograph.session." + this.options.integrationId,
+                    queue: "heliograph.queue." + this.options.integrationId };
+      this.session = storage.get(this.keys.session);
+      this.queue = (storage.get(this.keys.queue) || []).filter((item) => item && item.clientMessageId);
+      this.conversations = new Map(); // id -> {conversation, participant, messages: Map, businessLastRead}
+      this.currentId = null;
+      this.pending = new Map(); // clientMessageId -> {resolve, reject}
+      this.answeredForms = new Set();
+      this.cursor = null;
+      this.unread = 0;
+      this.opened = false;
+      this.sendAttempts = 0;
+      this.socketAttempts = 0;
+      this.timers = new Set();
+      this.onOnline = () => { this.sendAttempts = 0; this.flush(); if (!this.socket) this.reconnect(); };
+      this.onVisible = () => { if (document.visibilityState === "visible" && this.opened) { this.setUnread(0); this.markRead(); } };
+      window.addEventListener("online", this.onOnline);
+      document.addEventListener("visibilitychange", this.onVisible);
+    }
+
+    // -- start --
+    async start() {
+      this.build();
+      this.config = await this.loadConfig();
+      this.appId = this.config.app.id;
+      this.theme();
+      this.drawConversation(); // what a page closed before it was sent: pending, and sent below
+      if (this.options.jwt && this.options.externalId) await this.login(this.options.externalId, this.options.jwt);
+      else if (this.session) await this.syncAndConnect().catch((error) => this.onSyncError(error));
+      this.showComposerOrPrechat();
+      if (this.queue.length) this.flush();
+      if (this.options.open) this.open();
+      emit("ready");
+    }
+
+    async loadConfig() { // refused: the error stays; unreachable: said, and tried again until it answers
+      const path = `/sdk/v2/integrations/${encodeURIComponent(this.options.integrationId)}/config`;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const found = await this.call("GET", path);
+          this.ui.error.hidden = true;
+          return found.config;
+        } catch (error) {
+          const [message, final] = await this.explainConfigError(error);
+          if (final || this.destroyed) { this.refuse(message); throw error; }
+          this.showError(new Error(message));
+          await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+        }
+      }
+    }
+
+    async explainConfigError(error) { // [what to show, whether trying again is pointless]
+      if (error.status === 404) return ["This messenger is not set up: the integration does not exist or is not a web integration.", true];
+      if (error.status === 403) return [`This website (${location.origin}) is not allowed to use this messenger.`, true];
+      if (error.status !== 0 && !error.retryable) return [`The messenger could not start: ${error.message}`, true];
+      if (error.status !== 0) return [`The messenger could not start: ${error.message}. Trying again…`, false];
+      try { // a CORS refusal and a server that cannot be reached fail alike; an opaque request tells them apart
+        await fetch(this.apiBase + "/health", { mode: "no-cors", cache: "no-store" });
+      } catch (_) {
+        return ["The messenger cannot reach its server. Trying again…", false];
+      }
+      return [`This website (${location.origin}) is not allowed to use this messenger: the integration's ` +
+        "originWhitelist does not list it (or the integration does not exist).", true];
+    }
+
+    // -- HTTP --
+    async call(method, path, body, { auth = true, bearer = null, form = null } = {}) {
+      const headers = {};
+      if (bearer) headers.authorization = "Bearer " + bearer;
+      else if (auth && this.session) headers.authorization = "Basic " + base64(`${this.session.userId}:${this.session.sessionToken}`);
+      let payload;
+      if (form) payload = form;
+      else if (body !== undefined) { headers["content-type"] = "application/json"; payload = JSON.stringify(body); }
+      let response;
+      try {
+        response = await fetch(this.apiBase + path, { method, headers, body: payload, mode: "cors", credentials: "omit" });
+      } catch (_) {
+        throw new HgError(0, "The server could not be reached");
+      }
+      const text = await response.text();
+      let json = null;
+      try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
+      if (!response.ok) {
+        const first = json && Array.isArray(json.errors) && json.errors[0];
+        throw new HgError(response.status, (first && first.title) || `HTTP ${response.status}`, first && first.code);
+      }
+      return json;
+    }
+
+    sdk(method, path, body, options) {
+      return this.call(method, `/sdk/v2/apps/${encodeURIComponent(this.appId)}${path}`, body, options);
+    }
+
+    userPath() {
+      return `/appusers/${encodeURIComponent(this.session.userId)}`;
+    }
+
+    // -- session --
+    setSession(session) {
+      this.session = session;
+      storage.set(this.keys.session, session);
+    }
+
+    forgetSession() {
+      this.setSession(null);
+      this.closeSocket();
+      this.cursor = null;
+      this.conversations.clear();
+      this.currentId = null;
+      this.user = null;
+      for (const item of this.queue) item.conversationId = null; // they go to the next session's conversation
+      this.saveQueue();
+      if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
+    }
+
+    async ensureSession(profile) {
+      if (this.session) return this.session;
+      if (!this.creating) {
+        this.creating = (async () => {
+          const body = { integrationId: this.options.integrationId, ...(profile || {}) };
+          const created = await this.sdk("POST", "/appusers", body, { auth: false });
+          this.setSession({ userId: created.user.id, sessionToken: created.sessionToken });
+          this.user = created.user;
+          await this.syncAndConnect();
+        })().finally(() => { this.creating = null; });
+      }
+      await this.creating;
+      return this.session;
+    }
+
+    async syncAndConnect() {
+      const synced = await this.sdk("GET", this.userPath() + "/sync");
+      this.user = synced.user;
+      for (const entry of synced.conversations || []) {
+        const conv = this.conversation(entry.conversation.id, entry.conversation);
+        conv.participant = entry.participant || null;
+        conv.businessLastRead = entry.conversation.businessLastRead || conv.businessLastRead;
+        conv.hasMore = !!entry.hasMore;
+        for (const message of entry.messages || []) this.store(conv, message);
+      }
+      if (!this.currentId || !this.conversations.has(this.currentId)) this.currentId = this.latestConversationId();
+      this.cursor = synced.cursor || null;
+      this.resync = false;
+      this.drawConversation();
+      this.setUnread(this.opened ? 0 : this.unreadFromParticipants());
+      if (this.opened) this.markRead();
+      this.connect();
+    }
+
+    onSyncError(error) {
+      if (error.status === 401 || error.status === 404) { this.forgetSession(); return; }
+      if (error.status === 403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
+      this.resync = true;
+      this.later(() => this.reconnect(), backoff(this.socketAttempts++));
+    }
+
+    unreadFromParticipants() {
+      let count = 0;
+      for (const conv of this.conversations.values()) count += (conv.participant && conv.participant.unreadCount) || 0;
+      return count;
+    }
+
+    latestConversationId() {
+      let best = null;
+      for (const conv of this.conversations.values()) {
+        const at = conv.conversation.lastUpdatedAt || conv.conversation.createdAt || "";
+        if (!best || at > best.at) best = { id: conv.conversation.id, at };
+      }
+      return best && best.id;
+    }
+
+    conversation(id, shown) {
+      let conv = this.conversations.get(id);
+      if (!conv) {
+        conv = { conversation: shown || { id }, participant: null, messages: new Map(), businessLastRead: null };
+        this.conversations.set(id, conv);
+      } else if (shown) conv.conversation = shown;
+      return conv;
+    }
+
+    async ensureConversation() {
+      await this.ensureSession();
+      if (this.currentId) return this.currentId;
+      if (!this.starting) {
+        this.starting = (async () => {
+          const made = await this.sdk("POST", this.userPath() + "/conversations", {});
+          this.conversation(made.conversation.id, made.conversation);
+          this.currentId = made.conversation.id;
+          this.drawConversation();
+        })().finally(() => { this.starting = null; });
+      }
+      await this.starting;
+      return this.currentId;
+    }
+
+    // -- the stream --
+    connect() {
+      if (!this.session || this.socket || this.refused || this.destroyed) return;
+      const { userId, sessionToken } = this.session;
+      const base = this.apiBase.replace(/^http/, "ws");
+      const query = this.cursor ? "?cursor=" + encodeURIComponent(this.cursor) : "";
+      const url = `${base}/sdk/v2/apps/${encodeURIComponent(this.appId)}/appusers/${encodeURIComponent(userId)}/stream${query}`;
+      const socket = new WebSocket(url, ["heliograph.v1", "auth." + base64url(`${userId}:${sessionToken}`)]);
+      this.socket = socket;
+      socket.onmessage = (event) => { if (this.socket === socket) this.onFrame(event.data); };
+      socket.onclose = (event) => { if (this.socket === socket) this.onSocketClosed(event.code); };
+    }
+
+    closeSocket() {
+      const socket = this.socket;
+      this.socket = null;
+      clearTimeout(this.silenceTimer);
+      if (socket) socket.close(1000);
+      if (this.connected) { this.connected = false; emit("disconnected"); }
+    }
+
+    onSocketClosed(code) {
+      this.socket = null;
+      if (this.connected) { this.connected = false; emit("disconnected"); }
+      if (code === 4403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
+      if (code === 4401 || code === 4404) { this.forgetSession(); return; }
+      if (code === 4400 || code === 4409) this.resync = true; // the cursor is no good: history again
+      this.later(() => this.reconnect(), backoff(this.socketAttempts++));
+    }
+
+    reconnect() {
+      if (this.socket || !this.session || this.refused || this.destroyed) return;
+      if (this.resync || !this.cursor) this.syncAndConnect().catch((error) => this.onSyncError(error));
+      else this.connect();
+    }
+
+    onFrame(data) {
+      let frame;
+      try { frame = JSON.parse(data); } catch (_) { return; }
+      if (!frame || typeof frame !== "object") return;
+      if (frame.cursor) this.cursor = frame.cursor;
+      this.watchdog(frame.heartbeatMs);
+      switch (frame.type) {
+        case "ready":
+          this.socketAttempts = 0;
+          this.connected = true;
+          emit("connected");
+          this.sendAttempts = 0;
+          this.flush();
+          break;
+        case "message": this.receive(frame.conversationId, frame.message, true); break;
+        case "typing:start": case "typing:stop": this.onTyping(frame); break;
+        case "conversation:read": this.onRead(frame); break;
+        case "ping": this.socket && this.socket.send(JSON.stringify({ type: "pong" })); break;
+        default: break; // a frame this version does not know: ignored, its cursor kept
+      }
+    }
+
+    watchdog(heartbeatMs) { // a connection silent for two heartbeats is dead, whatever TCP says: drop it
+      if (heartbeatMs) this.heartbeatMs = heartbeatMs;
+      clearTimeout(this.silenceTimer);
+      const socket = this.socket;
+      this.silenceTimer = this.later(() => {
+        if (this.socket !== socket || !socket) return;
+        this.socket = null;
+        socket.close(4000);
+        this.onSocketClosed(1006);
+      }, 2 * (this.heartbeatMs || 25000) + 5000);
+    }
+
+    onTyping(frame) {
+      if (!frame.author || frame.author.type !== "business") return;
+      const shown = frame.type === "typing:start" && frame.conversationId === this.currentId;
+      this.showTyping(shown);
+      emit(frame.type, { conversation: { id: frame.conversationId }, name: this.businessName() });
+    }
+
+    onRead(frame) {
+      if (!frame.author || frame.author.type !== "business" || !frame.lastRead) return;
+      const conv = this.conversation(frame.conversationId);
+      conv.businessLastRead = frame.lastRead;
+      if (frame.conversationId === this.currentId) this.drawSeen();
+    }
+
+    // -- messages in --
+    store(conv, message) {
+      if (!message || !message.id || conv.messages.has(message.id)) return false;
+      conv.messages.set(message.id, message);
+      if (message.content && message.content.type === "formResponse" && message.quotedMessage && message.quotedMessage.message) {
+        this.answeredForms.add(message.quotedMessage.message.id);
+      }
+      return true;
+    }
+
+    receive(conversationId, message, live) {
+      const conv = this.conversation(conversationId);
+      if (!this.store(conv, message)) return;
+      const shown = conversationId === this.currentId;
+      if (shown) this.drawMessage(message);
+      const fromBusiness = message.author && message.author.type === "business";
+      if (!live || !fromBusiness) return;
+      if (shown) this.showTyping(false);
+      if (this.opened && shown && document.visibilityState !== "hidden") this.markRead();
+      else this.setUnread(this.unread + 1);
+      emit("message:received", message, { conversation: { id: conversationId } });
+    }
+
+    // -- messages out --
+    saveQueue() {
+      storage.set(this.keys.queue, this.queue.filter((item) => !item.file).map((item) => ({
+        clientMessageId: item.clientMessageId, conversationId: item.conversationId, content: item.content, at: item.at })));
+    }
+
+    enqueue(item) {
+      item.clientMessageId = randomId();
+      item.at = new Date().toISOString();
+      const done = new Promise((resolve, reject) => this.pending.set(item.clientMessageId, { resolve, reject }));
+      this.queue.push(item);
+      this.saveQueue();
+      if (!item.conversationId || item.conversationId === this.currentId) this.drawPending(item);
+      this.flush();
+      return done;
+    }
+
+    sendContent(content, conversationId) {
+      return this.enqueue({ content, conversationId: conversationId || this.currentId || null });
+    }
+
+    sendFile(file) {
+      const type = file.type && file.type.startsWith("image/") ? "image" : "file";
+      return this.enqueue({ file, content: { type, text: file.name, altText: file.name }, conversationId: this.currentId || null });
+    }
+
+    async flush() {
+      if (this.flushing || this.destroyed || this.refused || !this.config) return;
+      this.flushing = true;
+      try {
+        while (this.queue.length) {
+          const item = this.queue[0];
+          try {
+            await this.deliver(item);
+          } catch (error) {
+            if (error instanceof HgError && error.retryable) {
+              if (error.status === 401 && this.session) this.forgetSession();
+              this.setStatus(item.clientMessageId, navigator.onLine === false ? "Waiting for the connection…" : "Sending…");
+              clearTimeout(this.flushTimer);
+              this.flushTimer = this.later(() => this.flush(), backoff(this.sendAttempts++));
+              return;
+            }
+            this.fail(item, error);
+          }
+          this.queue.shift();
+          this.saveQueue();
+          this.sendAttempts = 0;
+        }
+      } finally {
+        this.flushing = false;
+      }
+    }
+
+    async deliver(item) {
+      await this.ensureSession();
+      if (!item.conversationId) {
+        item.conversationId = await this.ensureConversation();
+        this.saveQueue();
+      }
+      const path = `/conversations/${encodeURIComponent(item.conversationId)}`;
+      let sent;
+      if (item.file) {
+        const form = new FormData();
+        form.append("source", item.file, item.file.name);
+        form.append("clientMessageId", item.clientMessageId);
+        sent = await this.sdk("POST", path + "/files", undefined, { form });
+      } else {
+        sent = await this.sdk("POST", path + "/messages", { content: item.content, clientMessageId: item.clientMessageId });
+      }
+      const message = sent.messages ? sent.messages[sent.messages.length - 1] : sent.message;
+      this.sent(item, message);
+    }
+
+    sent(item, message) {
+      this.receive(item.conversationId, message, false); // drawn once: in place of the pending one, or skipped
+      const waiting = this.pending.get(item.clientMessageId);
+      this.pending.delete(item.clientMessageId);
+      if (waiting) waiting.resolve(message);
+      emit("message:sent", message, { conversation: { id: item.conversationId } });
+    }
+
+    fail(item, error) {
+      const node = this.findMessage(item.clientMessageId);
+      if (node) {
+        node.classList.remove("hg-pending");
+        node.classList.add("hg-failed");
+      }
+      this.setStatus(item.clientMessageId, "Not delivered: " + error.message);
+      const waiting = this.pending.get(item.clientMessageId);
+      this.pending.delete(item.clientMessageId);
+      if (waiting) waiting.reject(error);
+    }
+
+    // -- activities --
+    activity(type) {
+      if (!this.session || !this.currentId || this.refused) return Promise.resolve();
+      return this.sdk("POST", `/conversations/${encodeURIComponent(this.currentId)}/activity`, { type }).catch(() => {});
+    }
+
+    markRead() {
+      clearTimeout(this.readTimer);
+      this.readTimer = this.later(() => {
+        const conv = this.currentId && this.conversations.get(this.currentId);
+        if (!conv || !this.opened) return;
+        const last = Array.from(conv.messages.values()).filter((m) => m.author && m.author.type === "business")
+          .map((m) => m.received).sort().pop();
+        if (!last || (conv.readUpTo && conv.readUpTo >= last)) return;
+        conv.readUpTo = last;
+        this.activity("conversation:read");
+      }, 300);
+    }
+
+    typed() {
+      clearTimeout(this.typingTimer);
+      const empty = !this.ui.input.value.trim();
+      if (!empty && !this.typing && this.session && this.currentId) { this.typing = true; this.activity("typing:start"); }
+      if (this.typing) this.typingTimer = this.later(() => this.stopTyping(), empty ? 0 : TYPING_IDLE_MS);
+    }
+
+    stopTyping() {
+      clearTimeout(this.typingTimer);
+      if (!this.typing) return;
+      this.typing = false;
+      this.activity("typing:stop");
+    }
+
+    // -- identity --
+    async login(externalId, jwt) {
+      const body = { integrationId: this.options.integrationId };
+      if (this.session) Object.assign(body, { userId: this.session.userId, sessionToken: this.session.sessionToken });
+      const done = await this.sdk("POST", "/login", body, { bearer: jwt, auth: false });
+      if (externalId && done.user.externalId && done.user.externalId !== externalId) {
+        throw new Error(`The JWT is for ${done.user.externalId}, not ${externalId}`);
+      }
+      this.closeSocket();
+      this.conversations.clear();
+      this.currentId = null;
+      this.setSession({ userId: done.user.id, sessionToken: done.sessionToken });
+      this.user = done.user;
+      await this.syncAndConnect();
+      this.showComposerOrPrechat();
+      return done.user;
+    }
+
+    async logout() {
+      if (this.session) await this.sdk("POST", this.userPath() + "/logout", {}).catch(() => {});
+      this.queue = [];
+      this.forgetSession();
+    }
+
+    // -- conversations --
+    multiConversation() {
+      return !!(this.config && this.config.app.settings && this.config.app.settings.multiConvoEnabled) &&
+        this.config.integration.canUserCreateMoreConversations !== false;
+    }
+
+    async createConversation(fields) {
+      await this.ensureSession();
+      if (this.conversations.size && !this.multiConversation()) throw new Error("This messenger has one conversation per user");
+      const made = await this.sdk("POST", this.userPath() + "/conversations", fields || {});
+      this.conversation(made.conversation.id, made.conversation);
+      this.showConversation(made.conversation.id);
+      return made.conversation;
+    }
+
+    async loadConversation(id) {
+      if (!this.conversations.has(id)) {
+        await this.ensureSession();
+        const page = await this.sdk("GET", `/conversations/${encodeURIComponent(id)}/messages`);
+        const conv = this.conversation(id);
+        for (const message of page.messages || []) this.store(conv, message);
+      }
+      this.showConversation(id);
+      return this.conversations.get(id).conversation;
+    }
+
+    showConversation(id) {
+      this.currentId = id;
+      this.ui.list.hidden = true;
+      this.drawConversation();
+      this.showComposerOrPrechat();
+      if (this.opened) { this.markRead(); this.ui.input.focus(); }
+    }
+
+    // -- the UI --
+    build() {
+      const host = el("div", { "data-heliograph-messenger": "" });
+      const root = host.attachShadow({ mode: "open" });
+      root.append(el("style", { text: STYLES }));
+      const ui = { host, root };
+      ui.badge = el("span", { class: "hg-badge", "aria-hidden": "true", hidden: true });
+      ui.launcherIcon = el("span", { class: "hg-launcher-icon" }, svg(ICONS.chat));
+      ui.launcherText = el("span", { class: "hg-launcher-text", text: "Chat with us" });
+      ui.launcher = el("button", { type: "button", class: "hg-launcher", "aria-expanded": "false",
+        "aria-label": "Open the chat", onclick: () => (this.opened ? this.close() : this.open()) },
+      ui.launcherIcon, ui.launcherText, ui.badge);
+      ui.icon = el("img", { class: "hg-business-icon", alt: "", hidden: true });
+      ui.title = el("h2", { class: "hg-title", id: "hg-title", text: "Messages" });
+      ui.listButton = el("button", { type: "button", class: "hg-header-button", "aria-label": "Your conversations",
+        hidden: true, onclick: () => this.toggleList() }, svg(ICONS.list));
+      ui.closeButton = el("button", { type: "button", class: "hg-header-button hg-close", "aria-label": "Close the chat",
+        onclick: () => this.close() }, svg(ICONS.close));
+      const header = el("header", { class: "hg-header" }, ui.icon, ui.title, ui.listButton, ui.closeButton);
+      ui.error = el("div", { class: "hg-error", role: "alert", hidden: true });
+      ui.intro = el("div", { class: "hg-intro" });
+      ui.log = el("div", { class: "hg-log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" },
+        ui.intro);
+      ui.list = el("nav", { class: "hg-conversations", "aria-label": "Your conversations", hidden: true });
+      ui.typing = el("div", { class: "hg-typing", "aria-live": "polite" });
+      ui.prechat = el("form", { class: "hg-prechat", hidden: true, onsubmit: (event) => this.submitPrechat(event) });
+      ui.input = el("textarea", { class: "hg-input", id: "hg-input", rows: "1", placeholder: "Type a message",
+        oninput: () => { this.typed(); this.grow(); }, onkeydown: (event) => this.composerKey(event) });
+      ui.file = el("input", { type: "file", class: "hg-sr-only", id: "hg-file", tabindex: "-1", "aria-label": "Send a file",
+        onchange: () => this.pickedFile() });
+      ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": "Send a file",
+        onclick: () => ui.file.click() }, svg(ICONS.clip));
+      ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": "Send" }, svg(ICONS.send));
+      ui.composer = el("form", { class: "hg-composer", onsubmit: (event) => { event.preventDefault(); this.submitText(); } },
+        el("label", { for: "hg-input", class: "hg-sr-only", text: "Message" }), ui.file, ui.fileButton, ui.input, ui.send);
+      ui.panel = el("section", { class: "hg-panel", role: "dialog", "aria-labelledby": "hg-title", hidden: true,
+        onkeydown: (event) => { if (event.key === "Escape") { event.stopPropagation(); this.close(); } } },
+      header, ui.error, ui.list, ui.log, ui.typing, ui.prechat, ui.composer);
+      ui.box = el("div", { class: "hg-root" }, ui.panel, ui.launcher);
+      root.append(ui.box);
+      this.ui = ui;
+      this.theme();
+      (document.body || document.documentElement).append(host);
+    }
+
+    businessName() {
+      return this.options.businessName || (this.config && this.config.integration.businessName) || "";
+    }
+
+    theme() {
+      const integration = (this.config && this.config.integration) || {};
+      const custom = this.options.customColors || {};
+      const colors = {
+        brand: color(custom.brandColor || integration.brandColor, DEFAULT_COLORS.brand),
+        conversation: color(custom.conversationColor || integration.conversationColor, DEFAULT_COLORS.conversation),
+        action: color(custom.actionColor || integration.actionColor, DEFAULT_COLORS.action),
+      };
+      const style = this.ui.box.style;
+      for (const [name, value] of Object.entries(colors)) {
+        style.setProperty(`--hg-${name}`, value);
+        style.setProperty(`--hg-${name}-text`, textOn(value));
+      }
+      style.setProperty("--hg-button-width", pixels(integration.buttonWidth, "58px"));
+      style.setProperty("--hg-button-height", pixels(integration.buttonHeight, "58px"));
+      const background = integration.backgroundImageUrl;
+      style.setProperty("--hg-background", background && /^https?:/.test(background) ? `url("${encodeURI(background)}")` : "none");
+      const tab = (this.options.displayStyle || integration.displayStyle) === "tab";
+      this.ui.box.classList.toggle("hg-tab", tab);
+      this.ui.box.classList.toggle("hg-fixed-intro", !!integration.fixedIntroPane);
+      const name = this.businessName();
+      this.ui.title.textContent = name || "Messages";
+      this.ui.launcherText.textContent = name ? `Chat with ${name}` : "Chat with us";
+      this.ui.launcher.setAttribute("aria-label", name ? `Open the chat with ${name}` : "Open the chat");
+      this.setImage(this.ui.icon, this.options.businessIconUrl || integration.businessIconUrl);
+      this.drawLauncherIcon(this.options.buttonIconUrl || integration.buttonIconUrl);
+      this.drawIntro(name, this.options.businessIconUrl || integration.businessIconUrl);
+      this.ui.listButton.hidden = !this.multiConversation();
+    }
+
+    setImage(img, url) {
+      const ok = url && /^https?:/.test(url);
+      img.hidden = !ok;
+      if (ok) img.src = url;
+    }
+
+    drawLauncherIcon(url) {
+      if (!url || !/^https?:/.test(url)) return;
+      this.ui.launcherIcon.replaceChildren(el("img", { src: url, alt: "" }));
+    }
+
+    drawIntro(name, iconUrl) {
+      const intro = (this.options.customText && this.options.customText.introductionText) ||
+        "We're here to help. Ask us anything, and we'll answer as soon as we can.";
+      const icon = iconUrl && /^https?:/.test(iconUrl) ? el("img", { src: iconUrl, alt: "", class: "hg-intro-icon" }) : null;
+      this.ui.intro.replaceChildren(icon || "", el("p", { class: "hg-intro-name", text: name || "Welcome" }),
+        el("p", { class: "hg-intro-text", text: intro }));
+    }
+
+    open() {
+      if (!this.ui || this.opened) return;
+      this.opened = true;
+      this.ui.panel.hidden = false;
+      this.ui.box.classList.add("hg-is-open");
+      this.ui.launcher.setAttribute("aria-expanded", "true");
+      this.setUnread(0);
+      this.markRead();
+      this.scrollDown();
+      const target = this.ui.prechat.hidden ? this.ui.input : this.ui.prechat.querySelector("input, select");
+      if (target && !target.disabled) target.focus();
+      else this.ui.closeButton.focus();
+      emit("widget:opened");
+    }
+
+    close() {
+      if (!this.ui || !this.opened) return;
+      this.opened = false;
+      this.stopTyping();
+      this.ui.panel.hidden = true;
+      this.ui.box.classList.remove("hg-is-open");
+      this.ui.launcher.setAttribute("aria-expanded", "false");
+      this.ui.launcher.focus();
+      emit("widget:closed");
+    }
+
+    setUnread(count) {
+      if (count === this.unread && this.ui.badge.hidden === (count === 0)) return;
+      this.unread = count;
+      this.ui.badge.textContent = count > 99 ? "99+" : String(count);
+      this.ui.badge.hidden = count === 0;
+      const name = this.businessName();
+      const base = name ? `Open the chat with ${name}` : "Open the chat";
+      this.ui.launcher.setAttribute("aria-label", count ? `${base}, ${count} unread message${count === 1 ? "" : "s"}` : base);
+      emit("unreadCount", count);
+    }
+
+    refuse(message) {
+      this.refused = true;
+      this.closeSocket();
+      clearTimeout(this.flushTimer);
+      this.ui.error.textContent = message;
+      this.ui.error.hidden = false;
+      this.ui.box.classList.add("hg-refused");
+      this.ui.intro.hidden = true;
+      for (const control of [this.ui.input, this.ui.send, this.ui.fileButton]) control.disabled = true;
+      this.ui.prechat.hidden = true;
+    }
+
+    showTyping(shown) {
+      clearTimeout(this.typingShownTimer);
+      const name = this.businessName() || "The business";
+      this.ui.typing.textContent = shown ? `${name} is typing…` : "";
+      this.ui.typing.classList.toggle("hg-visible", shown);
+      if (shown) this.typingShownTimer = this.later(() => this.showTyping(false), TYPING_SHOWN_MS);
+    }
+
+    // -- drawing messages --
+    drawConversation() {
+      const log = this.ui.log;
+      log.replaceChildren();
+      if (!this.ui.box.classList.contains("hg-fixed-intro")) log.append(this.ui.intro);
+      else this.ui.panel.insertBefore(this.ui.intro, log);
+      const conv = this.currentId && this.conversations.get(this.currentId);
+      if (conv && conv.hasMore) {
+        log.append(el("button", { type: "button", class: "hg-earlier", text: "Show earlier messages",
+          onclick: (event) => this.loadEarlier(conv, event.currentTarget) }));
+      }
+      const messages = conv ? Array.from(conv.messages.values()) : [];
+      messages.sort((a, b) => (a.received < b.received ? -1 : a.received > b.received ? 1 : 0));
+      for (const message of messages) this.drawMessage(message);
+      for (const item of this.queue) {
+        if (item.conversationId === this.currentId || !item.conversationId) this.drawPending(item);
+      }
+      this.showTyping(false);
+      this.drawSeen();
+    }
+
+    async loadEarlier(conv, button) {
+      const oldest = Array.from(conv.messages.values()).sort((a, b) => (a.received < b.received ? -1 : 1))[0];
+      button.disabled = true;
+      try {
+        const query = oldest ? "?page%5Bbefore%5D=" + encodeURIComponent(oldest.id) : "";
+        const page = await this.sdk("GET", `/conversations/${encodeURIComponent(conv.conversation.id)}/messages${query}`);
+        for (const message of page.messages || []) this.store(conv, message);
+        conv.hasMore = !!(page.meta && page.meta.hasMore);
+        const fromBottom = this.ui.log.scrollHeight - this.ui.log.scrollTop;
+        if (conv.conversation.id === this.currentId) this.drawConversation();
+        this.ui.log.scrollTop = this.ui.log.scrollHeight - fromBottom; // the reader stays where they were
+      } catch (error) {
+        button.disabled = false;
+        this.showError(error);
+      }
+    }
+
+    messageNode(id, fromUser) {
+      return el("div", { class: `hg-message ${fromUser ? "hg-from-user" : "hg-from-business"}`, "data-message-id": id });
+    }
+
+    findMessage(id) {
+      return Array.from(this.ui.log.querySelectorAll(".hg-message")).find((node) => node.dataset.messageId === id) || null;
+    }
+
+    drawPending(item) {
+      if (this.findMessage(item.clientMessageId)) return;
+      const node = this.messageNode(item.clientMessageId, true);
+      node.classList.add("hg-pending");
+      node.dataset.received = item.at;
+      node.append(el("div", { class: "hg-bubble" }, this.content({ id: item.clientMessageId, content: item.content,
+        author: { type: "user" }, received: item.at })), el("div", { class: "hg-status", text: "Sending…" }));
+      this.ui.log.append(node);
+      this.afterDraw();
+    }
+
+    setStatus(clientMessageId, text) {
+      const node = this.findMessage(clientMessageId);
+      const status = node && node.querySelector(".hg-status");
+      if (status) status.textContent = text;
+    }
+
+    drawMessage(message) {
+      const fromUser = message.author && message.author.type === "user";
+      const original = fromUser && message.source && message.source.originalMessageId;
+      const pendingNode = original ? this.findMessage(original) : null;
+      if (this.findMessage(message.id)) return;
+      const node = this.messageNode(message.id, fromUser);
+      node.dataset.received = message.received || "";
+      const name = fromUser ? "" : message.author.displayName || this.businessName();
+      node.dataset.author = name;
+      node.append(el("div", { class: "hg-bubble" }, this.content(message)));
+      if (pendingNode) pendingNode.replaceWith(node);
+      else this.insertInOrder(node);
+      const before = node.previousElementSibling;
+      if (name && !(before && before.classList.contains("hg-from-business") && before.dataset.author === name)) {
+        node.prepend(el("div", { class: "hg-author", text: name })); // once per run of one author's messages
+      }
+      this.afterDraw();
+    }
+
+    insertInOrder(node) {
+      const received = node.dataset.received;
+      const later = Array.from(this.ui.log.querySelectorAll(".hg-message:not(.hg-pending)"))
+        .find((other) => received && other.dataset.received > received);
+      const firstPending = this.ui.log.querySelector(".hg-message.hg-pending");
+      this.ui.log.insertBefore(node, later || firstPending || null);
+    }
+
+    content(message) {
+      if (typeof hgRenderContent === "function") {
+        try { return hgRenderContent(message, this.renderUi()); } catch (error) { setTimeout(() => { throw error; }); }
+      }
+      const content = message.content || {};
+      const text = content.text || content.altText || (content.mediaUrl ? content.mediaUrl : `[${content.type || "message"}]`);
+      return el("span", { class: "hg-text", text });
+    }
+
+    afterDraw() {
+      const replies = Array.from(this.ui.log.querySelectorAll(".hg-replies"));
+      const last = Array.from(this.ui.log.querySelectorAll(".hg-message")).pop();
+      for (const node of replies) node.hidden = !(last && last.contains(node));
+      this.drawSeen();
+      this.scrollDown();
+    }
+
+    drawSeen() {
+      for (const node of this.ui.log.querySelectorAll(".hg-seen")) node.remove();
+      const conv = this.currentId && this.conversations.get(this.currentId);
+      if (!conv || !conv.businessLastRead) return;
+      const mine = Array.from(this.ui.log.querySelectorAll(".hg-from-user:not(.hg-pending):not(.hg-failed)")).pop();
+      if (mine && mine.dataset.received && time(mine.dataset.received) <= time(conv.businessLastRead)) {
+        mine.append(el("div", { class: "hg-seen", text: "Seen" }));
+      }
+    }
+
+    scrollDown() {
+      this.ui.log.scrollTop = this.ui.log.scrollHeight;
+    }
+
+    renderUi() {
+      const conversationId = this.currentId;
+      const path = () => `/conversations/${encodeURIComponent(conversationId)}`;
+      return {
+        postback: (actionId) => this.sdk("POST", path() + "/postback", { actionId }),
+        reply: (text, payload) => this.sendContent(payload ? { type: "text", text, payload } : { type: "text", text }, conversationId),
+        shareLocation: () => this.shareLocation(conversationId),
+        submitForm: async (formMessageId, fields) => {
+          const sent = await this.sdk("POST", path() + "/form-responses", { quotedMessageId: formMessageId, fields });
+          this.answeredForms.add(formMessageId);
+          const message = sent.messages[sent.messages.length - 1];
+          this.receive(conversationId, message, false);
+          return message;
+        },
+        openUrl: (url, options) => this.openUrl(url, options || {}),
+        isFormAnswered: (formMessageId) => this.answeredForms.has(formMessageId),
+      };
+    }
+
+    shareLocation(conversationId) {
+      return new Promise((resolve, reject) => {
+        if (!navigator.geolocation) { reject(new Error("This browser cannot share its location")); return; }
+        navigator.geolocation.getCurrentPosition((position) => {
+          const coordinates = { lat: position.coords.latitude, long: position.coords.longitude };
+          resolve(this.sendContent({ type: "location", coordinates }, conversationId));
+        }, (error) => reject(new Error(error.message || "The location could not be read")));
+      });
+    }
+
+    openUrl(url, { webview, size }) {
+      if (!/^https?:/i.test(String(url))) return;
+      if (!webview) { window.open(url, "_blank", "noopener"); return; }
+      const frame = el("iframe", { src: url, title: "Web view", class: "hg-webview-frame", referrerpolicy: "no-referrer",
+        sandbox: "allow-scripts allow-forms allow-same-origin allow-popups" }); // it may not navigate the shop's page
+      const overlay = el("div", { class: `hg-webview hg-webview-${size || "tall"}`, role: "dialog", "aria-label": "Web view" },
+        el("button", { type: "button", class: "hg-header-button hg-webview-close", "aria-label": "Close the web view",
+          onclick: () => overlay.remove() }, svg(ICONS.close)), frame);
+      this.ui.panel.append(overlay);
+    }
+
+    // -- the composer --
+    composerKey(event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submitText();
+      }
+    }
+
+    grow() {
+      const input = this.ui.input;
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight, 120) + "px";
+    }
+
+    submitText() {
+      const text = this.ui.input.value.trim();
+      if (!text || this.refused) return;
+      this.ui.input.value = "";
+      this.grow();
+      this.stopTyping();
+      this.sendContent({ type: "text", text }).catch(() => {});
+    }
+
+    pickedFile() {
+      const file = this.ui.file.files && this.ui.file.files[0];
+      this.ui.file.value = "";
+      if (file && !this.refused) this.sendFile(file).catch(() => {});
+    }
+
+    // -- prechat capture and the conversation list --
+    prechatFields() {
+      const capture = this.config && (this.options.prechatCapture || this.config.integration.prechatCapture);
+      if (!capture || !capture.enabled) return null;
+      return Array.isArray(capture.fields) && capture.fields.length ? capture.fields : DEFAULT_PRECHAT;
+    }
+
+    showComposerOrPrechat() {
+      if (!this.ui || this.refused) return;
+      const fields = this.prechatFields();
+      const needed = !!fields && !this.currentId && this.conversations.size === 0 && this.queue.length === 0;
+      this.ui.prechat.hidden = !needed;
+      this.ui.composer.hidden = needed;
+      if (needed && !this.ui.prechat.childElementCount) this.drawPrechat(fields);
+    }
+
+    drawPrechat(fields) {
+      const rows = fields.map((field, i) => {
+        const id = `hg-prechat-${i}`;
+        const control = field.type === "select" && Array.isArray(field.options)
+          ? el("select", { id, name: field.name, required: true },
+            ...field.options.map((option) => el("option", { value: option.name, text: option.label || option.name })))
+          : el("input", { id, name: field.name, required: true, type: field.type === "email" ? "email" : "text",
+            placeholder: field.placeholder || "", autocomplete: field.type === "email" ? "email" : field.name === "name" ? "name" : "off" });
+        return el("div", { class: "hg-field" }, el("label", { for: id, text: field.label || field.name }), control);
+      });
+      this.ui.prechat.replaceChildren(el("p", { class: "hg-prechat-intro", text: "Before we start, tell us how to reach you." }),
+        ...rows, el("button", { type: "submit", class: "hg-prechat-submit", text: "Start the conversation" }));
+    }
+
+    async submitPrechat(event) {
+      event.preventDefault();
+      const profile = {};
+      const metadata = {};
+      for (const control of this.ui.prechat.querySelectorAll("input, select")) {
+        const value = control.value.trim();
+        if (control.name === "name") profile.givenName = value;
+        else if (control.name === "email") profile.email = value;
+        else metadata[control.name] = value;
+      }
+      const button = this.ui.prechat.querySelector("button");
+      button.disabled = true;
+      try {
+        const fields = { profile, ...(Object.keys(metadata).length ? { metadata } : {}) };
+        if (this.session) await this.sdk("PUT", this.userPath(), fields);
+        else await this.ensureSession(fields);
+        await this.ensureConversation();
+        this.showComposerOrPrechat();
+        this.ui.input.focus();
+      } catch (error) {
+        this.ui.error.textContent = "Could not start the conversation: " + error.message;
+        this.ui.error.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    toggleList() {
+      const list = this.ui.list;
+      if (!list.hidden) { list.hidden = true; return; }
+      const conversations = Array.from(this.conversations.values())
+        .sort((a, b) => ((b.conversation.lastUpdatedAt || "") > (a.conversation.lastUpdatedAt || "") ? 1 : -1));
+      const items = conversations.map((conv, i) => {
+        const last = Array.from(conv.messages.values()).pop();
+        const label = conv.conversation.displayName || `Conversation ${conversations.length - i}`;
+        return el("li", {}, el("button", { type: "button", class: "hg-conversation-item", "aria-current": conv.conversation.id === this.currentId ? "true" : false,
+          "data-conversation-id": conv.conversation.id, onclick: () => this.showConversation(conv.conversation.id) },
+        el("span", { class: "hg-conversation-name", text: label }),
+        el("span", { class: "hg-conversation-last", text: (last && last.content && last.content.text) || "" })));
+      });
+      list.replaceChildren(el("button", { type: "button", class: "hg-new-conversation", text: "New conversation",
+        onclick: () => this.createConversation().catch((error) => this.showError(error)) }), el("ul", {}, ...items));
+      list.hidden = false;
+      list.querySelector("button").focus();
+    }
+
+    showError(error) {
+      this.ui.error.textContent = error.message;
+      this.ui.error.hidden = false;
+    }
+
+    // -- the rest --
+    later(callback, ms) {
+      const timer = setTimeout(() => { this.timers.delete(timer); if (!this.destroyed) callback(); }, ms);
+      this.timers.add(timer);
+      return timer;
+    }
+
+    destroy() {
+      this.destroyed = true;
+      for (const timer of this.timers) clearTimeout(timer);
+      window.removeEventListener("online", this.onOnline);
+      document.removeEventListener("visibilitychange", this.onVisible);
+      this.closeSocket();
+      if (this.ui) this.ui.host.remove();
+    }
+  }
+
+  // ---- the public API -----------------------------------------------------------------------------
+  function started() {
+    if (!current) throw new Error("Call Heliograph.init first");
+    return current;
+  }
+
+  const Heliograph = {
+    init(options) {
+      if (current) current.destroy();
+      try {
+        current = new Messenger(options || {});
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return current.start();
+    },
+    login: (externalId, jwt) => started().login(externalId, jwt),
+    logout: () => started().logout(),
+    open: () => started().open(),
+    close: () => started().close(),
+    isOpened: () => !!current && current.opened,
+    sendMessage(message, conversationId) {
+      const content = typeof message === "string" ? { type: "text", text: message } : message;
+      return started().sendContent(content, conversationId);
+    },
+    getConversations: () => Array.from(started().conversations.values(), (conv) => conv.conversation),
+    getUser: () => (current && current.user) || null,
+    createConversation: (fields) => started().createConversation(fields),
+    loadConversation: (id) => started().loadConversation(id),
+    getDisplayedConversation() {
+      const shown = current && current.currentId && current.conversations.get(current.currentId);
+      return shown ? shown.conversation : null;
+    },
+    on(event, handler) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event).add(handler);
+    },
+    off(event, handler) {
+      if (handler === undefined) listeners.delete(event);
+      else if (listeners.has(event)) listeners.get(event).delete(handler);
+    },
+    destroy() {
+      if (current) current.destroy();
+      current = null;
+    },
+  };
+
+  window.Heliograph = Heliograph;
+  if (SCRIPT && SCRIPT.dataset.integrationId && SCRIPT.dataset.autoInit !== "false") {
+    Heliograph.init().catch(() => {}); // the widget shows why it could not start
+  }
+}

@@ -1,0 +1,102 @@
+"""The web messenger under test (docs/messenger.md): a shop's page that embeds it, and a loopback TCP
+proxy between that page and the server whose connections a test cuts and restores."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from urllib.parse import urlencode
+
+# The shop's page: it embeds the messenger from the server named in its query (`api`), for the web
+# integration named there (and, with `apiBase`, tells it to call another address), and records the widget's
+# events in `window.hgEvents` for the test to wait on.
+SHOP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>The shop</title></head>
+<body><h1>The shop</h1><p>Products, prices, and a chat at the bottom right.</p>
+<script>
+  window.hgEvents = [];
+  const query = new URLSearchParams(location.search);
+  const script = document.createElement("script");
+  script.src = query.get("api") + "/messenger.js";
+  script.dataset.integrationId = query.get("integration");
+  if (query.get("apiBase")) script.dataset.apiBase = query.get("apiBase");
+  script.onload = () => {
+    for (const name of ["ready", "connected", "disconnected", "message:received", "message:sent", "unreadCount",
+                        "widget:opened", "widget:closed", "typing:start", "typing:stop"]) {
+      Heliograph.on(name, () => window.hgEvents.push(name));
+    }
+  };
+  document.body.append(script);
+</script></body></html>"""
+
+
+def shop_url(site_url: str, api: str, integration_id: str, api_base: str | None = None) -> str:
+    query = {"api": api, "integration": integration_id, **({"apiBase": api_base} if api_base else {})}
+    return f"{site_url}/?{urlencode(query)}"
+
+
+class Proxy:
+    """A TCP proxy on loopback to `port`. `cut()` drops every connection and refuses new ones (each is
+    accepted and closed at once, as a dead network looks to a browser) until `restore()`."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.refusing = False
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # stopped
+            if self.refusing:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            self._drop(end)
+
+    def _drop(self, end: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(end)
+        with contextlib.suppress(OSError):
+            end.shutdown(socket.SHUT_RDWR)
+        end.close()
+
+    def cut(self) -> None:
+        self.refusing = True
+        with self._lock:
+            ends = list(self._open)
+        for end in ends:
+            self._drop(end)
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    def stop(self) -> None:
+        self.cut()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        self._listener.close()
+        self._thread.join(timeout=5)
