@@ -13,7 +13,7 @@ Every query here walks the pending rows only (partial indexes), however long the
 Deliveries to a socket-mode webhook (its target under SOCKET_TARGET, docs/socket-mode.md) are stored
 `held` rather than `pending`, so no claim ever sees them: the app's WebSocket reads them
 (`held_deliveries`) and its acknowledgements make them `delivered` (`acknowledge`). That read goes by
-the webhook's index on (webhook_id, seq), past the acknowledged ones (no partial index on held rows yet).
+the partial index of held rows (`ix_deliveries_held`, revision 0015), so acknowledged ones cost nothing.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ _SOCKET_WEBHOOK = sa.select(w.c.id, w.c.app_id, w.c.target).where(
     w.c.id == sa.bindparam("webhook_id"), w.c.app_id == sa.bindparam("app_id"))
 _HELD_ROWS = (sa.select(d.c.seq, d.c.app_id, d.c.webhook_id, e.c.body, w.c.include_full_user, w.c.include_full_source)
               .join(e, e.c.id == d.c.event_id).join(w, w.c.id == d.c.webhook_id)
-              .where(d.c.webhook_id == sa.bindparam("webhook_id"), d.c.status == HELD)
+              .where(d.c.webhook_id == sa.bindparam("webhook_id"), d.c.status == sa.literal_column(f"'{HELD}'"))
               .order_by(d.c.seq).limit(sa.bindparam("p_limit")))
 _ACKNOWLEDGE = (d.update().where(d.c.webhook_id == sa.bindparam("p_webhook"), d.c.status == HELD,
                                  d.c.seq.in_(sa.bindparam("p_seqs", expanding=True)))

@@ -200,6 +200,9 @@ deliveries = sa.Table(  # the outbox proper: one row per (event, subscribed webh
     sa.Index("ix_deliveries_lane", "webhook_id", "lane", "seq", postgresql_where=sa.text("status = 'pending'"),
              sqlite_where=sa.text("status = 'pending'")),
     sa.Index("ix_deliveries_webhook", "webhook_id", "seq"),
+    # revision 0015: the rows held for an app's socket (socket mode), read in seq order by the socket
+    sa.Index("ix_deliveries_held", "webhook_id", "seq", postgresql_where=sa.text("status = 'held'"),
+             sqlite_where=sa.text("status = 'held'")),
 )
 
 delivery_attempts = sa.Table(
