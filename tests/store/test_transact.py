@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Generator
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from heliograph.store import tables as t
@@ -72,3 +74,25 @@ def test_a_plan_that_fails_in_the_database_rolls_back_alone(empty_database_url: 
     assert "unique" in str(outcomes[1]).lower(), repr(outcomes[1])  # the violation is that caller's alone
     assert "b" * 24 == outcomes[0]["id"] and "c" * 24 == outcomes[2]["id"]
     assert {"a" * 24, "b" * 24, "c" * 24} == stored
+
+
+def test_a_write_transaction_holds_sqlite_s_write_lock_from_its_first_statement(empty_database_url: str) -> None:
+    """Database.write on SQLite begins IMMEDIATE: once it has read, another process cannot commit under it, so
+    its later write never fails at once on a stale snapshot (the CLI's redeliver beside a running server did)."""
+    if not empty_database_url.startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL locks rows, not the database")
+    path = empty_database_url.split("///", 1)[1]
+
+    async def scenario() -> str:
+        async with open_database(empty_database_url) as db, db.write() as conn:
+            await conn.execute(sa.select(t.apps.c.id))  # a read first, as redeliver reads the webhook's target
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process's writer, not waiting
+            try:
+                other.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as refused:
+                return str(refused)
+            finally:
+                other.close()
+            return "the other writer got the lock"
+
+    assert "database is locked" == asyncio.run(scenario())

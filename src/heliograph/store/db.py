@@ -220,5 +220,8 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:
+    # IMMEDIATE: a write transaction takes SQLite's write lock at BEGIN, waiting up to busy_timeout for it. A
+    # deferred one that reads first would fail at once (SQLITE_BUSY, no wait) on its first write whenever another
+    # process (the CLI beside a server, a second server) committed in between: its snapshot is stale.
     if not conn.get_execution_options().get("heliograph_read"):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
