@@ -28,6 +28,7 @@ class Settings:
     attachments_dir: Path | None = None  # where uploads are kept; None: <data_dir>/attachments
     public_url: str | None = None  # scheme://host[/prefix] of mediaUrls; None: the request's scheme and host
     retention_interval: float = 60.0  # seconds between runs of the conversationRetentionSeconds job; 0: never
+    stream_heartbeat: float = 25.0  # seconds: a quiet stream's ping; a stream's credentials checked again as often
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,6 +56,7 @@ class Settings:
             if env.get("HELIOGRAPH_ATTACHMENTS_DIR") else None,
             public_url=_public_url(env.get("HELIOGRAPH_PUBLIC_URL")),
             retention_interval=_interval(env.get("HELIOGRAPH_RETENTION_INTERVAL"), cls.retention_interval),
+            stream_heartbeat=_heartbeat(env.get("HELIOGRAPH_STREAM_HEARTBEAT"), cls.stream_heartbeat),
         )
 
 
@@ -91,6 +93,19 @@ def _interval(value: str | None, default: float) -> float:
     seconds = float(value)
     if not (math.isfinite(seconds) and seconds >= 0):
         raise ValueError(f"HELIOGRAPH_RETENTION_INTERVAL must be 0 or more seconds, not {value!r}")
+    return seconds
+
+
+def _heartbeat(value: str | None, default: float) -> float:
+    """HELIOGRAPH_STREAM_HEARTBEAT: seconds, more than 0; refused if not a number of seconds."""
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"HELIOGRAPH_STREAM_HEARTBEAT must be a number of seconds more than 0, not {value!r}")
     return seconds
 
 

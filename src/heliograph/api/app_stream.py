@@ -31,7 +31,6 @@ from heliograph.services import app_stream
 
 ROUTE = app_stream.ROUTE
 PROTOCOL = "heliograph.v1"
-HEARTBEAT_SECONDS = 25.0  # a ping after this long without a frame; the key and webhook are checked again
 LOOK_AGAIN_SECONDS = 5.0  # a lost wake-up costs at most this much latency
 WINDOW = 100  # events sent and not acknowledged yet, at most
 MAX_ACK = 1000  # seqs in one ack frame, at most
@@ -90,31 +89,33 @@ async def _check(services: Services, websocket: WebSocket, header: str) -> str:
 async def _serve(services: Services, websocket: WebSocket, header: str, webhook_id: str) -> None:
     assert services.sockets is not None
     socket = services.sockets.attach(webhook_id, services.ids.new())
+    heartbeat = services.settings.stream_heartbeat  # a ping after this long without a frame, and a re-check
     acks: list[int] = []
     listening = asyncio.create_task(_listen(websocket, acks, socket.event))
     try:
         async with services.db.write() as conn:  # older sockets of the webhook, in any process, close
             await app_stream.attached(conn, webhook_id=webhook_id, token=socket.token)
         await websocket.send_json({"type": "ready", "webhookId": webhook_id, "window": WINDOW,
-                                   "heartbeatMs": int(HEARTBEAT_SECONDS * 1000)})
+                                   "heartbeatMs": round(heartbeat * 1000)})
         in_flight: set[int] = set()
-        last_frame = time.monotonic()
+        last_frame = last_check = time.monotonic()
         while True:
             socket.event.clear()  # what wakes it from here on is looked at in the next round
             if socket.replaced:
                 raise Replaced()
+            if time.monotonic() - last_check >= heartbeat:  # quiet or busy, the key and webhook must still allow it
+                await _check(services, websocket, header)
+                last_check = time.monotonic()
             acknowledged = await _acknowledge(services, webhook_id, acks, in_flight)
             if acknowledged:  # stored: the client may forget them
                 await websocket.send_json({"type": "acked", "seq": acknowledged})
             if await _send_waiting(services, websocket, webhook_id, in_flight, listening):
                 last_frame = time.monotonic()
-            quiet = time.monotonic() - last_frame
-            if quiet >= HEARTBEAT_SECONDS:  # the key and the webhook must still allow this socket
-                await _check(services, websocket, header)
+            if time.monotonic() - last_frame >= heartbeat:
                 await websocket.send_json({"type": "ping"})
-                last_frame, quiet = time.monotonic(), 0.0
+                last_frame = time.monotonic()
             woken = asyncio.ensure_future(socket.event.wait())
-            timeout = min(LOOK_AGAIN_SECONDS, HEARTBEAT_SECONDS - quiet)
+            timeout = min(LOOK_AGAIN_SECONDS, heartbeat - (time.monotonic() - min(last_frame, last_check)))
             done, _ = await asyncio.wait({listening, woken}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             woken.cancel()
             if listening in done:  # what it acknowledged before it went is kept

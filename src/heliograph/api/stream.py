@@ -43,7 +43,6 @@ ROUTE = "/sdk/v2/apps/{appId}/appusers/{userId}/stream"
 EVENTS = "/sdk/v2/apps/{appId}/appusers/{userId}/events"
 PROTOCOL = "heliograph.v1"
 AUTH_PREFIX = "auth."
-HEARTBEAT_SECONDS = 25.0
 CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404, Conflict: 4409}
 POLL_SECONDS, POLL_MAX_SECONDS = 25.0, 30.0  # a long-poll's wait: by default, and at most
 POLL_LIMIT = 500  # frames with a cursor per long-poll answer
@@ -62,10 +61,17 @@ class Tail:
         self.watch = services.hub.watch(positions, user_id=end_user.user_id)
         self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
         self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
+        self.checked = asyncio.get_running_loop().time()  # when the session was last known to hold
 
     @property
     def cursor(self) -> str:
         return reading.encode_cursor(self.positions)
+
+    @property
+    def heartbeat(self) -> float:
+        """Seconds of quiet before a ping, and at most between two checks of the session
+        (HELIOGRAPH_STREAM_HEARTBEAT)."""
+        return self.services.settings.stream_heartbeat
 
     async def read(self, limit: int = reading.BATCH) -> list[dict[str, Any]]:
         """The frames ready now: the typing heard (no cursor), the conversations no longer the user's, then what
@@ -123,6 +129,13 @@ class Tail:
         """401 unless the session the stream was opened with still holds (a logout ends it)."""
         async with self.services.db.read() as conn:
             await reading.check_session(conn, end_user=self.end_user, now=self.services.ids.clock())
+        self.checked = asyncio.get_running_loop().time()
+
+    async def check_if_due(self) -> None:
+        """check(), once a heartbeat has passed since the last one: a stream too busy to be quiet for a
+        heartbeat still ends with its session."""
+        if asyncio.get_running_loop().time() - self.checked >= self.heartbeat:
+            await self.check()
 
     def close(self) -> None:
         assert self.services.hub is not None
@@ -142,7 +155,7 @@ async def _tail(services: Services, end_user: EndUser, cursor: str | None) -> As
 
 
 def _ready(tail: Tail) -> dict[str, Any]:
-    return {"type": "ready", "cursor": tail.cursor, "heartbeatMs": int(HEARTBEAT_SECONDS * 1000)}
+    return {"type": "ready", "cursor": tail.cursor, "heartbeatMs": round(tail.heartbeat * 1000)}
 
 
 # --- the WebSocket -----------------------------------------------------------------------------------
@@ -189,17 +202,19 @@ async def _held(services: Services, end_user: EndUser, user_id: str, origin: str
 
 
 async def _serve(websocket: WebSocket, tail: Tail) -> None:
-    """`ready`, then every frame as it is ready, a `ping` after each quiet while (when the session is checked
-    again); until the client closes (or sends something malformed: 4400)."""
+    """`ready`, then every frame as it is ready, a `ping` after each quiet heartbeat; the session is checked
+    again at each heartbeat, quiet or busy (ended: 4401); until the client closes (or sends something
+    malformed: 4400)."""
     listening = asyncio.create_task(_listen(websocket))
     try:
         await websocket.send_json(_ready(tail))
         while not listening.done():
+            await tail.check_if_due()
             for frame in await tail.read():
                 if listening.done():  # the client has gone: its close is answered at once, not after a backlog
                     break
                 await websocket.send_json(frame)
-            if not await tail.wait(HEARTBEAT_SECONDS, listening) and not listening.done():
+            if not await tail.wait(tail.heartbeat, listening) and not listening.done():
                 await tail.check()
                 await websocket.send_json({"type": "ping"})
         listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed (BadRequest)
@@ -274,18 +289,31 @@ async def _fallback_user(services: Services, request: Request) -> EndUser:
 
 async def _long_poll(services: Services, request: Request, end_user: EndUser, cors: dict[str, str]) -> Response:
     """At once the frames after `?cursor=` (at most POLL_LIMIT), else the first ones within `?timeout=`
-    seconds: `{frames, cursor}`, with no frames and the same cursor when none came."""
+    seconds: `{frames, cursor}`, with no frames and the same cursor when none came; a 401 if the session
+    ends while it waits (checked at each heartbeat)."""
     timeout = _timeout(request.query_params.get("timeout"))
     async with _tail(services, end_user, request.query_params.get("cursor")) as tail:
         frames = await tail.read(POLL_LIMIT)
         gone = asyncio.ensure_future(_disconnected(request))
         try:
-            deadline = asyncio.get_running_loop().time() + timeout
-            while not frames and await tail.wait(deadline - asyncio.get_running_loop().time(), gone):
-                frames = await tail.read(POLL_LIMIT)
+            if not frames:
+                frames = await _wait_for_frames(tail, asyncio.get_running_loop().time() + timeout, gone)
         finally:
             gone.cancel()
         return JSONResponse({"frames": frames, "cursor": tail.cursor}, 200, cors)
+
+
+async def _wait_for_frames(tail: Tail, deadline: float, gone: asyncio.Future[None]) -> list[dict[str, Any]]:
+    """The first frames ready before `deadline` (none if it passes, or once the client is gone); the session
+    is checked again after each heartbeat of quiet (401 once it has ended)."""
+    clock = asyncio.get_running_loop().time
+    frames: list[dict[str, Any]] = []
+    while not frames and not gone.done() and (left := deadline - clock()) > 0:
+        if await tail.wait(min(left, tail.heartbeat), gone):
+            frames = await tail.read(POLL_LIMIT)
+        elif not gone.done():
+            await tail.check()
+    return frames
 
 
 def _timeout(value: str | None) -> float:
@@ -318,9 +346,10 @@ async def _sse(services: Services, request: Request, end_user: EndUser, cors: di
             yield f"retry: {RETRY_MS}\n\n" + _event(_ready(tail))
             try:
                 while True:
+                    await tail.check_if_due()
                     for frame in await tail.read():
                         yield _event(frame)
-                    if not await tail.wait(HEARTBEAT_SECONDS):
+                    if not await tail.wait(tail.heartbeat):
                         await tail.check()
                         yield ": ping\n\n"
             except Unauthorized as error:  # the session ended: say so, and end the stream

@@ -1,0 +1,121 @@
+"""The web messenger when its session ends while the visitor chats (docs/messenger.md §4, Session), in a real
+browser against a live server of each engine that beats every 0.3 s (HELIOGRAPH_STREAM_HEARTBEAT): the
+stream closes with 4401 at its next heartbeat, the widget forgets the session, and the visitor's next message
+starts a new anonymous user and is stored, with no error shown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sunshine_conversations_client as sc
+from playwright.sync_api import Page, expect
+
+from tests.browser import Site
+from tests.conftest import Server
+from tests.end_users import basic
+from tests.messenger import SHOP_PAGE, shop_url
+from tests.test_stream_heartbeat import quick_heartbeat_server
+
+WAIT_MS = 10_000
+
+# Before the page's scripts: every WebSocket's close code, in `window.hgCloses`.
+RECORD_CLOSES = """
+window.hgCloses = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("close", (event) => window.hgCloses.push(event.code));
+  }
+};
+"""
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's own server of each engine (in place of the suite's): a heartbeat every 0.3 s."""
+    yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"session-{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Site]:
+    """The shop's website, whose pages embed the messenger."""
+    site = Site(SHOP_PAGE)
+    yield site
+    site.stop()
+
+
+@pytest.fixture(autouse=True)
+def console(page: Page) -> None:
+    """The page's console and uncaught errors, printed (pytest shows them when a test fails)."""
+    page.on("console", lambda message: print(f"console.{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: print(f"page error: {error}"))
+
+
+@pytest.fixture
+def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
+    body = {"type": "web", "displayName": "Shop", "businessName": "Kent Shop", "originWhitelist": [shop.url]}
+    response = http.post(f"/v2/apps/{app_id}/integrations", json=body)
+    assert 201 == response.status_code, response.text
+    return dict(response.json()["integration"])
+
+
+def say(page: Page, words: str) -> None:
+    """Type in the composer and press Enter; wait until the server has stored the message."""
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill(words)
+    composer.press("Enter")
+    expect(page.locator(".hg-message.hg-from-user:not(.hg-pending)").filter(has_text=words)).to_have_count(
+        1, timeout=WAIT_MS)
+
+
+def texts(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[str]:
+    listed = sc.MessagesApi(account).list_messages(app_id, conversation_id).messages
+    return [m.content.actual_instance.text for m in listed]
+
+
+def end_session(how: str, server: Server, account: sc.ApiClient, app_id: str, shop: Site,
+                session: dict[str, str]) -> None:
+    """End the widget's session on the server: logged out through the SDK API with its own token (as another
+    tab would), or its user deleted through the v2 API (DeleteUser)."""
+    if how == "logout":
+        response = httpx.post(f"{server.base_url}/sdk/v2/apps/{app_id}/appusers/{session['userId']}/logout",
+                              headers={"origin": shop.url, **basic(session["userId"], session["sessionToken"])})
+        assert 200 == response.status_code, response.text
+    else:
+        sc.UsersApi(account).delete_user(app_id, session["userId"])
+
+
+@pytest.mark.parametrize("how", ["logout", "delete user"])
+def test_a_session_ended_while_chatting_is_forgotten_and_the_next_message_starts_anew(
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        how: str) -> None:
+    """The visitor chats; their session is ended on the server. The stream closes with 4401 at its next
+    heartbeat, the widget drops the stored session and the old conversation, and the next message the visitor
+    types makes a new anonymous user, whose conversation stores it; no error is shown, nothing is lost."""
+    key = f"heliograph.session.{web['id']}"
+    page.add_init_script(RECORD_CLOSES)
+    page.goto(shop_url(shop.url, server.base_url, web["id"]))
+    page.wait_for_function("window.hgEvents && window.hgEvents.includes('ready')", timeout=WAIT_MS)
+    page.get_by_role("button", name="Open the chat with Kent Shop").click()
+    say(page, "Is my order on its way?")
+    first_conversation = str(page.evaluate("Heliograph.getDisplayedConversation().id"))
+    page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
+    session = json.loads(page.evaluate(f"localStorage.getItem('{key}')"))
+    end_session(how, server, account, app_id, shop, session)
+    page.wait_for_function(f"localStorage.getItem('{key}') === null", timeout=WAIT_MS)
+    expect(page.locator(".hg-message")).to_have_count(0)
+    say(page, "Hello again")
+    user_id = page.evaluate("Heliograph.getUser().id")
+    conversation = str(page.evaluate("Heliograph.getDisplayedConversation().id"))
+    assert [4401] == page.evaluate("window.hgCloses")
+    assert (True, True) == (user_id != session["userId"], conversation != first_conversation)
+    assert ["Hello again"] == texts(account, app_id, conversation)
+    assert user_id == json.loads(page.evaluate(f"localStorage.getItem('{key}')"))["userId"]
+    assert (0, True) == (page.locator(".hg-failed").count(), page.locator(".hg-error").is_hidden())
+    if how == "logout":  # the old user and what they said stay on the server
+        assert ["Is my order on its way?"] == texts(account, app_id, first_conversation)

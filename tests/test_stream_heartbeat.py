@@ -1,0 +1,285 @@
+"""What happens at a stream's heartbeat (docs/end-users.md §4, docs/socket-mode.md §2), on a live server of
+each engine started with HELIOGRAPH_STREAM_HEARTBEAT=0.3: pings come at the heartbeat, and a session that
+ended while connected (logout, an expired user JWT) closes the WebSocket with 4401, ends the SSE stream with
+`event: closed` and answers a waiting long-poll with 401; an app socket whose webhook or key is gone closes
+with its documented code."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import sunshine_conversations_client as sc
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from heliograph.config import Settings
+from tests.apps import new_key
+from tests.conftest import ACCOUNT_KEY, Server, sdk_client, throwaway_postgres
+from tests.end_users import PROTOCOL, SHOP, Visitor, basic, frame
+from tests.integrations import custom_integration
+from tests.servers import Process, free_port
+from tests.spec import SpecChecker
+from tests.utils import make_conversation, make_user, post, text
+
+HEARTBEAT = 0.3  # seconds: this module's servers ping (and check again) after this much quiet
+WAIT = 10.0  # seconds: how long a test waits for what should come within a few heartbeats
+SOCKET = "https://socket.invalid"
+TRIGGERS = ["conversation:message"]
+
+
+def quick_heartbeat_server(engine: str, data_dir: Path) -> Iterator[Server]:
+    """`heliograph serve` on a new database of `engine`, with HELIOGRAPH_STREAM_HEARTBEAT=0.3; stopped after,
+    and failed if it logged an unhandled error. (tests/test_messenger_session_browser.py takes it too.)"""
+    def serve(url: str) -> Iterator[Server]:
+        process = Process("serve", database_url=url, data_dir=data_dir, account_key=ACCOUNT_KEY,
+                          env={"HELIOGRAPH_STREAM_HEARTBEAT": str(HEARTBEAT)})
+        try:
+            yield Server(engine, process.base_url, url, ACCOUNT_KEY)
+        finally:
+            process.stop()
+            if process.tracebacks():
+                pytest.fail("the server logged an unhandled error:\n" + process.tracebacks())
+
+    if engine == "sqlite":
+        yield from serve(f"sqlite+aiosqlite:///{data_dir / 'heartbeat.sqlite3'}")
+        return
+    with throwaway_postgres("heliograph_heartbeat_") as url:
+        yield from serve(url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's own server of each engine (in place of the suite's): a heartbeat every 0.3 s."""
+    yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"heartbeat-{request.param}"))
+
+
+@pytest.fixture
+def browserless(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=WAIT) as client:
+        yield client
+
+
+@pytest.fixture
+def web(http: httpx.Client, app_id: str) -> str:
+    response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
+    return str(response.json()["integration"]["id"])
+
+
+@pytest.fixture
+def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
+    return Visitor(browserless, app_id, web)
+
+
+def log_out(visitor: Visitor) -> None:
+    """POST …/logout with the visitor's session, as another tab of theirs would."""
+    response = visitor.call("POST", f"/appusers/{visitor.id}/logout")
+    assert 200 == response.status_code, response.text
+
+
+def frames_until_closed(socket: ClientConnection) -> tuple[list[str], int, str]:
+    """The types of the frames received until the server closes the socket (at most WAIT seconds from now),
+    the close code and its reason."""
+    deadline = time.monotonic() + WAIT
+    kinds = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            kinds.append(json.loads(socket.recv(timeout=deadline - time.monotonic()))["type"])
+    received = closed.value.rcvd
+    assert received is not None, "the connection dropped without a close frame"
+    return kinds, received.code, received.reason
+
+
+# --- the setting ---------------------------------------------------------------------------------------
+
+def heartbeat_of(value: str | None) -> float:
+    env = {"HELIOGRAPH_DATA_DIR": "/tmp/heliograph-config-test"}
+    if value is not None:
+        env["HELIOGRAPH_STREAM_HEARTBEAT"] = value
+    return Settings.from_env(env).stream_heartbeat
+
+
+def test_the_heartbeat_is_25_seconds_unless_told_otherwise() -> None:
+    """HELIOGRAPH_STREAM_HEARTBEAT: seconds, fractions allowed; unset or empty, 25."""
+    assert [25.0, 25.0, 0.3, 60.0] == [heartbeat_of(None), heartbeat_of(""), heartbeat_of("0.3"),
+                                       heartbeat_of("60")]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "soon"])
+def test_a_heartbeat_that_is_not_a_positive_number_of_seconds_is_refused(value: str) -> None:
+    """0, a negative, NaN, infinity or no number at all: refused with a message naming the setting."""
+    with pytest.raises(ValueError, match="HELIOGRAPH_STREAM_HEARTBEAT must be a number of seconds more than 0"):
+        heartbeat_of(value)
+
+
+def test_a_server_with_a_bad_heartbeat_does_not_start_and_says_why(tmp_path: Path) -> None:
+    """`heliograph serve` with HELIOGRAPH_STREAM_HEARTBEAT=0 exits at once, naming the setting."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
+    env.update({"HELIOGRAPH_DATA_DIR": str(tmp_path), "HELIOGRAPH_STREAM_HEARTBEAT": "0"})
+    done = subprocess.run([sys.executable, "-m", "heliograph.cli", "serve", "--port", str(free_port())], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert (True, True) == (done.returncode != 0, "HELIOGRAPH_STREAM_HEARTBEAT must be a number of seconds more "
+                                                  "than 0, not '0'" in done.stderr), done.stderr
+
+
+# --- an end user's WebSocket -------------------------------------------------------------------------
+
+def test_pings_come_at_the_heartbeat_and_a_logout_closes_the_stream_with_4401(server: Server,
+                                                                               visitor: Visitor) -> None:
+    """`ready` says the heartbeat (300 ms), pings follow each quiet heartbeat; once the session is logged out
+    from elsewhere, the next heartbeat's check closes the stream with 4401 (pings before it at most)."""
+    visitor.start()
+    with visitor.connect(server.base_url) as socket:
+        ready = frame(socket)
+        pings = [frame(socket, timeout=WAIT)["type"] for _ in range(2)]
+        socket.send(json.dumps({"type": "pong"}))
+        log_out(visitor)
+        kinds, code, reason = frames_until_closed(socket)
+    assert ("ready", 300, ["ping", "ping"]) == (ready["type"], ready["heartbeatMs"], pings)
+    assert (4401, "The session has ended") == (code, reason)
+    assert set(kinds) <= {"ping"}
+
+
+def test_a_stream_too_busy_to_be_quiet_still_closes_with_4401_after_a_logout(
+        server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
+    """The session is checked once a heartbeat whether or not the stream is quiet: with a business message
+    arriving every few milliseconds after the logout, the stream still closes with 4401."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)
+        log_out(visitor)
+        deadline = time.monotonic() + WAIT
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() < deadline:
+                post(account, app_id, conversation, text("are you there?"))
+                socket.recv(timeout=WAIT)
+    assert 4401 == closed.value.rcvd.code  # type: ignore[union-attr]
+
+
+def test_an_identified_users_stream_closes_with_4401_when_the_jwt_expires(
+        server: Server, account: sc.ApiClient, browserless: httpx.Client, app_id: str, web: str) -> None:
+    """A session opened with a user JWT ends with it: the stream open when `exp` passes closes with 4401 at the
+    next heartbeat."""
+    key = new_key(account, app_id)
+    expires = time.time() + 2
+    token = jwt.encode({"scope": "user", "external_id": "ana", "exp": expires}, key.secret, algorithm="HS256",
+                       headers={"kid": key.id})
+    signed = browserless.post(f"/sdk/v2/apps/{app_id}/login", json={"integrationId": web},
+                              headers={"origin": SHOP, "authorization": f"Bearer {token}"}).json()
+    user_id, session = signed["user"]["id"], signed["sessionToken"]
+    pair = base64.urlsafe_b64encode(f"{user_id}:{session}".encode()).rstrip(b"=").decode()
+    url = server.base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{app_id}/appusers/{user_id}/stream"
+    with connect(url, subprotocols=[PROTOCOL, f"auth.{pair}"], origin=SHOP,  # type: ignore[list-item,arg-type]
+                 open_timeout=WAIT) as socket:
+        ready = frame(socket)
+        kinds, code, reason = frames_until_closed(socket)
+        closed_at = time.time()
+    assert ("ready", 4401, "The session has expired with the user JWT it was opened with: log in again") == (
+        ready["type"], code, reason)
+    assert (True, True) == (closed_at >= expires, set(kinds) <= {"ping"})
+
+
+# --- the fallbacks -------------------------------------------------------------------------------------
+
+def test_sse_pings_at_the_heartbeat_and_ends_with_closed_after_a_logout(app_id: str, visitor: Visitor) -> None:
+    """The SSE stream sends `: ping` at each quiet heartbeat; after a logout its last event is `closed` with
+    code 4401, and the answer ends."""
+    visitor.start()
+    url = f"/sdk/v2/apps/{app_id}/appusers/{visitor.id}/events"
+    headers = {"accept": "text/event-stream", **basic(visitor.id, visitor.token)}
+    with visitor.client.stream("GET", url, headers=headers) as response:
+        lines = response.iter_lines()
+        before = []
+        for line in lines:  # up to the first heartbeat comment
+            if line == ": ping":
+                break
+            before.append(line)
+        log_out(visitor)
+        after = [line for line in lines if line and line != ": ping"]  # to the end of the answer
+    assert (200, True) == (response.status_code, "event: ready" in before)
+    assert ("event: closed", 2) == (after[0], len(after))
+    assert {"type": "closed", "code": 4401, "reason": "The session has ended"} == json.loads(
+        after[1].removeprefix("data: "))
+
+
+def test_a_long_poll_waiting_when_the_session_ends_answers_401(visitor: Visitor) -> None:
+    """A long-poll waiting for frames (timeout 25 s) when its session is logged out answers at the next
+    heartbeat 401 in the spec's envelope ("The session has ended"), not 200 after its timeout; a poll after the
+    logout is a 401 too. (Should the logout overtake the first poll on its way in, that poll is refused when it
+    signs in: a 401 as well, so the test holds either way.)"""
+    visitor.start()
+    cursor = visitor.call("GET", f"/appusers/{visitor.id}/events", params={"timeout": "0"}).json()["cursor"]
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(visitor.call, "GET", f"/appusers/{visitor.id}/events",
+                              params={"cursor": cursor, "timeout": "25"}, timeout=WAIT)
+        log_out(visitor)
+        answer = waiting.result(timeout=WAIT)
+    after = visitor.call("GET", f"/appusers/{visitor.id}/events", params={"cursor": cursor, "timeout": "0"})
+    assert [(401, "unauthorized")] * 2 == [(r.status_code, r.json()["errors"][0]["code"]) for r in (answer, after)]
+    assert SHOP == answer.headers["access-control-allow-origin"]
+
+
+# --- an app's socket -------------------------------------------------------------------------------------
+
+def open_socket(server: Server, app_id: str, webhook_id: str, credentials: tuple[str, str]) -> ClientConnection:
+    url = server.base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{app_id}/stream?webhookId={webhook_id}"
+    pair = base64.urlsafe_b64encode(":".join(credentials).encode()).rstrip(b"=").decode()
+    return connect(url, subprotocols=[PROTOCOL, f"auth.{pair}"], open_timeout=WAIT)  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ("delete the webhook", 4404), ("delete the key", 4401), ("give the webhook a URL", 4400)])
+def test_an_app_socket_closes_at_the_heartbeat_once_its_webhook_or_key_is_gone(
+        server: Server, checker: SpecChecker, account: sc.ApiClient, app_id: str, change: str, code: int) -> None:
+    """The socket's credentials and webhook are checked again at each heartbeat: a webhook deleted (4404), the
+    app key it signed in with deleted (4401), or its webhook's target made a real URL (4400) closes it."""
+    key = new_key(account, app_id)
+    webhooks = sc.WebhooksApi(sdk_client(server, checker, key.id, key.secret))  # webhooks take an app key
+    integration_id, _ = custom_integration(account, app_id, SOCKET, TRIGGERS)  # its first webhook, kept
+    hook = webhooks.create_webhook(app_id, integration_id,
+                                   sc.WebhookCreateBody(target=SOCKET, triggers=TRIGGERS)).webhook
+    with open_socket(server, app_id, hook.id, (key.id, key.secret)) as socket:
+        ready = json.loads(socket.recv(timeout=WAIT))
+        ping = json.loads(socket.recv(timeout=WAIT))
+        act: dict[str, Any] = {
+            "delete the webhook": lambda: webhooks.delete_webhook(app_id, integration_id, hook.id),
+            "delete the key": lambda: sc.AppKeysApi(account).delete_app_key(app_id, key.id),
+            "give the webhook a URL": lambda: webhooks.update_webhook(
+                app_id, integration_id, hook.id, sc.WebhookBody(target="https://example.com/hook")),
+        }
+        act[change]()
+        kinds, closed, _ = frames_until_closed(socket)
+    assert (300, "ping", code) == (ready["heartbeatMs"], ping["type"], closed)
+    assert set(kinds) <= {"ping"}
+
+
+def test_an_app_socket_too_busy_to_be_quiet_is_checked_at_the_heartbeat_too(
+        server: Server, account: sc.ApiClient, app_id: str) -> None:
+    """With an event (acknowledged at once) every few milliseconds the socket is never quiet, and still the key
+    it signed in with is checked once a heartbeat: deleted, the socket closes with 4401."""
+    key = new_key(account, app_id)
+    _, hook = custom_integration(account, app_id, SOCKET, TRIGGERS)
+    user = make_user(account, app_id, external_id="busy")
+    conversation = make_conversation(account, app_id, user).id
+    with open_socket(server, app_id, hook.id, (key.id, key.secret)) as socket:
+        json.loads(socket.recv(timeout=WAIT))  # ready
+        sc.AppKeysApi(account).delete_app_key(app_id, key.id)
+        deadline = time.monotonic() + WAIT
+        with pytest.raises(ConnectionClosed) as closed:
+            while time.monotonic() < deadline:
+                post(account, app_id, conversation, text("busy"), author=sc.Author(type="user", user_id=user.id))
+                while (sent := json.loads(socket.recv(timeout=WAIT)))["type"] != "event":
+                    pass
+                socket.send(json.dumps({"type": "ack", "seq": sent["seq"]}))
+    assert 4401 == closed.value.rcvd.code  # type: ignore[union-attr]
