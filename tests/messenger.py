@@ -39,10 +39,14 @@ def shop_url(site_url: str, api: str, integration_id: str, api_base: str | None 
 
 class Proxy:
     """A TCP proxy on loopback to `port`. `cut()` drops every connection and refuses new ones (each is
-    accepted and closed at once, as a dead network looks to a browser) until `restore()`."""
+    accepted and closed at once, as a dead network looks to a browser) until `restore()`. With
+    `refuse_upgrades`, it answers a WebSocket handshake 502 itself, as some corporate proxies do, and passes
+    every other request on."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, refuse_upgrades: bool = False) -> None:
         self.port = port
+        self.refuse_upgrades = refuse_upgrades
+        self.upgrades_refused = 0
         self.refusing = False
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -60,15 +64,26 @@ class Proxy:
             if self.refusing:
                 client.close()
                 continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.port))
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        head = _head(client) if self.refuse_upgrades else b""
+        if b"\r\nupgrade: websocket" in head.lower():
+            self.upgrades_refused += 1
+            with contextlib.suppress(OSError):
+                client.sendall(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            self._drop(client)
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.port))
+            upstream.sendall(head)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._open |= {client, upstream}
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
@@ -100,3 +115,14 @@ class Proxy:
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
         self._listener.close()
         self._thread.join(timeout=5)
+
+
+def _head(client: socket.socket) -> bytes:
+    """The first request's head (and whatever came with it), read from a new connection ("" if it closes)."""
+    head = b""
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            if not (data := client.recv(65536)):
+                break
+            head += data
+    return head

@@ -11,6 +11,12 @@
     { type: "email", name: "email", label: "Email", placeholder: "you@example.com" },
   ];
   const RETRY = { baseMs: 400, maxMs: 15000 }; // sends and reconnects: doubling delays with jitter
+  const POLL = { // the stream's long-poll fallback (docs/messenger.md §4, "The fallback")
+    seconds: 25, // each GET …/events waits this long for frames
+    socketTries: 3, // WebSockets that close before `ready`, in a row, before the widget polls instead
+    socketAgainMs: 5 * 60 * 1000, // while it polls, a WebSocket is tried again after this long
+    closeCodes: { 400: 4400, 401: 4401, 403: 4403, 404: 4404, 409: 4409 }, // an HTTP refusal as the socket's close code
+  };
   const TYPING_IDLE_MS = 3000; // a pause this long in the composer sends typing:stop
   const TYPING_SHOWN_MS = 10000; // the business's typing shows at most this long without news
   const listeners = new Map(); // event name -> Set of handlers (kept across init/destroy)
@@ -109,6 +115,41 @@
     },
   };
 
+  // The files of the send queue, in IndexedDB (localStorage holds only text; a File can be stored there), as
+  // {id: clientMessageId, integrationId, file} under their clientMessageId, so that a file chosen offline is
+  // sent at the next visit. Each call resolves with its request's result, or null when IndexedDB fails
+  // (denied, full, absent): the files then live in memory only, as the queue's texts do without localStorage.
+  const fileStore = {
+    open() {
+      this.db = this.db || new Promise((resolve, reject) => {
+        const request = indexedDB.open("heliograph", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("files");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      return this.db;
+    },
+    async run(mode, work) {
+      try {
+        const db = await this.open();
+        return await new Promise((resolve, reject) => {
+          const transaction = db.transaction("files", mode);
+          const request = work(transaction.objectStore("files"));
+          transaction.oncomplete = () => resolve(request.result);
+          transaction.onerror = transaction.onabort = () => reject(transaction.error);
+        });
+      } catch (_) {
+        return null;
+      }
+    },
+    put(id, integrationId, file) { return this.run("readwrite", (files) => files.put({ id, integrationId, file }, id)); },
+    remove(id) { return this.run("readwrite", (files) => files.delete(id)); },
+    async of(integrationId) { // clientMessageId -> File, for one integration
+      const kept = (await this.run("readonly", (files) => files.getAll())) || [];
+      return new Map(kept.filter((entry) => entry.integrationId === integrationId).map((entry) => [entry.id, entry.file]));
+    },
+  };
+
   function emit(event, ...args) {
     for (const handler of Array.from(listeners.get(event) || [])) {
       try { handler(...args); } catch (error) { setTimeout(() => { throw error; }); }
@@ -124,6 +165,44 @@
     if (data.open === "true") options.open = true;
     if (data.displayStyle) options.displayStyle = data.displayStyle;
     return options;
+  }
+
+  // ---- the long-poll fallback -------------------------------------------------------------------
+  // For a browser without WebSocket, or a network that will not carry one (docs/end-users.md §4, "Fallbacks"):
+  // GET …/events in a loop. It wears a WebSocket's face (onmessage, onclose with the close code that an HTTP
+  // refusal stands for, send, close), so the messenger drives both alike. `poll(seconds, signal)` asks for the
+  // frames after the messenger's cursor and answers {frames, cursor}; `onanswer(cursor)` follows each answer.
+  class LongPoll {
+    constructor(poll) {
+      this.poll = poll;
+      this.controller = new AbortController();
+      setTimeout(() => this.run());
+    }
+
+    send() {} // the server pings no long-poll: there is nothing to answer
+
+    close() {
+      this.closed = true;
+      this.controller.abort();
+    }
+
+    async run() {
+      for (let first = true; !this.closed; first = false) {
+        let answer;
+        try {
+          answer = await this.poll(first ? 0 : POLL.seconds, this.controller.signal); // the first answers at once
+          if (!answer || !Array.isArray(answer.frames)) throw new Error("Not a long-poll answer"); // a captive portal's page
+        } catch (error) {
+          if (!this.closed) this.onclose({ code: POLL.closeCodes[error.status] || 1006 });
+          return;
+        }
+        if (first && !this.closed) this.onmessage({ data: JSON.stringify({ type: "ready", heartbeatMs: POLL.seconds * 1000 }) });
+        for (const frame of answer.frames) {
+          if (!this.closed) this.onmessage({ data: JSON.stringify(frame) });
+        }
+        if (!this.closed) this.onanswer(answer.cursor);
+      }
+    }
   }
 
   // ---- the messenger ----------------------------------------------------------------------------
@@ -156,6 +235,7 @@
     // -- start --
     async start() {
       this.build();
+      await this.restoreFiles();
       this.config = await this.loadConfig();
       this.appId = this.config.app.id;
       this.theme();
@@ -199,7 +279,7 @@
     }
 
     // -- HTTP --
-    async call(method, path, body, { auth = true, bearer = null, form = null } = {}) {
+    async call(method, path, body, { auth = true, bearer = null, form = null, signal = undefined } = {}) {
       const headers = {};
       if (bearer) headers.authorization = "Bearer " + bearer;
       else if (auth && this.session) headers.authorization = "Basic " + base64(`${this.session.userId}:${this.session.sessionToken}`);
@@ -208,7 +288,7 @@
       else if (body !== undefined) { headers["content-type"] = "application/json"; payload = JSON.stringify(body); }
       let response;
       try {
-        response = await fetch(this.apiBase + path, { method, headers, body: payload, mode: "cors", credentials: "omit" });
+        response = await fetch(this.apiBase + path, { method, headers, body: payload, mode: "cors", credentials: "omit", signal });
       } catch (_) {
         throw new HgError(0, "The server could not be reached");
       }
@@ -331,14 +411,57 @@
     // -- the stream --
     connect() {
       if (!this.session || this.socket || this.refused || this.destroyed) return;
+      const socket = (!this.polling && this.openSocket()) || this.openPoll();
+      this.socket = socket;
+      socket.onmessage = (event) => { if (this.socket === socket) this.onFrame(event.data); };
+      socket.onclose = (event) => { if (this.socket === socket) this.onSocketClosed(event.code); };
+    }
+
+    openSocket() { // null when this browser has no WebSocket (or will not make one): the widget then polls
       const { userId, sessionToken } = this.session;
       const base = this.apiBase.replace(/^http/, "ws");
       const query = this.cursor ? "?cursor=" + encodeURIComponent(this.cursor) : "";
       const url = `${base}/sdk/v2/apps/${encodeURIComponent(this.appId)}/appusers/${encodeURIComponent(userId)}/stream${query}`;
-      const socket = new WebSocket(url, ["heliograph.v1", "auth." + base64url(`${userId}:${sessionToken}`)]);
-      this.socket = socket;
-      socket.onmessage = (event) => { if (this.socket === socket) this.onFrame(event.data); };
-      socket.onclose = (event) => { if (this.socket === socket) this.onSocketClosed(event.code); };
+      try {
+        return new WebSocket(url, ["heliograph.v1", "auth." + base64url(`${userId}:${sessionToken}`)]);
+      } catch (_) { // no WebSocket at all (ReferenceError), or one a policy forbids (SecurityError)
+        this.polling = true;
+        this.socketAgainAt = Infinity;
+        return null;
+      }
+    }
+
+    openPoll() {
+      const poll = new LongPoll((seconds, signal) => {
+        const query = (this.cursor ? `cursor=${encodeURIComponent(this.cursor)}&` : "") + `timeout=${seconds}`;
+        return this.sdk("GET", `${this.userPath()}/events?${query}`, undefined, { signal });
+      });
+      poll.onanswer = (cursor) => { if (this.socket === poll) this.onPollAnswer(cursor); };
+      return poll;
+    }
+
+    onPollAnswer(cursor) {
+      if (cursor) this.cursor = cursor;
+      this.watchdog();
+      if (Date.now() < this.socketAgainAt) return;
+      this.closeSocket(); // time to try a WebSocket again: one that fails sends the widget back to polling
+      this.polling = false;
+      this.socketFailures = POLL.socketTries - 1;
+      this.connect();
+    }
+
+    chooseTransport(code) { // as a stream closes, before the close is handled: what the next attempt uses
+      if (code >= 4000) return; // the server answered and refused: no transport's fault
+      if (!this.polling) {
+        this.socketFailures = this.connected ? 0 : (this.socketFailures || 0) + 1;
+        if (this.socketFailures < POLL.socketTries) return;
+        this.polling = true; // WebSockets never get through here (a proxy that refuses the upgrade): poll
+        this.socketAgainAt = Date.now() + POLL.socketAgainMs;
+        this.socketAttempts = 0;
+      } else if (!this.connected && this.socketAgainAt !== Infinity) {
+        this.polling = false; // no answer to a poll either: the server is out of reach, WebSocket or not
+        this.socketFailures = POLL.socketTries - 1;
+      }
     }
 
     closeSocket() {
@@ -351,6 +474,7 @@
 
     onSocketClosed(code) {
       this.socket = null;
+      this.chooseTransport(code);
       if (this.connected) { this.connected = false; emit("disconnected"); }
       if (code === 4403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
       if (code === 4401 || code === 4404) { this.forgetSession(); return; }
@@ -436,15 +560,25 @@
     }
 
     // -- messages out --
-    saveQueue() {
-      storage.set(this.keys.queue, this.queue.filter((item) => !item.file).map((item) => ({
-        clientMessageId: item.clientMessageId, conversationId: item.conversationId, content: item.content, at: item.at })));
+    saveQueue() { // a file is marked `file: true`; its bytes are in fileStore
+      storage.set(this.keys.queue, this.queue.map((item) => ({ clientMessageId: item.clientMessageId,
+        conversationId: item.conversationId, content: item.content, at: item.at, file: item.file ? true : undefined })));
+    }
+
+    async restoreFiles() { // a stored queue's files, back from fileStore; one whose bytes are not there is dropped
+      const kept = await fileStore.of(this.options.integrationId);
+      const queued = new Set(this.queue.map((item) => item.clientMessageId));
+      for (const item of this.queue) if (item.file === true) item.file = kept.get(item.clientMessageId) || null;
+      this.queue = this.queue.filter((item) => item.file !== null);
+      for (const id of kept.keys()) if (!queued.has(id)) fileStore.remove(id); // left by a tab whose queue lost
+      this.saveQueue();
     }
 
     enqueue(item) {
       item.clientMessageId = randomId();
       item.at = new Date().toISOString();
       const done = new Promise((resolve, reject) => this.pending.set(item.clientMessageId, { resolve, reject }));
+      if (item.file) fileStore.put(item.clientMessageId, this.options.integrationId, item.file);
       this.queue.push(item);
       this.saveQueue();
       if (!item.conversationId || item.conversationId === this.currentId) this.drawPending(item);
@@ -481,6 +615,7 @@
           }
           this.queue.shift();
           this.saveQueue();
+          if (item.file) fileStore.remove(item.clientMessageId);
           this.sendAttempts = 0;
         }
       } finally {
@@ -581,6 +716,7 @@
 
     async logout() {
       if (this.session) await this.sdk("POST", this.userPath() + "/logout", {}).catch(() => {});
+      for (const item of this.queue) if (item.file) fileStore.remove(item.clientMessageId);
       this.queue = [];
       this.forgetSession();
     }
@@ -648,7 +784,7 @@
       ui.input = el("textarea", { class: "hg-input", id: "hg-input", rows: "1", placeholder: "Type a message",
         oninput: () => { this.typed(); this.grow(); }, onkeydown: (event) => this.composerKey(event) });
       ui.file = el("input", { type: "file", class: "hg-sr-only", id: "hg-file", tabindex: "-1", "aria-label": "Send a file",
-        onchange: () => this.pickedFile() });
+        "aria-hidden": "true", onchange: () => this.pickedFile() }); // hidden from screen readers: the button stands for it
       ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": "Send a file",
         onclick: () => ui.file.click() }, svg(ICONS.clip));
       ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": "Send" }, svg(ICONS.send));
@@ -812,8 +948,9 @@
       }
     }
 
-    messageNode(id, fromUser) {
-      return el("div", { class: `hg-message ${fromUser ? "hg-from-user" : "hg-from-business"}`, "data-message-id": id });
+    messageNode(id, fromUser, name) { // its author in words too, for a screen reader: the side says it only to the eye
+      return el("div", { class: `hg-message ${fromUser ? "hg-from-user" : "hg-from-business"}`, "data-message-id": id },
+        el("span", { class: "hg-sr-only", text: `${fromUser ? "You" : name || "The business"}: ` }));
     }
 
     findMessage(id) {
@@ -842,16 +979,16 @@
       const original = fromUser && message.source && message.source.originalMessageId;
       const pendingNode = original ? this.findMessage(original) : null;
       if (this.findMessage(message.id)) return;
-      const node = this.messageNode(message.id, fromUser);
-      node.dataset.received = message.received || "";
       const name = fromUser ? "" : message.author.displayName || this.businessName();
+      const node = this.messageNode(message.id, fromUser, name);
+      node.dataset.received = message.received || "";
       node.dataset.author = name;
       node.append(el("div", { class: "hg-bubble" }, this.content(message)));
       if (pendingNode) pendingNode.replaceWith(node);
       else this.insertInOrder(node);
       const before = node.previousElementSibling;
       if (name && !(before && before.classList.contains("hg-from-business") && before.dataset.author === name)) {
-        node.prepend(el("div", { class: "hg-author", text: name })); // once per run of one author's messages
+        node.prepend(el("div", { class: "hg-author", "aria-hidden": "true", text: name })); // once per run of one author's messages
       }
       this.afterDraw();
     }
