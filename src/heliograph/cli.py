@@ -67,7 +67,14 @@ def _serve(settings: Settings, host: str, port: int) -> int:
                 _announce(settings, f"http://{host}:{port}", key[0] if key else None)
 
     app = create_app(settings, on_ready=key.append)
-    Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")).run()
+    # The end users' streams (api/stream.py) hold thousands of idle sockets in one process
+    # (docs/performance.md, "The end users' stream with sockets connected"). No permessage-deflate: browsers
+    # offer it, and it gives every socket two zlib contexts (35 KB) to compress frames of a few hundred
+    # bytes. No WebSocket pings from uvicorn: the stream sends its own heartbeat frame after 25 quiet
+    # seconds, and uvicorn's, every 20 s, about doubled what idle sockets cost in CPU.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
+                            ws_per_message_deflate=False, ws_ping_interval=None)
+    Server(config).run()
     return 0
 
 
