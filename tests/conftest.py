@@ -29,6 +29,10 @@ from tests.utils import make_conversation, make_user, open_database
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+    from tests.browser import Site
+    from tests.end_users import Visitor
+    from tests.messenger import Proxy
+
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ACCOUNT_KEY = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(32))
@@ -310,3 +314,51 @@ def page(chromium: Browser) -> Iterator[Page]:
     from tests.browser import open_page
 
     yield from open_page(chromium)
+
+
+# --- end users: their pages, their streams (tests/end_users.py, tests/messenger.py) -----------------------------
+
+@pytest.fixture
+def web(http: httpx.Client, app_id: str) -> str:
+    """A web integration that lets the shop's origin in (tests.end_users.SHOP): its id."""
+    from tests.end_users import SHOP
+
+    response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
+    return str(response.json()["integration"]["id"])
+
+
+@pytest.fixture
+def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
+    """An anonymous visitor of the shop's page, signed in through `web` (each module says how `browserless`
+    reaches the server)."""
+    from tests.end_users import Visitor
+
+    return Visitor(browserless, app_id, web)
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[Site]:
+    """The shop's website, whose pages embed the messenger (tests/messenger.py)."""
+    from tests.browser import Site
+    from tests.messenger import SHOP_PAGE
+
+    site = Site(SHOP_PAGE)
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def console(page: Page) -> None:
+    """The page's console and uncaught errors, printed (pytest shows them when a test fails)."""
+    page.on("console", lambda message: print(f"console.{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: print(f"page error: {error}"))
+
+
+@pytest.fixture
+def proxy(server: Server) -> Iterator[Proxy]:
+    """A loopback proxy between a page and the server, which the test cuts and restores."""
+    from tests.messenger import Proxy
+
+    between = Proxy(int(server.base_url.rsplit(":", 1)[1]))
+    yield between
+    between.stop()

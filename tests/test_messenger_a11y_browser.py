@@ -5,7 +5,6 @@ state ("Sending…", "Not delivered", "Seen") is in words, not only in colour.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,33 +14,17 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site
 from tests.conftest import Server
-from tests.messenger import SHOP_PAGE, Proxy
+from tests.messenger import Proxy
 from tests.test_messenger_browser import conversation_of, make_web, say, shown, visit
 from tests.utils import post, text
 
 WAIT_MS = 10_000
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The shop's website, whose pages embed the messenger."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
-
-
 @pytest.fixture
 def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
     """The shop's web integration: its page's origin is whitelisted."""
     return make_web(http, app_id, shop, businessName="Kent Shop")
-
-
-@pytest.fixture
-def proxy(server: Server) -> Iterator[Proxy]:
-    """A loopback proxy to the server, which the test cuts."""
-    between = Proxy(int(server.base_url.rsplit(":", 1)[1]))
-    yield between
-    between.stop()
 
 
 def in_order(*parts: str) -> re.Pattern[str]:

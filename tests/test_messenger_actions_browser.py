@@ -4,7 +4,6 @@ shop's page; the bot's webhook gets `conversation:postback`, and the answer is s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser import Site, screenshot
 from tests.conftest import Server
 from tests.integrations import custom_integration
-from tests.messenger import SHOP_PAGE, shop_url
+from tests.messenger import shop_url
 from tests.receiver import Receiver
 from tests.utils import messages_url
 
@@ -27,14 +26,6 @@ FORM = {"type": "form", "blockChatInput": True, "fields": [
     {"type": "select", "name": "meal", "label": "Your meal", "options": [
         {"name": "taco", "label": "Taco"}, {"name": "burrito", "label": "Burrito"}]},
 ]}
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The shop's website, whose page embeds the messenger."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
 
 
 @pytest.fixture

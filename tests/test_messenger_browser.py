@@ -22,13 +22,7 @@ from tests.utils import make_user, post, text
 
 WAIT_MS = 10_000
 
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The shop's website, whose pages embed the messenger."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
+pytestmark = pytest.mark.usefixtures("console")  # a failing test shows what the page logged
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +31,6 @@ def stranger() -> Iterator[Site]:
     site = Site(SHOP_PAGE)
     yield site
     site.stop()
-
-
-@pytest.fixture(autouse=True)
-def console(page: Page) -> None:
-    """The page's console and uncaught errors, printed (pytest shows them when a test fails)."""
-    page.on("console", lambda message: print(f"console.{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: print(f"page error: {error}"))
 
 
 def make_web(http: httpx.Client, app_id: str, shop: Site, **fields: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ offline waits in IndexedDB and is sent at the next visit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site
 from tests.conftest import Server
-from tests.messenger import SHOP_PAGE, Proxy, shop_url
+from tests.messenger import Proxy, shop_url
 from tests.test_messenger_browser import conversation_of, make_web, say, shown, stored, texts, visit
 from tests.utils import post, text
 
@@ -31,34 +30,13 @@ QUEUED_FILES = """() => new Promise((resolve, reject) => {
   };
 })"""
 
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The shop's website, whose pages embed the messenger."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
+pytestmark = pytest.mark.usefixtures("console")  # a failing test shows what the page logged
 
 
 @pytest.fixture
 def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
     """The shop's web integration: its page's origin is whitelisted."""
     return make_web(http, app_id, shop, businessName="Kent Shop")
-
-
-@pytest.fixture
-def proxy(server: Server) -> Iterator[Proxy]:
-    """A loopback proxy to the server, which the test cuts and restores."""
-    between = Proxy(int(server.base_url.rsplit(":", 1)[1]))
-    yield between
-    between.stop()
-
-
-@pytest.fixture(autouse=True)
-def console(page: Page) -> None:
-    """The page's console and uncaught errors, printed (pytest shows them when a test fails)."""
-    page.on("console", lambda message: print(f"console.{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: print(f"page error: {error}"))
 
 
 def events_of(page: Page) -> list[str]:

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.browser import Site
 from tests.conftest import Server
 from tests.end_users import basic
-from tests.messenger import SHOP_PAGE, shop_url
+from tests.messenger import shop_url
 from tests.test_stream_heartbeat import quick_heartbeat_server
 
 WAIT_MS = 10_000
@@ -34,26 +34,13 @@ window.WebSocket = class extends Native {
 };
 """
 
+pytestmark = pytest.mark.usefixtures("console")  # a failing test shows what the page logged
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """This module's own server of each engine (in place of the suite's): a heartbeat every 0.3 s."""
     yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"session-{request.param}"))
-
-
-@pytest.fixture(scope="module")
-def shop() -> Iterator[Site]:
-    """The shop's website, whose pages embed the messenger."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
-
-
-@pytest.fixture(autouse=True)
-def console(page: Page) -> None:
-    """The page's console and uncaught errors, printed (pytest shows them when a test fails)."""
-    page.on("console", lambda message: print(f"console.{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: print(f"page error: {error}"))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from heliograph.store import tables as t
 from tests.conftest import Server
-from tests.end_users import EVIL, PROTOCOL, SHOP, Visitor, frame
+from tests.end_users import EVIL, PROTOCOL, Visitor, frame
 from tests.servers import Process
 from tests.utils import in_database, make_conversation, post, text
 
@@ -28,17 +28,6 @@ from tests.utils import in_database, make_conversation, post, text
 def browserless(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url) as client:
         yield client
-
-
-@pytest.fixture
-def web(http: httpx.Client, app_id: str) -> str:
-    response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
-    return str(response.json()["integration"]["id"])
-
-
-@pytest.fixture
-def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
-    return Visitor(browserless, app_id, web)
 
 
 def texts(frames: list[dict[str, Any]]) -> list[str]:

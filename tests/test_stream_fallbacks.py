@@ -31,17 +31,6 @@ def browserless(server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def web(http: httpx.Client, app_id: str) -> str:
-    response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
-    return str(response.json()["integration"]["id"])
-
-
-@pytest.fixture
-def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
-    return Visitor(browserless, app_id, web)
-
-
 def poll(visitor: Visitor, cursor: str | None = None, timeout: float = 0, **extra: Any) -> httpx.Response:
     params = {"timeout": str(timeout), **({} if cursor is None else {"cursor": cursor}), **extra}
     return visitor.call("GET", f"/appusers/{visitor.id}/events", params=params)

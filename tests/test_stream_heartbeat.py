@@ -71,17 +71,6 @@ def browserless(server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def web(http: httpx.Client, app_id: str) -> str:
-    response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
-    return str(response.json()["integration"]["id"])
-
-
-@pytest.fixture
-def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
-    return Visitor(browserless, app_id, web)
-
-
 def log_out(visitor: Visitor) -> None:
     """POST …/logout with the visitor's session, as another tab of theirs would."""
     response = visitor.call("POST", f"/appusers/{visitor.id}/logout")
