@@ -214,17 +214,21 @@ def views(world: World) -> dict[str, Any]:
     return seen
 
 
+_REFLECTED: dict[str, list[sa.Table]] = {}  # the tables of each database, reflected once
+
+
 def snapshot(database_url: str) -> dict[str, list[str]]:
     """Every row of every table, as text; deliveries aside (the dispatcher moves them on its own time:
     the events they carry are in `events`, which is compared)."""
     async def read() -> dict[str, list[str]]:
-        metadata = sa.MetaData()
         async with open_database(database_url) as db, db.read() as conn:
-            await conn.run_sync(metadata.reflect)
-            tables = [table for table in metadata.sorted_tables
-                      if table.name not in ("deliveries", "delivery_attempts", "alembic_version")]
+            if database_url not in _REFLECTED:
+                metadata = sa.MetaData()
+                await conn.run_sync(metadata.reflect)
+                _REFLECTED[database_url] = [table for table in metadata.sorted_tables if table.name not in (
+                    "deliveries", "delivery_attempts", "alembic_version")]
             return {table.name: sorted(repr(tuple(row)) for row in await conn.execute(sa.select(table)))
-                    for table in tables}
+                    for table in _REFLECTED[database_url]}
     return asyncio.run(read())
 
 
