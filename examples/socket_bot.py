@@ -8,7 +8,7 @@ acknowledges each event once it is handled, so an event is never lost: one that 
 bot is stopped waits for it, and one it had not acknowledged when it stopped comes again.
 
     pip install sunshine-conversations-client==17.0.1 websockets
-    python examples/socket_bot.py --url http://localhost:8080 --app APP_ID --key-id KEY_ID --secret SECRET
+    python examples/socket_bot.py --url http://localhost:8080 --app APP_ID --key-id KEY_ID --secret=SECRET
 
 The key is an account key (act_…) or a key of the app (app_…). Stop it with Ctrl-C; the integration
 stays, so the events of the meantime wait for the next run (delete it in the console or with
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the Heliograph server")
     parser.add_argument("--app", required=True, help="the app to answer in")
     parser.add_argument("--key-id", required=True, help="an account key id (act_…) or a key of the app (app_…)")
-    parser.add_argument("--secret", required=True, help="that key's secret")
+    parser.add_argument("--secret", required=True, help="that key's secret (as --secret=…: it may start with -)")
     args = parser.parse_args(argv)
 
     url = args.url.rstrip("/")

@@ -7,7 +7,7 @@ user writes with an echo of it. Nothing here is Heliograph-specific: the same co
 the hosted Sunshine Conversations API.
 
     pip install sunshine-conversations-client==17.0.1
-    python examples/webhook_bot.py --url http://127.0.0.1:8000 --key-id act_… --secret …
+    python examples/webhook_bot.py --url http://127.0.0.1:8000 --key-id act_… --secret=…
 
 Stop it with Ctrl-C: the custom integration it made is deleted again, the app and the web
 integration stay (run it again with --app to reuse them).
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the Heliograph server")
     parser.add_argument("--key-id", required=True, help="an account key id (act_…), or an app key id with --app")
-    parser.add_argument("--secret", required=True, help="that key's secret")
+    parser.add_argument("--secret", required=True, help="that key's secret (as --secret=…: it may start with -)")
     parser.add_argument("--app", help="the app to answer in (default: a new app named after the bot)")
     parser.add_argument("--host", default="127.0.0.1", help="where the bot listens for webhooks")
     parser.add_argument("--port", type=int, default=0, help="its port (default: any free one)")

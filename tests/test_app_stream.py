@@ -357,7 +357,7 @@ def run_bot(server: Server, app_id: str) -> subprocess.Popen[str]:
     """examples/socket_bot.py with the account key, once it says it is connected."""
     key_id, secret = server.account_key
     process = subprocess.Popen([sys.executable, str(BOT), "--url", server.base_url, "--app", app_id,
-                                "--key-id", key_id, "--secret", secret], stdout=subprocess.PIPE, text=True)
+                                "--key-id", key_id, f"--secret={secret}"], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     assert process.stdout.readline().startswith("Socket bot connected: webhook ")
     return process

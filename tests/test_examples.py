@@ -23,7 +23,7 @@ def bot(server: Server) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
     """The bot, running with the account key; its app id and the demo page's integration id, from what it prints."""
     key_id, secret = server.account_key
     process = subprocess.Popen([sys.executable, str(BOT), "--url", server.base_url, "--key-id", key_id,
-                                "--secret", secret], stdout=subprocess.PIPE, text=True)
+                                f"--secret={secret}"], stdout=subprocess.PIPE, text=True)  # it may start with -
     try:
         assert process.stdout is not None
         answering, demo = process.stdout.readline(), process.stdout.readline()

@@ -5,6 +5,7 @@ origins, cursors and frames get their close codes."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import random
 import threading
 from collections.abc import Iterator
@@ -385,3 +386,55 @@ def test_a_cursor_older_than_the_events_kept_is_refused_with_4409(server: Server
     assert (409, "conflict") == (polled.status_code, polled.json()["errors"][0]["code"])
     assert ("conversation:read", 1) == (resumed["type"], len(in_database(
         server.database_url, sa.select(events.c.seq).where(events.c.conversation_id == conversation))))
+
+
+MESSAGES = [  # PostMessage bodies of several kinds, each shown on the stream as the API shows it
+    {"author": {"type": "business"}, "content": {"type": "text", "text": "plain"}},
+    {"author": {"type": "business"}, "metadata": {"lang": "en", "n": 2},
+     "content": {"type": "text", "text": "with actions",
+                 "actions": [{"type": "link", "text": "Go", "uri": "https://example.com/go"}]}},
+    {"author": {"type": "business"}, "content": {"type": "image", "mediaUrl": "https://example.com/cat.png",
+                                                 "altText": "a cat"}},
+    {"author": {"type": "business"}, "content": {"type": "text", "text": "card 4111 1111 1111 1111"}},
+]
+
+
+def test_a_stream_sent_the_committed_frame_and_one_that_read_it_see_the_same(
+        server: Server, tmp_path: Path, http: httpx.Client, account: sc.ApiClient, app_id: str,
+        visitor: Visitor) -> None:
+    """A stream connected while messages commit in its process is sent the frame the commit handed over (no
+    read); a stream resumed later from the cursor before them reads them, as does (PostgreSQL) a stream held by
+    another process, woken by NOTIFY: all see the same frames with the same cursors, a read between them
+    (handed over by nothing) and the user's own message included."""
+    conversation = visitor.start().json()["conversation"]["id"]
+    other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key) \
+        if server.engine == "postgresql" else None
+    try:
+        with contextlib.ExitStack() as stack:
+            live = stack.enter_context(visitor.connect(server.base_url))
+            before = frame(live)["cursor"]
+            far = None if other is None else stack.enter_context(visitor.connect(other.base_url))
+            if far is not None:
+                frame(far)
+            seen, seen_far = [], []
+            for n, body in enumerate([*MESSAGES, None, "mine"]):
+                if body is None:
+                    business_read(account, app_id, conversation)
+                elif body == "mine":
+                    visitor.say(conversation, "from the user")
+                else:
+                    response = http.post(f"/v2/apps/{app_id}/conversations/{conversation}/messages", json=body)
+                    assert 201 == response.status_code, (n, response.text)
+                seen.append(frame(live))
+                if far is not None:
+                    seen_far.append(frame(far))
+        with visitor.connect(server.base_url, cursor=before) as socket:
+            frame(socket)
+            replayed = [frame(socket) for _ in seen]
+    finally:
+        if other is not None:
+            other.stop()
+    assert replayed == seen
+    assert ([] if other is None else seen) == seen_far
+    assert (["message"] * 4 + ["conversation:read", "message"], "card **** **** **** 1111") == (
+        [f["type"] for f in seen], seen[3]["message"]["content"]["text"])

@@ -14,6 +14,7 @@ from heliograph.api.http import Api, Services, method_not_allowed
 from heliograph.auth import Authenticator
 from heliograph.config import Settings
 from heliograph.ids import Clock, IdFactory
+from heliograph.realtime import sessions
 from heliograph.realtime.hub import Hub
 from heliograph.realtime.sockets import Sockets
 from heliograph.services import retention
@@ -48,13 +49,15 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
         async with contextlib.AsyncExitStack() as stack:
             listener = None
             if not db.is_sqlite:  # the process's one LISTEN connection: other processes' commits
-                listener = Listener(settings.database_url)
+                listener = Listener(settings.database_url, own=db.backend_pids)  # own NOTIFYs heard late
                 listener.on(STREAM_CHANNEL, hub.heard_one, on_connect=hub.wake_all)
                 listener.on(STREAM_CHANNEL, sockets.heard_one, on_connect=sockets.wake_all)
             if settings.dispatcher:
                 await stack.enter_async_context(delivering(settings, db, listener))
             if listener is not None:
                 await stack.enter_async_context(_running(listener.run()))
+            await stack.enter_async_context(  # the end users' streams end with their sessions
+                _running(sessions.checking(hub, db, services.ids.clock, settings.stream_heartbeat)))
             if settings.retention_interval > 0:
                 await stack.enter_async_context(expiring(db, services.ids.clock, settings.retention_interval))
             services.ready.set()

@@ -59,6 +59,7 @@ class EndUser:
     client_id: str
     integration_id: str
     session_id: str = ""
+    expires_at: int | None = None  # ms: when the session ends with the user JWT it was opened with, if it does
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,7 +115,8 @@ class Authenticator:
         if session["expires_at"] is not None and session["expires_at"] <= time.time() * 1000:
             raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
         return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
-                       integration_id=session["integration_id"], session_id=session["id"])
+                       integration_id=session["integration_id"], session_id=session["id"],
+                       expires_at=session["expires_at"])
 
     async def user_jwt(self, header: str | None, *, app_id: str) -> UserClaims:
         """A user JWT (`Bearer`): HS256, `kid` one of this app's keys, `scope: "user"`, a string

@@ -53,7 +53,8 @@ _encode = msgspec.json.Encoder().encode
 class StreamHub(Protocol):
     """What a stream needs of the realtime hub (realtime/hub.py), which the composition root provides."""
 
-    def watch(self, conversation_ids: Iterable[str], user_id: str | None = None) -> Any: ...
+    def watch(self, conversation_ids: Iterable[str], user_id: str | None = None, session_id: str | None = None,
+              expires_at: int | None = None) -> Any: ...
 
     def unwatch(self, watch: Any) -> None: ...
 

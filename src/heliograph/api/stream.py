@@ -8,10 +8,11 @@ it, so a client that comes back with the last cursor it had gets exactly what it
 
 WebSocket: browsers cannot set its headers, so the credentials come as a subprotocol beside
 `heliograph.v1`: `auth.<base64url(userId:sessionToken)>`. Close codes: 4400 malformed (protocol, cursor,
-frame), 4401 credentials missing, invalid or expired, 4403 origin not allowed, 4404 not this user's stream,
-4409 a cursor older than the events kept. The fallbacks answer the same refusals as HTTP errors in the
-spec's envelope (400, 401, 403, 404, 409); an
-EventSource, which cannot set headers either, signs in with a ticket (`?ticket=`, POST …/ticket).
+frame), 4401 credentials missing, invalid or expired (also once the session ends while connected), 4403
+origin not allowed, 4404 not this user's stream, 4409 a cursor older than the events kept, 1011 the server
+failed (its database: reconnect later). The fallbacks answer the same refusals as HTTP errors in the spec's
+envelope (400, 401, 403, 404, 409); an EventSource, which cannot set headers either, signs in with a ticket
+(`?ticket=`, POST …/ticket).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -43,6 +45,7 @@ ROUTE = "/sdk/v2/apps/{appId}/appusers/{userId}/stream"
 EVENTS = "/sdk/v2/apps/{appId}/appusers/{userId}/events"
 PROTOCOL = "heliograph.v1"
 AUTH_PREFIX = "auth."
+SERVER_ERROR = 1011  # the stream ended on the server's own failure (the database): reconnect later
 CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404, Conflict: 4409}
 POLL_SECONDS, POLL_MAX_SECONDS = 25.0, 30.0  # a long-poll's wait: by default, and at most
 POLL_LIMIT = 500  # frames with a cursor per long-poll answer
@@ -58,10 +61,10 @@ class Tail:
     def __init__(self, services: Services, end_user: EndUser, positions: dict[str, int], *, recheck: bool) -> None:
         assert services.hub is not None
         self.services, self.end_user, self.positions = services, end_user, positions
-        self.watch = services.hub.watch(positions, user_id=end_user.user_id)
+        self.watch = services.hub.watch(positions, user_id=end_user.user_id, session_id=end_user.session_id or None,
+                                        expires_at=end_user.expires_at)  # ended with the session (401)
         self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
         self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
-        self.checked = asyncio.get_running_loop().time()  # when the session was last known to hold
 
     @property
     def cursor(self) -> str:
@@ -69,33 +72,65 @@ class Tail:
 
     @property
     def heartbeat(self) -> float:
-        """Seconds of quiet before a ping, and at most between two checks of the session
-        (HELIOGRAPH_STREAM_HEARTBEAT)."""
+        """Seconds of quiet before a ping, and between two checks of the process's streams' sessions
+        (HELIOGRAPH_STREAM_HEARTBEAT, realtime/sessions.py)."""
         return self.services.settings.stream_heartbeat
 
     async def read(self, limit: int = reading.BATCH) -> list[dict[str, Any]]:
         """The frames ready now: the typing heard (no cursor), the conversations no longer the user's, then what
         the pending conversations carried after their positions, in seq order within each (at most `limit` of
-        these, each with the cursor that includes it); a conversation with more stays pending."""
-        changed = self.watch.take()
+        these, each with the cursor that includes it); a conversation with more stays pending. 401 once the
+        session the stream was opened with has ended (a logout, the user deleted, its user JWT expired)."""
+        if self.watch.ended is not None:
+            raise Unauthorized(self.watch.ended)
+        changed, handed = self.watch.take(), self.watch.take_handed()
         frames = [typing for typing in self.watch.take_typing()
                   if typing["author"].get("userId") != self.end_user.user_id]  # a user's own typing is theirs
+        if self.watch.take_left() or self.recheck or changed.keys() - self.positions.keys():
+            async with self.services.db.read() as conn:
+                frames += await self._members(conn, set(changed))
+        changed_here = changed.keys() & self.positions.keys()
+        ready = {conversation_id: batch for conversation_id in changed_here - self.pending
+                 if (batch := self._handed(conversation_id, changed[conversation_id], handed)) is not None}
+        self.pending |= changed_here
+        return frames + await self._after(ready, limit)
+
+    def _handed(self, conversation_id: str, latest: int | None, handed: dict[str, dict[int, Any]]
+                ) -> list[tuple[int, dict[str, Any]]] | None:
+        """The frames this process's commits handed (hub.Watch.change) that take a conversation the stream had
+        read up to its position from there to the latest seq heard, without a gap (none if it has that seq
+        already); None if they do not: the stream reads from the database, so exactness never rests on them."""
+        if latest is None:
+            return None
+        position = self.positions[conversation_id]
+        batch = sorted(((seq, frame) for seq, frame in handed.get(conversation_id, {}).items() if seq > position),
+                       key=lambda item: item[0])
+        return batch if [seq for seq, _ in batch] == list(range(position + 1, latest + 1)) else None
+
+    async def _after(self, ready: dict[str, list[tuple[int, dict[str, Any]]]], limit: int) -> list[dict[str, Any]]:
+        """What the pending conversations carried after their positions (at most `limit` frames): handed by
+        this process's commits where `ready` has it, else read from the database."""
+        frames: list[dict[str, Any]] = []
         read = 0
-        async with self.services.db.read() as conn:
-            if self.watch.take_left() or self.recheck or changed - self.positions.keys():
-                frames += await self._members(conn, changed)
-            self.pending |= changed & self.positions.keys()
+        async with contextlib.AsyncExitStack() as stack:
+            conn: AsyncConnection | None = None
             for conversation_id in sorted(self.pending):
                 wanted = min(reading.BATCH, limit - read)
                 if wanted <= 0:
                     break
-                batch = await reading.read_after(conn, conversation_id=conversation_id,
-                                                 seq=self.positions[conversation_id], limit=wanted)
+                batch = ready.get(conversation_id)
+                whole = batch is not None and len(batch) <= wanted  # all there is, up to the latest seq heard
+                if batch is None or not whole:
+                    if conn is None:
+                        conn = await stack.enter_async_context(self.services.db.read())
+                    batch = await reading.read_after(conn, conversation_id=conversation_id,
+                                                     seq=self.positions[conversation_id], limit=wanted)
+                    whole = len(batch) < wanted
                 for seq, frame in batch:
                     self.positions[conversation_id] = seq
                     frames.append({"type": frame["type"], "cursor": self.cursor, **frame})
                 read += len(batch)
-                if len(batch) < wanted:
+                if whole:
                     self.pending.discard(conversation_id)
         return frames
 
@@ -114,28 +149,22 @@ class Tail:
             frames.append({"type": "conversation:removed", "cursor": self.cursor, "conversationId": conversation_id})
         return frames
 
-    async def wait(self, timeout: float, also: asyncio.Future[Any] | None = None) -> bool:
+    async def wait(self, timeout: float) -> bool:
         """Whether there is something to read: at once if a conversation is pending, else once the hub wakes
-        the watch; False after `timeout` seconds, or as soon as `also` (the client going away) is done."""
+        the watch (or `wake_when` its client goes); False after `timeout` seconds. No task of its own: an idle
+        stream waits on its watch's event alone."""
         if self.pending:
             return True
-        woken = asyncio.ensure_future(self.watch.event.wait())
-        await asyncio.wait({woken} if also is None else {woken, also}, timeout=timeout,
-                           return_when=asyncio.FIRST_COMPLETED)
-        woken.cancel()
-        return woken.done() and not woken.cancelled()
+        try:
+            async with asyncio.timeout(timeout):
+                await self.watch.event.wait()
+        except TimeoutError:
+            return False
+        return True
 
-    async def check(self) -> None:
-        """401 unless the session the stream was opened with still holds (a logout ends it)."""
-        async with self.services.db.read() as conn:
-            await reading.check_session(conn, end_user=self.end_user, now=self.services.ids.clock())
-        self.checked = asyncio.get_running_loop().time()
-
-    async def check_if_due(self) -> None:
-        """check(), once a heartbeat has passed since the last one: a stream too busy to be quiet for a
-        heartbeat still ends with its session."""
-        if asyncio.get_running_loop().time() - self.checked >= self.heartbeat:
-            await self.check()
+    def wake_when(self, done: asyncio.Future[Any]) -> None:
+        """Wake the wait once `done` is (the client has gone, or sent something to answer)."""
+        done.add_done_callback(lambda _: self.watch.event.set())
 
     def close(self) -> None:
         assert self.services.hub is not None
@@ -175,7 +204,15 @@ def stream(services: Services) -> BaseRoute:
             await websocket.close(code=_close_code(error), reason=error.title[:120])
         except WebSocketDisconnect:
             pass
+        except SQLAlchemyError as error:  # a pool time-out, a connection lost: the client reconnects later
+            _database_failed(error)
+            await websocket.close(code=SERVER_ERROR, reason="Server error: reconnect later")
     return WebSocketRoute(ROUTE, endpoint, name="SdkStream")
+
+
+def _database_failed(error: SQLAlchemyError) -> None:
+    """Log, in one line, a database error that ended a stream (thousands of streams may end so together)."""
+    log.error("a stream ended on a database error: %s", str(error).splitlines()[0] if str(error) else repr(error))
 
 
 async def _sign_in(services: Services, websocket: WebSocket, offered: list[str]) -> EndUser:
@@ -202,20 +239,18 @@ async def _held(services: Services, end_user: EndUser, user_id: str, origin: str
 
 
 async def _serve(websocket: WebSocket, tail: Tail) -> None:
-    """`ready`, then every frame as it is ready, a `ping` after each quiet heartbeat; the session is checked
-    again at each heartbeat, quiet or busy (ended: 4401); until the client closes (or sends something
-    malformed: 4400)."""
+    """`ready`, then every frame as it is ready, a `ping` after each quiet heartbeat; until the client closes
+    (or sends something malformed: 4400), or the session ends (4401, quiet or busy: realtime/sessions.py)."""
     listening = asyncio.create_task(_listen(websocket))
+    tail.wake_when(listening)
     try:
         await websocket.send_json(_ready(tail))
         while not listening.done():
-            await tail.check_if_due()
             for frame in await tail.read():
                 if listening.done():  # the client has gone: its close is answered at once, not after a backlog
                     break
                 await websocket.send_json(frame)
-            if not await tail.wait(tail.heartbeat, listening) and not listening.done():
-                await tail.check()
+            if not await tail.wait(tail.heartbeat) and not listening.done():
                 await websocket.send_json({"type": "ping"})
         listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed (BadRequest)
     finally:
@@ -290,11 +325,12 @@ async def _fallback_user(services: Services, request: Request) -> EndUser:
 async def _long_poll(services: Services, request: Request, end_user: EndUser, cors: dict[str, str]) -> Response:
     """At once the frames after `?cursor=` (at most POLL_LIMIT), else the first ones within `?timeout=`
     seconds: `{frames, cursor}`, with no frames and the same cursor when none came; a 401 if the session
-    ends while it waits (checked at each heartbeat)."""
+    ends while it waits (the process's streams' sessions are checked at each heartbeat)."""
     timeout = _timeout(request.query_params.get("timeout"))
     async with _tail(services, end_user, request.query_params.get("cursor")) as tail:
         frames = await tail.read(POLL_LIMIT)
         gone = asyncio.ensure_future(_disconnected(request))
+        tail.wake_when(gone)
         try:
             if not frames:
                 frames = await _wait_for_frames(tail, asyncio.get_running_loop().time() + timeout, gone)
@@ -304,15 +340,13 @@ async def _long_poll(services: Services, request: Request, end_user: EndUser, co
 
 
 async def _wait_for_frames(tail: Tail, deadline: float, gone: asyncio.Future[None]) -> list[dict[str, Any]]:
-    """The first frames ready before `deadline` (none if it passes, or once the client is gone); the session
-    is checked again after each heartbeat of quiet (401 once it has ended)."""
+    """The first frames ready before `deadline` (none if it passes, or once the client is gone); 401 once the
+    session has ended."""
     clock = asyncio.get_running_loop().time
     frames: list[dict[str, Any]] = []
     while not frames and not gone.done() and (left := deadline - clock()) > 0:
-        if await tail.wait(min(left, tail.heartbeat), gone):
+        if await tail.wait(left) and not gone.done():
             frames = await tail.read(POLL_LIMIT)
-        elif not gone.done():
-            await tail.check()
     return frames
 
 
@@ -346,14 +380,15 @@ async def _sse(services: Services, request: Request, end_user: EndUser, cors: di
             yield f"retry: {RETRY_MS}\n\n" + _event(_ready(tail))
             try:
                 while True:
-                    await tail.check_if_due()
                     for frame in await tail.read():
                         yield _event(frame)
                     if not await tail.wait(tail.heartbeat):
-                        await tail.check()
                         yield ": ping\n\n"
             except Unauthorized as error:  # the session ended: say so, and end the stream
                 yield _event({"type": "closed", "code": 4401, "reason": error.title})
+            except SQLAlchemyError as error:
+                _database_failed(error)
+                yield _event({"type": "closed", "code": SERVER_ERROR, "reason": "Server error: reconnect later"})
 
     return _EventStream(body(), 200, {**cors, "cache-control": "no-cache", "x-accel-buffering": "no"},
                         "text/event-stream")

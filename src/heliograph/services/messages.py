@@ -175,7 +175,8 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
         yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
     message = render.message({**row, "quoted": shown})
-    yield notice(f"{conversation_id}:{row['seq']}", notified=True)  # the count statement NOTIFYed it (PostgreSQL)
+    yield notice(f"{conversation_id}:{row['seq']}", notified=True,  # the count statement NOTIFYed it (PostgreSQL)
+                 frame=stream.message_frame(conversation_id, message))  # this process's streams send it unread
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
                          payload=lambda control: events.conversation_message({**conversation, **control},
                                                                              message, user))

@@ -79,9 +79,15 @@ async def read_after(conn: AsyncConnection, *, conversation_id: str, seq: int,
     return [(row["seq"], _frame(conversation_id, row)) for row in rows]
 
 
+def message_frame(conversation_id: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A message's frame without its cursor, the message as the API shows it (render.message). PostMessage
+    hands it to this process's streams with its notice, read_after makes it from the row: the same frame."""
+    return {"type": "message", "conversationId": conversation_id, "message": message}
+
+
 def _frame(conversation_id: str, row: Any) -> dict[str, Any]:
     if row["event_type"] is None:
-        return {"type": "message", "conversationId": conversation_id, "message": render.message(row)}
+        return message_frame(conversation_id, render.message(row))
     body = {key: iso(value) if key in _TIMES else value for key, value in row["event_body"].items()}
     return {"type": row["event_type"], "conversationId": conversation_id, **body}
 
@@ -160,13 +166,5 @@ async def ticket_user(conn: AsyncConnection, *, app_id: str, ticket: str, now: i
     if session["expires_at"] is not None and session["expires_at"] <= now:
         raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
     return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
-                   integration_id=session["integration_id"], session_id=session["id"])
-
-
-async def check_session(conn: AsyncConnection, *, end_user: EndUser, now: int) -> None:
-    """401 unless the end user's session still holds (a logout ends it; an identified user's expires)."""
-    session = await store.find_session(conn, session_id=end_user.session_id)
-    if session is None:
-        raise Unauthorized("The session has ended")
-    if session["expires_at"] is not None and session["expires_at"] <= now:
-        raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
+                   integration_id=session["integration_id"], session_id=session["id"],
+                   expires_at=session["expires_at"])

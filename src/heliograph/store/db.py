@@ -43,10 +43,19 @@ class Database:
         self._after_outbox_commit: list[Callable[[], None]] = []
         self._after_stream_commit: list[Callable[[list[str]], None]] = []
         self._after_delete_commit: list[Callable[[], Awaitable[None]]] = []
+        self.backend_pids: set[int] = set()  # PostgreSQL: the server pids of this process's pooled connections
+        if not self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", self._note_backend)
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after each commit of this process that wrote to the outbox."""
         self._after_outbox_commit.append(callback)
+
+    def _note_backend(self, dbapi_connection: Any, _record: Any) -> None:
+        """Note a new pooled connection's backend pid: the NOTIFYs it sends are this process's own
+        (store/notify.Listener hears them late). A pid noted once stays (a later backend of another process
+        given the same pid is heard late too: a few ms, never lost)."""
+        self.backend_pids.add(dbapi_connection.driver_connection.get_server_pid())
 
     def on_stream_commit(self, callback: Callable[[list[str]], None]) -> None:
         """Call `callback` with the notices (store/fast.notice) of each commit of this process that has some."""

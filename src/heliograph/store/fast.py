@@ -158,11 +158,26 @@ _NOTIFY = Fast(sa.text(f"NOTIFY {OUTBOX_CHANNEL}"))
 _NOTIFY_STREAM = Fast(sa.select(sa.func.pg_notify(STREAM_CHANNEL, sa.bindparam("notice"))))
 
 
-def notice(payload: str, *, notified: bool = False) -> Step:
+class Notice(str):
+    """A notice as this process's own hubs hear it (Database.on_stream_commit): the payload, and with it
+    what the commit already holds rendered (`frame`: a message's stream frame), which other processes,
+    hearing only the payload through NOTIFY, read from the database instead."""
+
+    frame: Any = None
+
+    @classmethod
+    def of(cls, payload: str, frame: Any) -> Notice:
+        notice = cls(payload)
+        notice.frame = frame
+        return notice
+
+
+def notice(payload: str, *, notified: bool = False, frame: Any = None) -> Step:
     """Step: once this transaction commits, the realtime hubs hear `payload` (store/notify.py): this
-    process's at once (Database.on_stream_commit), the others' through NOTIFY on PostgreSQL (sent by
-    this step, or, with `notified`, by a statement of the plan: see store/messages.StreamNotice)."""
-    return Step(None, notice=payload, notified=notified)
+    process's at once (Database.on_stream_commit), with `frame` if given (Notice), the others' through
+    NOTIFY on PostgreSQL (sent by this step, or, with `notified`, by a statement of the plan: see
+    store/messages.StreamNotice)."""
+    return Step(None, notice=payload if frame is None else Notice.of(payload, frame), notified=notified)
 
 
 class StreamNotice(sa.sql.functions.FunctionElement[Any]):

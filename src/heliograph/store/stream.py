@@ -90,7 +90,8 @@ async def stream_after(conn: AsyncConnection, *, conversation_id: str, seq: int,
 _TICKET_SESSION = sa.select(_s.c.id, _s.c.app_id, _s.c.user_id, _s.c.client_id, _s.c.integration_id,
                             _s.c.expires_at, _k.c.expires_at.label("ticket_expires_at")).join(
     _k, _k.c.session_id == _s.c.id).where(_k.c.token_hash == sa.bindparam("token_hash"))
-_SESSION = sa.select(_s.c.id, _s.c.expires_at).where(_s.c.id == sa.bindparam("session_id"))
+_SESSIONS = sa.select(_s.c.id).where(_s.c.id.in_(sa.bindparam("session_ids", expanding=True)))
+SESSIONS_PER_QUERY = 1000  # ids per statement of `existing_sessions`
 
 
 async def insert_ticket(conn: AsyncConnection, *, token_hash: str, session_id: str, expires_at: int, now: int) -> None:
@@ -105,7 +106,12 @@ async def find_ticket_session(conn: AsyncConnection, *, token_hash: str) -> Any:
     return None if row is None else row._mapping
 
 
-async def find_session(conn: AsyncConnection, *, session_id: str) -> Any:
-    """The session's id and `expires_at`, if it still exists (a logout deletes it)."""
-    row = (await conn.execute(_SESSION, {"session_id": session_id})).first()
-    return None if row is None else row._mapping
+async def existing_sessions(conn: AsyncConnection, *, session_ids: list[str],
+                            per_query: int = SESSIONS_PER_QUERY) -> set[str]:
+    """Which of these sessions still exist (a logout, or deleting the user, deletes them), `per_query` ids
+    per statement."""
+    found: set[str] = set()
+    for start in range(0, len(session_ids), per_query):
+        chunk = session_ids[start:start + per_query]
+        found.update((await conn.execute(_SESSIONS, {"session_ids": chunk})).scalars())
+    return found
