@@ -23,6 +23,7 @@
   let current = null; // the Messenger that init() made
 
   // ---- small helpers ----------------------------------------------------------------------------
+  const DARK_LUMINANCE = 0.0212; // of #1f2933, the dark text on light colours
   function color(value, fallback) {
     const hex = String(value || "").trim().replace(/^#/, "");
     if (/^[0-9a-f]{6}$/i.test(hex)) return "#" + hex.toLowerCase();
@@ -30,10 +31,11 @@
     return fallback;
   }
 
-  function textOn(background) { // black or white, whichever reads better on that colour
+  function textOn(background) { // dark or white, whichever has the higher contrast ratio (WCAG) on that colour
     const [r, g, b] = [1, 3, 5].map((i) => parseInt(background.slice(i, i + 2), 16) / 255)
       .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 ? "#1f2933" : "#ffffff";
+    const light = 0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05;
+    return light / (DARK_LUMINANCE + 0.05) > 1.05 / light ? "#1f2933" : "#ffffff";
   }
 
   function randomId() {
@@ -74,12 +76,19 @@
     return node;
   }
 
+  function httpUrl(value) { // the URL if it is http(s), else null: the only links and images core.js draws itself
+    return typeof value === "string" && /^https?:/i.test(value) ? value : null;
+  }
+
   function svg(path) {
     const node = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     node.setAttribute("viewBox", "0 0 24 24");
     node.setAttribute("aria-hidden", "true");
     node.setAttribute("focusable", "false");
-    node.innerHTML = `<path fill="currentColor" d="${path}"/>`;
+    const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    shape.setAttribute("fill", "currentColor");
+    shape.setAttribute("d", path);
+    node.append(shape);
     return node;
   }
 
@@ -819,15 +828,15 @@
       }
       style.setProperty("--hg-button-width", pixels(integration.buttonWidth, "58px"));
       style.setProperty("--hg-button-height", pixels(integration.buttonHeight, "58px"));
-      const background = integration.backgroundImageUrl;
-      style.setProperty("--hg-background", background && /^https?:/.test(background) ? `url("${encodeURI(background)}")` : "none");
+      const background = httpUrl(integration.backgroundImageUrl);
+      style.setProperty("--hg-background", background ? `url("${encodeURI(background)}")` : "none");
       const tab = (this.options.displayStyle || integration.displayStyle) === "tab";
       this.ui.box.classList.toggle("hg-tab", tab);
       this.ui.box.classList.toggle("hg-fixed-intro", !!integration.fixedIntroPane);
       const name = this.businessName();
       this.ui.title.textContent = name || "Messages";
       this.ui.launcherText.textContent = name ? `Chat with ${name}` : "Chat with us";
-      this.ui.launcher.setAttribute("aria-label", name ? `Open the chat with ${name}` : "Open the chat");
+      this.ui.launcher.setAttribute("aria-label", this.launcherLabel(this.unread));
       this.setImage(this.ui.icon, this.options.businessIconUrl || integration.businessIconUrl);
       this.drawLauncherIcon(this.options.buttonIconUrl || integration.buttonIconUrl);
       this.drawIntro(name, this.options.businessIconUrl || integration.businessIconUrl);
@@ -835,20 +844,19 @@
     }
 
     setImage(img, url) {
-      const ok = url && /^https?:/.test(url);
+      const ok = httpUrl(url);
       img.hidden = !ok;
-      if (ok) img.src = url;
+      if (ok) img.src = ok;
     }
 
     drawLauncherIcon(url) {
-      if (!url || !/^https?:/.test(url)) return;
-      this.ui.launcherIcon.replaceChildren(el("img", { src: url, alt: "" }));
+      if (httpUrl(url)) this.ui.launcherIcon.replaceChildren(el("img", { src: url, alt: "" }));
     }
 
     drawIntro(name, iconUrl) {
       const intro = (this.options.customText && this.options.customText.introductionText) ||
         "We're here to help. Ask us anything, and we'll answer as soon as we can.";
-      const icon = iconUrl && /^https?:/.test(iconUrl) ? el("img", { src: iconUrl, alt: "", class: "hg-intro-icon" }) : null;
+      const icon = httpUrl(iconUrl) ? el("img", { src: iconUrl, alt: "", class: "hg-intro-icon" }) : null;
       this.ui.intro.replaceChildren(icon || "", el("p", { class: "hg-intro-name", text: name || "Welcome" }),
         el("p", { class: "hg-intro-text", text: intro }));
     }
@@ -884,18 +892,21 @@
       this.unread = count;
       this.ui.badge.textContent = count > 99 ? "99+" : String(count);
       this.ui.badge.hidden = count === 0;
+      this.ui.launcher.setAttribute("aria-label", this.launcherLabel(count));
+      emit("unreadCount", count);
+    }
+
+    launcherLabel(unread) {
       const name = this.businessName();
       const base = name ? `Open the chat with ${name}` : "Open the chat";
-      this.ui.launcher.setAttribute("aria-label", count ? `${base}, ${count} unread message${count === 1 ? "" : "s"}` : base);
-      emit("unreadCount", count);
+      return unread ? `${base}, ${unread} unread message${unread === 1 ? "" : "s"}` : base;
     }
 
     refuse(message) {
       this.refused = true;
       this.closeSocket();
       clearTimeout(this.flushTimer);
-      this.ui.error.textContent = message;
-      this.ui.error.hidden = false;
+      this.showError(new Error(message));
       this.ui.box.classList.add("hg-refused");
       this.ui.intro.hidden = true;
       for (const control of [this.ui.input, this.ui.send, this.ui.fileButton]) control.disabled = true;
@@ -962,8 +973,8 @@
       const node = this.messageNode(item.clientMessageId, true);
       node.classList.add("hg-pending");
       node.dataset.received = item.at;
-      node.append(el("div", { class: "hg-bubble" }, this.content({ id: item.clientMessageId, content: item.content,
-        author: { type: "user" }, received: item.at })), el("div", { class: "hg-status", text: "Sending…" }));
+      node.append(this.content({ id: item.clientMessageId, content: item.content, author: { type: "user" }, received: item.at }),
+        el("div", { class: "hg-status", text: "Sending…" }));
       this.ui.log.append(node);
       this.afterDraw();
     }
@@ -983,7 +994,7 @@
       const node = this.messageNode(message.id, fromUser, name);
       node.dataset.received = message.received || "";
       node.dataset.author = name;
-      node.append(el("div", { class: "hg-bubble" }, this.content(message)));
+      node.append(this.content(message));
       if (pendingNode) pendingNode.replaceWith(node);
       else this.insertInOrder(node);
       const before = node.previousElementSibling;
@@ -1001,13 +1012,13 @@
       this.ui.log.insertBefore(node, later || firstPending || null);
     }
 
-    content(message) {
+    content(message) { // render.js's content draws its own look; without render.js, core's bubble of text
       if (typeof hgRenderContent === "function") {
         try { return hgRenderContent(message, this.renderUi()); } catch (error) { setTimeout(() => { throw error; }); }
       }
       const content = message.content || {};
       const text = content.text || content.altText || (content.mediaUrl ? content.mediaUrl : `[${content.type || "message"}]`);
-      return el("span", { class: "hg-text", text });
+      return el("div", { class: "hg-bubble" }, el("span", { class: "hg-text", text }));
     }
 
     afterDraw() {
@@ -1062,7 +1073,7 @@
     }
 
     openUrl(url, { webview, size }) {
-      if (!/^https?:/i.test(String(url))) return;
+      if (!httpUrl(url)) return;
       if (!webview) { window.open(url, "_blank", "noopener"); return; }
       const frame = el("iframe", { src: url, title: "Web view", class: "hg-webview-frame", referrerpolicy: "no-referrer",
         sandbox: "allow-scripts allow-forms allow-same-origin allow-popups" }); // it may not navigate the shop's page
@@ -1151,8 +1162,7 @@
         this.showComposerOrPrechat();
         this.ui.input.focus();
       } catch (error) {
-        this.ui.error.textContent = "Could not start the conversation: " + error.message;
-        this.ui.error.hidden = false;
+        this.showError(new Error("Could not start the conversation: " + error.message));
       } finally {
         button.disabled = false;
       }

@@ -114,11 +114,12 @@ function hgRenderLocation(root, content) {
   if (place.name) about.append(hgEl("span", "hg-location-name", place.name));
   if (place.address) about.append(hgEl("span", "hg-location-address", place.address));
   const valid = Number.isFinite(lat) && Number.isFinite(long);
-  if (valid) about.append(hgEl("span", "hg-location-coordinates", `${lat.toFixed(5)}, ${long.toFixed(5)}`));
+  const shown = valid ? `${lat.toFixed(5)}, ${long.toFixed(5)}` : "";
+  if (valid) about.append(hgEl("span", "hg-location-coordinates", shown));
   bubble.append(pin, about);
   if (valid) {
     const map = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${long}#map=16/${lat}/${long}`;
-    const label = place.name || place.address || `${lat.toFixed(5)}, ${long.toFixed(5)}`;
+    const label = place.name || place.address || shown;
     bubble.append(hgLink(map, "hg-location-map", `Open ${label} on a map`, "View on map"));
   } else if (content.text) {
     about.append(hgMarkdown(content.text));
