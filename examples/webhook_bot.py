@@ -46,8 +46,7 @@ class Bot:
         webhook = sc.Webhook(target=target, triggers=["conversation:message"])
         integration = sc.IntegrationsApi(self.api).create_integration(
             self.app_id, sc.Custom(type="custom", display_name=BOT_NAME, webhooks=[webhook])).integration
-        custom = integration
-        self.integration_id, self.secret = custom.id, custom.webhooks[0].secret
+        self.integration_id, self.secret = integration.id, integration.webhooks[0].secret
 
     def unsubscribe(self) -> None:
         if self.integration_id is not None:

@@ -15,7 +15,8 @@ import dataclasses
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jwt
 
@@ -70,6 +71,16 @@ class UserClaims:
     expires_at: int | None
 
 
+def session_user(session: Mapping[str, Any], *, now: float) -> EndUser:
+    """The end user signed in with a session (a row of sdk_sessions); 401 if it has expired by `now` (ms)
+    with the user JWT it was opened with."""
+    if session["expires_at"] is not None and session["expires_at"] <= now:
+        raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
+    return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
+                   integration_id=session["integration_id"], session_id=session["id"],
+                   expires_at=session["expires_at"])
+
+
 def token_hash(token: str) -> str:
     """How a session token is stored and looked up: its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -112,11 +123,7 @@ class Authenticator:
         if session is None or not hmac.compare_digest(session["user_id"].encode(), user_id.encode()) \
                 or session["app_id"] != app_id:
             raise Unauthorized("Invalid credentials")
-        if session["expires_at"] is not None and session["expires_at"] <= time.time() * 1000:
-            raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
-        return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
-                       integration_id=session["integration_id"], session_id=session["id"],
-                       expires_at=session["expires_at"])
+        return session_user(session, now=time.time() * 1000)
 
     async def user_jwt(self, header: str | None, *, app_id: str) -> UserClaims:
         """A user JWT (`Bearer`): HS256, `kid` one of this app's keys, `scope: "user"`, a string

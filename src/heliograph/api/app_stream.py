@@ -15,8 +15,6 @@ socket took the webhook over.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import time
@@ -26,16 +24,15 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from heliograph.api.http import Services
-from heliograph.errors import ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from heliograph.api.stream import AUTH_PREFIX, _close_code, accept, basic_header
+from heliograph.errors import ApiError, BadRequest, Unauthorized
 from heliograph.services import app_stream
 
 ROUTE = app_stream.ROUTE
-PROTOCOL = "heliograph.v1"
 LOOK_AGAIN_SECONDS = 5.0  # a lost wake-up costs at most this much latency
 WINDOW = 100  # events sent and not acknowledged yet, at most
 MAX_ACK = 1000  # seqs in one ack frame, at most
-CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404}
-REPLACED = 4409
+REPLACED = 4409  # besides the end users' stream's codes (api/stream.CLOSE_CODES)
 
 
 class Replaced(Exception):
@@ -45,12 +42,8 @@ class Replaced(Exception):
 def app_stream_route(services: Services) -> BaseRoute:
     """The app socket's route, for these services."""
     async def endpoint(websocket: WebSocket) -> None:
-        offered = websocket.scope.get("subprotocols") or []
-        await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
         try:
-            if PROTOCOL not in offered:
-                raise BadRequest(f"Offer the subprotocol {PROTOCOL}")
-            header = _credentials(offered)
+            header = _credentials(await accept(websocket))
             webhook_id = await _check(services, websocket, header)
             await _serve(services, websocket, header, webhook_id)
         except ApiError as error:
@@ -68,13 +61,8 @@ def _credentials(offered: list[str]) -> str:
     for protocol in offered:
         if protocol.startswith("bearer."):
             return "Bearer " + protocol[len("bearer."):]
-        if protocol.startswith("auth."):
-            token = protocol[len("auth."):]
-            try:
-                pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            except (binascii.Error, ValueError):
-                raise Unauthorized("Malformed credentials") from None
-            return "Basic " + base64.b64encode(pair).decode()
+        if protocol.startswith(AUTH_PREFIX):
+            return basic_header(protocol[len(AUTH_PREFIX):])
     raise Unauthorized("Offer the credentials as the subprotocol auth.<base64url(keyId:secret)> or bearer.<jwt>")
 
 
@@ -182,7 +170,3 @@ def _acked(frame: Any) -> list[int]:
             isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 for seq in seqs):
         raise BadRequest(f"Malformed ack: seq is a delivery's seq, or a list of 1 to {MAX_ACK} of them")
     return seqs
-
-
-def _close_code(error: ApiError) -> int:
-    return next((code for kind, code in CLOSE_CODES.items() if isinstance(error, kind)), 4400)

@@ -192,11 +192,8 @@ def _ready(tail: Tail) -> dict[str, Any]:
 def stream(services: Services) -> BaseRoute:
     """The stream's route, for these services."""
     async def endpoint(websocket: WebSocket) -> None:
-        offered = websocket.scope.get("subprotocols") or []
-        await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
         try:
-            if PROTOCOL not in offered:
-                raise BadRequest(f"Offer the subprotocol {PROTOCOL}")
+            offered = await accept(websocket)
             end_user = await _sign_in(services, websocket, offered)
             async with _tail(services, end_user, websocket.query_params.get("cursor")) as tail:
                 await _serve(websocket, tail)
@@ -210,6 +207,25 @@ def stream(services: Services) -> BaseRoute:
     return WebSocketRoute(ROUTE, endpoint, name="SdkStream")
 
 
+async def accept(websocket: WebSocket) -> list[str]:
+    """Accept the WebSocket, with PROTOCOL if it is offered; the subprotocols offered. BadRequest (close
+    4400) if PROTOCOL is not one of them: accepted first, so that the close can say why."""
+    offered: list[str] = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
+    if PROTOCOL not in offered:
+        raise BadRequest(f"Offer the subprotocol {PROTOCOL}")
+    return offered
+
+
+def basic_header(token: str) -> str:
+    """The Basic Authorization header a subprotocol's `auth.<base64url(id:secret)>` token stands for."""
+    try:
+        pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise Unauthorized("Malformed credentials") from None
+    return "Basic " + base64.b64encode(pair).decode()
+
+
 def _database_failed(error: SQLAlchemyError) -> None:
     """Log, in one line, a database error that ended a stream (thousands of streams may end so together)."""
     log.error("a stream ended on a database error: %s", str(error).splitlines()[0] if str(error) else repr(error))
@@ -220,12 +236,7 @@ async def _sign_in(services: Services, websocket: WebSocket, offered: list[str])
     token = next((p[len(AUTH_PREFIX):] for p in offered if p.startswith(AUTH_PREFIX)), None)
     if token is None:
         raise Unauthorized("Offer the credentials as the subprotocol auth.<base64url(userId:sessionToken)>")
-    try:
-        pair = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
-        raise Unauthorized("Malformed credentials") from None
-    end_user = await services.auth.end_user("Basic " + base64.b64encode(pair).decode(),
-                                            app_id=websocket.path_params["appId"])
+    end_user = await services.auth.end_user(basic_header(token), app_id=websocket.path_params["appId"])
     return await _held(services, end_user, websocket.path_params["userId"], websocket.headers.get("origin"))
 
 

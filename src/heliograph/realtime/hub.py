@@ -103,7 +103,7 @@ class Hub:
         if watch.session_id is not None:
             _discard(self._by_session, watch.session_id, watch)
         for conversation_id in watch.conversation_ids:
-            self._drop(watch, conversation_id)
+            _discard(self._watches, conversation_id, watch)
 
     def sessions(self) -> dict[str, int | None]:
         """The sessions of the streams open now, each with when it expires (ms), if it does."""
@@ -114,9 +114,6 @@ class Hub:
         for session_id in session_ids:
             for watch in self._by_session.get(session_id, ()):
                 watch.end(reason)
-
-    def _drop(self, watch: Watch, conversation_id: str) -> None:
-        _discard(self._watches, conversation_id, watch)
 
     def heard_one(self, notice: str) -> None:
         self.heard((notice,))
@@ -167,7 +164,7 @@ class Hub:
         at which conversations are theirs (a join heard twice cannot bring a conversation back unchecked)."""
         for watch in self._by_user.get(user_id, ()):
             watch.conversation_ids.discard(conversation_id)
-            self._drop(watch, conversation_id)
+            _discard(self._watches, conversation_id, watch)
             watch.left = True
             watch.event.set()
 

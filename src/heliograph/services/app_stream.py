@@ -54,10 +54,10 @@ async def waiting(conn: AsyncConnection, *, webhook_id: str, skip: Collection[in
     return [(row["seq"], _body(row)) for row in rows if row["seq"] not in skip][:limit]
 
 
-async def acknowledge(conn: AsyncConnection, *, webhook_id: str, seqs: Sequence[int], now: int) -> list[int]:
+async def acknowledge(conn: AsyncConnection, *, webhook_id: str, seqs: Sequence[int], now: int) -> None:
     """The client has these deliveries: they become `delivered` and are never sent again. A seq that is not
     a held delivery of this webhook (acknowledged before, or someone else's) changes nothing."""
-    return await deliveries.acknowledge(conn, webhook_id=webhook_id, seqs=sorted(set(seqs)), at=now)
+    await deliveries.acknowledge(conn, webhook_id=webhook_id, seqs=sorted(set(seqs)), at=now)
 
 
 def _body(row: dict[str, Any]) -> dict[str, Any]:

@@ -63,13 +63,12 @@ class Through:
 @dataclasses.dataclass(frozen=True)
 class Quoted:
     """The message a new message quotes (a formResponse's form), as read before the transaction, and its content
-    once quoted if quoting changes it (a form becomes `submitted`): the plan writes that only if the stored
-    content is still the one read (compare-and-set), else refuses with `conflict`, so one of two racing quotes
-    wins."""
+    once quoted (a form becomes `submitted`): the plan writes that only if the stored content is still the one
+    read (compare-and-set), else refuses with `conflict`, so one of two racing quotes wins."""
 
     row: Mapping[str, Any]
-    content: dict[str, Any] | None = None
-    conflict: str = "The quoted message changed meanwhile"
+    content: dict[str, Any]
+    conflict: str
 
 
 async def post_message(db: Database, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
@@ -186,8 +185,6 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
 def _quote(conversation_id: str, quoted: Quoted) -> Plan[Mapping[str, Any]]:
     """The quoted message as it is once quoted: its content replaced if the stored one is still what was read
     (Conflict otherwise: another transaction changed it first)."""
-    if quoted.content is None:
-        return quoted.row
     if quoted.content == quoted.row["content"]:  # as quoting leaves it: another quote came first
         raise Conflict(quoted.conflict)
     replaced = yield store.replace_content(conversation_id=conversation_id, message_id=quoted.row["id"],

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.auth import EndUser, token_hash
+from heliograph.auth import EndUser, session_user, token_hash
 from heliograph.errors import BadRequest, Conflict, Unauthorized, UserNotFound
 from heliograph.ids import iso
 from heliograph.schemas import render
-from heliograph.store import conversations, messages
+from heliograph.store import messages
 from heliograph.store import stream as store
 from heliograph.store.fast import Plan, drive, notice
 
@@ -67,7 +67,7 @@ async def positions(conn: AsyncConnection, *, user_id: str, cursor: str | None) 
 
 async def memberships(conn: AsyncConnection, *, user_id: str) -> set[str]:
     """The conversations the user takes part in now."""
-    return set(await conversations.stream_positions(conn, user_id=user_id))
+    return set(await store.stream_state(conn, user_id=user_id))
 
 
 async def read_after(conn: AsyncConnection, *, conversation_id: str, seq: int,
@@ -125,20 +125,19 @@ def read_event(*, author_type: str, user_id: str | None, now: int) -> dict[str, 
 async def joined(conn: AsyncConnection, *, user_ids: list[str], conversation_id: str) -> None:
     """Once this transaction commits, the streams of these users start watching the conversation (its
     messages from the first one): the notice `@<user id>:<conversation id>` (realtime/hub.py)."""
-    def plan() -> Plan[None]:
-        for user_id in user_ids:
-            yield notice(f"@{user_id}:{conversation_id}")
-    await drive(conn, plan())
+    await drive(conn, _membership_notices("@", user_ids, conversation_id))
 
 
 async def left(conn: AsyncConnection, *, user_ids: list[str], conversation_id: str) -> None:
     """Once this transaction commits, the streams of these users, who no longer take part in the conversation
     (they left, or it is deleted), stop following it and say so (`conversation:removed`): the notice
     `-<user id>:<conversation id>` (realtime/hub.py)."""
-    def plan() -> Plan[None]:
-        for user_id in user_ids:
-            yield notice(f"-{user_id}:{conversation_id}")
-    await drive(conn, plan())
+    await drive(conn, _membership_notices("-", user_ids, conversation_id))
+
+
+def _membership_notices(sign: str, user_ids: list[str], conversation_id: str) -> Plan[None]:
+    for user_id in user_ids:
+        yield notice(f"{sign}{user_id}:{conversation_id}")
 
 
 # --- tickets: the SSE fallback's credentials ---------------------------------------------------------
@@ -163,8 +162,4 @@ async def ticket_user(conn: AsyncConnection, *, app_id: str, ticket: str, now: i
         raise Unauthorized("Invalid ticket")
     if session["ticket_expires_at"] <= now:
         raise Unauthorized("The ticket has expired: ask for another")
-    if session["expires_at"] is not None and session["expires_at"] <= now:
-        raise Unauthorized("The session has expired with the user JWT it was opened with: log in again")
-    return EndUser(app_id=session["app_id"], user_id=session["user_id"], client_id=session["client_id"],
-                   integration_id=session["integration_id"], session_id=session["id"],
-                   expires_at=session["expires_at"])
+    return session_user(session, now=now)

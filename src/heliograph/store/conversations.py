@@ -68,12 +68,6 @@ async def has_default(conn: AsyncConnection, *, user_id: str) -> bool:
     return (await conn.scalar(query)) is not None
 
 
-async def stream_positions(conn: AsyncConnection, *, user_id: str) -> dict[str, int]:
-    """Where the stream of each conversation the user takes part in stands (its stream_seq)."""
-    query = sa.select(_c.c.id, _c.c.stream_seq).join(_p, _p.c.conversation_id == _c.c.id).where(_p.c.user_id == user_id)
-    return {row.id: row.stream_seq for row in await conn.execute(query)}
-
-
 async def insert_conversation(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(_c.insert(), row)
 

@@ -233,8 +233,7 @@ _HELD_ROWS = (sa.select(d.c.seq, d.c.app_id, d.c.webhook_id, e.c.body, w.c.inclu
               .order_by(d.c.seq).limit(sa.bindparam("p_limit")))
 _ACKNOWLEDGE = (d.update().where(d.c.webhook_id == sa.bindparam("p_webhook"), d.c.status == HELD,
                                  d.c.seq.in_(sa.bindparam("p_seqs", expanding=True)))
-                .values(status="delivered", finished_at=sa.bindparam("p_at"), attempts=d.c.attempts + 1)
-                .returning(d.c.seq))
+                .values(status="delivered", finished_at=sa.bindparam("p_at"), attempts=d.c.attempts + 1))
 
 
 async def find_socket_webhook(conn: AsyncConnection, *, app_id: str, webhook_id: str) -> dict[str, Any] | None:
@@ -250,9 +249,7 @@ async def held_deliveries(conn: AsyncConnection, *, webhook_id: str, limit: int)
     return [dict(row._mapping) for row in found]
 
 
-async def acknowledge(conn: AsyncConnection, *, webhook_id: str, seqs: Sequence[int], at: int) -> list[int]:
-    """Mark these held deliveries of the webhook delivered at `at`; the seqs that were held (others: none)."""
-    if not seqs:
-        return []
-    done = await conn.execute(_ACKNOWLEDGE, {"p_webhook": webhook_id, "p_seqs": list(seqs), "p_at": at})
-    return [row.seq for row in done]
+async def acknowledge(conn: AsyncConnection, *, webhook_id: str, seqs: Sequence[int], at: int) -> None:
+    """Mark these held deliveries of the webhook delivered at `at` (a seq not held for it: nothing)."""
+    if seqs:
+        await conn.execute(_ACKNOWLEDGE, {"p_webhook": webhook_id, "p_seqs": list(seqs), "p_at": at})
