@@ -98,12 +98,7 @@ def _ran_everything(config: pytest.Config) -> bool:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp(request.param)
-    if request.param == "sqlite":
-        yield from _serve(request.param, f"sqlite+aiosqlite:///{data_dir / 'test.sqlite3'}", data_dir)
-        return
-    with throwaway_postgres("heliograph_test_") as url:
-        yield from _serve(request.param, url, data_dir)
+    yield from serve_new_database(request.param, tmp_path_factory.mktemp(request.param))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -194,8 +189,18 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
-def _serve(engine: str, database_url: str, data_dir: Path) -> Iterator[Server]:
-    process = Process("serve", database_url=database_url, data_dir=data_dir, account_key=ACCOUNT_KEY)
+def serve_new_database(engine: str, data_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`heliograph serve` on a new database of `engine` (a file in `data_dir` for SQLite), with `env` added to
+    its environment; stopped after, and failed if it logged an unhandled error."""
+    if engine == "sqlite":
+        yield from _serve(engine, f"sqlite+aiosqlite:///{data_dir / 'test.sqlite3'}", data_dir, env)
+        return
+    with throwaway_postgres("heliograph_test_") as url:
+        yield from _serve(engine, url, data_dir, env)
+
+
+def _serve(engine: str, database_url: str, data_dir: Path, env: dict[str, str] | None) -> Iterator[Server]:
+    process = Process("serve", database_url=database_url, data_dir=data_dir, account_key=ACCOUNT_KEY, env=env)
     try:
         yield Server(engine, process.base_url, database_url, ACCOUNT_KEY)
     finally:
@@ -324,13 +329,20 @@ def web(http: httpx.Client, app_id: str) -> str:
     from tests.end_users import SHOP
 
     response = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
+    assert 201 == response.status_code, response.text
     return str(response.json()["integration"]["id"])
 
 
 @pytest.fixture
+def browserless(server: Server) -> Iterator[httpx.Client]:
+    """HTTP with no credentials, as a widget's page sends it (a module waiting longer overrides it)."""
+    with httpx.Client(base_url=server.base_url) as client:
+        yield client
+
+
+@pytest.fixture
 def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
-    """An anonymous visitor of the shop's page, signed in through `web` (each module says how `browserless`
-    reaches the server)."""
+    """An anonymous visitor of the shop's page, signed in through `web`, calling through `browserless`."""
     from tests.end_users import Visitor
 
     return Visitor(browserless, app_id, web)

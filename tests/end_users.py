@@ -19,6 +19,12 @@ def basic(user_id: str, token: str) -> dict[str, str]:
     return {"authorization": "Basic " + base64.b64encode(f"{user_id}:{token}".encode()).decode()}
 
 
+def auth_protocol(name: str, secret: str) -> str:
+    """The WebSocket subprotocol that carries credentials (a browser cannot set Authorization on a WebSocket):
+    `auth.` and the unpadded base64url of `name:secret` (a user's id and session token, or an app key's)."""
+    return "auth." + base64.urlsafe_b64encode(f"{name}:{secret}".encode()).rstrip(b"=").decode()
+
+
 def sign_up(client: httpx.Client, app_id: str, integration_id: str, **fields: Any) -> dict[str, Any]:
     response = client.post(f"/sdk/v2/apps/{app_id}/appusers", json={"integrationId": integration_id, **fields},
                            headers={"origin": SHOP})
@@ -68,8 +74,7 @@ class Visitor:
         return url if cursor is None else f"{url}?cursor={cursor}"
 
     def credentials(self) -> str:
-        pair = base64.urlsafe_b64encode(f"{self.id}:{self.token}".encode()).rstrip(b"=").decode()
-        return f"auth.{pair}"
+        return auth_protocol(self.id, self.token)
 
     def connect(self, base_url: str, *, cursor: str | None = None, origin: str = SHOP,
                 protocols: list[str] | None = None, user_id: str | None = None) -> ClientConnection:
@@ -80,6 +85,18 @@ class Visitor:
                        origin=origin, open_timeout=10, max_queue=None)  # type: ignore[arg-type]
 
 
+class SignedIn(Visitor):
+    """A visitor whose session is already open (an identified user's, or someone's on another app's path)."""
+
+    def __init__(self, client: httpx.Client, app_id: str, user_id: str, token: str) -> None:
+        self.client, self.app_id, self.id, self.token = client, app_id, user_id, token
+
+
 def frame(socket: ClientConnection, timeout: float = 10) -> dict[str, Any]:
     """The next frame the server sends (a JSON object)."""
     return dict(json.loads(socket.recv(timeout=timeout)))
+
+
+def texts(frames: list[dict[str, Any]]) -> list[str]:
+    """The texts of `message` frames, in order."""
+    return [f["message"]["content"]["text"] for f in frames]

@@ -1,12 +1,22 @@
-"""The web messenger under test (docs/messenger.md): a shop's page that embeds it, and a loopback TCP
-proxy between that page and the server whose connections a test cuts and restores."""
+"""The web messenger under test (docs/messenger.md): a shop's page that embeds it, what a visitor does there
+(visit, say) and what a test reads back, and a loopback TCP proxy between that page and the server whose
+connections a test cuts and restores."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+from typing import Any
 from urllib.parse import urlencode
+
+import httpx
+import sunshine_conversations_client as sc
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser import Site
+
+WAIT_MS = 10_000  # how long a browser test waits for what the widget or the server should do
 
 # The shop's page: it embeds the messenger from the server named in its query (`api`), for the web
 # integration named there (and, with `apiBase`, tells it to call another address), and records the widget's
@@ -35,6 +45,49 @@ SHOP_PAGE = """<!doctype html>
 def shop_url(site_url: str, api: str, integration_id: str, api_base: str | None = None) -> str:
     query = {"api": api, "integration": integration_id, **({"apiBase": api_base} if api_base else {})}
     return f"{site_url}/?{urlencode(query)}"
+
+
+def make_web(http: httpx.Client, app_id: str, shop: Site, **fields: Any) -> dict[str, Any]:
+    """A web integration whose whitelist lets the shop in (`fields` added to, or in place of, the defaults)."""
+    body = {"type": "web", "displayName": "Shop", "originWhitelist": [shop.url], **fields}
+    response = http.post(f"/v2/apps/{app_id}/integrations", json=body)
+    assert 201 == response.status_code, response.text
+    return dict(response.json()["integration"])
+
+
+def visit(page: Page, site: Site, api: str, integration: dict[str, Any]) -> None:
+    """Open the site's page with the messenger of `integration`, loaded from `api`; wait for it to be ready."""
+    page.goto(shop_url(site.url, api, integration["id"]))
+    page.wait_for_function("window.hgEvents && window.hgEvents.includes('ready')", timeout=WAIT_MS)
+
+
+def say(page: Page, words: str) -> None:
+    """Type in the composer and press Enter; wait until the server has stored the message."""
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill(words)
+    composer.press("Enter")
+    expect(stored(page, words)).to_have_count(1, timeout=WAIT_MS)
+
+
+def stored(page: Page, words: str) -> Locator:
+    """The user's messages with these words that the server has stored (no longer pending)."""
+    return page.locator(".hg-message.hg-from-user:not(.hg-pending)").filter(has_text=words)
+
+
+def shown(page: Page, words: str) -> Locator:
+    """The messages with these words on the page, the user's and the business's."""
+    return page.locator(".hg-message").filter(has_text=words)
+
+
+def conversation_of(page: Page) -> str:
+    """The id of the conversation the widget shows."""
+    return str(page.evaluate("Heliograph.getDisplayedConversation().id"))
+
+
+def texts(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[str]:
+    """The conversation's messages' texts as the server stored them, oldest first."""
+    listed = sc.MessagesApi(account).list_messages(app_id, conversation_id).messages
+    return [m.content.actual_instance.text for m in listed]
 
 
 class Proxy:

@@ -5,7 +5,6 @@ one socket per webhook; ordinary webhooks are unaffected; refusals get their clo
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from heliograph.store import tables as t
 from heliograph.store.db import Database
 from tests.apps import new_app, new_key
 from tests.conftest import Server
+from tests.end_users import auth_protocol
 from tests.factories import IDS, make_app, make_custom
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
@@ -39,16 +39,12 @@ SOCKET = "https://socket.invalid"
 TRIGGERS = ["conversation:message"]
 
 
-def auth(key_id: str, secret: str) -> str:
-    return "auth." + base64.urlsafe_b64encode(f"{key_id}:{secret}".encode()).rstrip(b"=").decode()
-
-
 def open_socket(server: Server, app_id: str, webhook_id: str | None, *,
                 protocols: list[str] | None = None) -> ClientConnection:
     url = server.base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{app_id}/stream"
     if webhook_id is not None:
         url += f"?webhookId={webhook_id}"
-    offered = [PROTOCOL, auth(*server.account_key)] if protocols is None else protocols
+    offered = [PROTOCOL, auth_protocol(*server.account_key)] if protocols is None else protocols
     return connect(url, subprotocols=offered, open_timeout=10, max_queue=None)  # type: ignore[arg-type]
 
 
@@ -260,7 +256,7 @@ def test_an_app_key_and_a_jwt_open_the_socket(server: Server, account: sc.ApiCli
     token = jwt.encode({"scope": "app"}, key.secret, algorithm="HS256", headers={"kid": key.id})
     chat.say("one")
     seen = []
-    for credentials in (auth(key.id, key.secret), f"bearer.{token}"):
+    for credentials in (auth_protocol(key.id, key.secret), f"bearer.{token}"):
         with open_socket(server, app_id, hook, protocols=[PROTOCOL, credentials]) as socket:
             ready(socket)
             seen += said(events(socket, 1))
@@ -287,15 +283,15 @@ def test_refusals_close_with_their_code(server: Server, account: sc.ApiClient, a
     foreign_hook = custom_integration(account, other_app, SOCKET, TRIGGERS)[1].id
     arguments: dict[str, Any] = {
         "no credentials": {"protocols": [PROTOCOL]},
-        "wrong secret": {"protocols": [PROTOCOL, auth(key_id, secret + "x")]},
+        "wrong secret": {"protocols": [PROTOCOL, auth_protocol(key_id, secret + "x")]},
         "malformed credentials": {"protocols": [PROTOCOL, "auth.%%%"]},
-        "another app's key": {"protocols": [PROTOCOL, auth(other_key.id, other_key.secret)]},
-        "an integration key": {"protocols": [PROTOCOL, auth(integration_key.id, integration_key.secret)]},
+        "another app's key": {"protocols": [PROTOCOL, auth_protocol(other_key.id, other_key.secret)]},
+        "an integration key": {"protocols": [PROTOCOL, auth_protocol(integration_key.id, integration_key.secret)]},
         "unknown webhook": {"webhook_id": "5f0000000000000000000000"},
         "another app's webhook": {"webhook_id": foreign_hook},
         "an ordinary webhook": {"webhook_id": ordinary},
         "no webhook named": {"webhook_id": None},
-        "no protocol": {"protocols": [auth(key_id, secret)]},
+        "no protocol": {"protocols": [auth_protocol(key_id, secret)]},
     }[case]
     webhook_id = arguments.pop("webhook_id", hook)
     with open_socket(server, app_id, webhook_id, **arguments) as socket:

@@ -45,7 +45,7 @@ from heliograph.config import Settings
 from heliograph.schemas.webhooks import TRIGGERS
 from heliograph.store import tables as t
 from tests.conftest import Server, sdk_client
-from tests.end_users import EVIL, PROTOCOL, SHOP, Visitor, basic, frame
+from tests.end_users import EVIL, PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame
 from tests.receiver import Receiver
 from tests.spec import SpecChecker
 from tests.utils import MISSING_ID, in_database, open_database
@@ -72,13 +72,6 @@ def registry() -> set[Key]:
 
 
 # --- the people -----------------------------------------------------------------------------------
-
-class SignedIn(Visitor):
-    """A visitor whose session is already open (an identified user's, or someone's on another app's path)."""
-
-    def __init__(self, client: httpx.Client, app_id: str, user_id: str, token: str) -> None:
-        self.client, self.app_id, self.id, self.token = client, app_id, user_id, token
-
 
 @dataclasses.dataclass
 class Person:
@@ -463,10 +456,6 @@ def _closed(world: World, person: Person, *, user_id: str, protocols: list[str] 
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
-def _auth(user_id: str, token: str) -> str:
-    return "auth." + base64.urlsafe_b64encode(f"{user_id}:{token}".encode()).rstrip(b"=").decode()
-
-
 def test_the_stream_refuses_everyone_but_its_user(world: World) -> None:
     """The stream closes 4404 on another user's stream (in either app) and 4401 for another app's
     credentials, forged, garbled or expired ones, or none; the reason names no one; nothing changes."""
@@ -478,9 +467,9 @@ def test_the_stream_refuses_everyone_but_its_user(world: World) -> None:
         (_closed(world, c, user_id=b.id, app_id=world.apps[0]), 4401),
         (_closed(world, a, user_id=c.id, app_id=world.apps[1]), 4401),
         (_closed(world, a, user_id=a.id, app_id=world.apps[1]), 4401),
-        (_closed(world, b, user_id=b.id, protocols=[PROTOCOL, _auth(b.id, secrets.token_urlsafe(32))]), 4401),
+        (_closed(world, b, user_id=b.id, protocols=[PROTOCOL, auth_protocol(b.id, secrets.token_urlsafe(32))]), 4401),
         (_closed(world, b, user_id=b.id, protocols=[PROTOCOL, "auth.!!!"]), 4401),
-        (_closed(world, b, user_id=b.id, protocols=[PROTOCOL, _auth(b.id, a.visitor.token)]), 4401),
+        (_closed(world, b, user_id=b.id, protocols=[PROTOCOL, auth_protocol(b.id, a.visitor.token)]), 4401),
         (_closed(world, d, user_id=d.id), 4401),
         (_closed(world, b, user_id=b.id, protocols=[PROTOCOL]), 4401),
     ]
@@ -533,10 +522,10 @@ def test_the_app_socket_refuses_end_users_and_other_apps(world: World) -> None:
     expired = user_jwt(world.keys[0], external_id="d", exp=1_000_000_000)
     before = state(world)
     refusals = [
-        (_app_socket_closed(world, world.apps[0], [PROTOCOL, _auth(a.id, a.visitor.token)]), 4401),
-        (_app_socket_closed(world, world.apps[0], [PROTOCOL, _auth(c.id, c.visitor.token)]), 4401),
-        (_app_socket_closed(world, world.apps[0], [PROTOCOL, _auth(key.id, key.secret)]), 4403),
-        (_app_socket_closed(world, world.apps[0], [PROTOCOL, _auth(world.keys[0].id, key.secret)]), 4401),
+        (_app_socket_closed(world, world.apps[0], [PROTOCOL, auth_protocol(a.id, a.visitor.token)]), 4401),
+        (_app_socket_closed(world, world.apps[0], [PROTOCOL, auth_protocol(c.id, c.visitor.token)]), 4401),
+        (_app_socket_closed(world, world.apps[0], [PROTOCOL, auth_protocol(key.id, key.secret)]), 4403),
+        (_app_socket_closed(world, world.apps[0], [PROTOCOL, auth_protocol(world.keys[0].id, key.secret)]), 4401),
         (_app_socket_closed(world, world.apps[0], [PROTOCOL, "auth.!!!"]), 4401),
         (_app_socket_closed(world, world.apps[0], [PROTOCOL, f"bearer.{expired}"]), 4401),
         (_app_socket_closed(world, world.apps[0], [PROTOCOL]), 4401),

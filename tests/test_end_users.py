@@ -5,7 +5,7 @@ server; end users' credentials reach their own user only, and never the v2 API."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,13 +22,6 @@ from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.switchboards import add_member, make_switchboard
 from tests.utils import MISSING_ID, error_of, in_database, row_count, sdk_error, seed_messages
-
-
-@pytest.fixture
-def browserless(server: Server) -> Iterator[httpx.Client]:
-    """HTTP with no credentials: what a widget's page sends."""
-    with httpx.Client(base_url=server.base_url) as client:
-        yield client
 
 
 @pytest.fixture

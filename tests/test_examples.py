@@ -39,15 +39,17 @@ def bot(server: Server) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
 
 
 def test_the_walkthrough_bot_answers_an_end_user_live(
-        server: Server, http: httpx.Client, bot: tuple[subprocess.Popen[str], str, str]) -> None:
+        server: Server, http: httpx.Client, browserless: httpx.Client,
+        bot: tuple[subprocess.Popen[str], str, str]) -> None:
+    """An end user of the bot's web integration writes; the bot's echo arrives on their stream. The bot set up a
+    web and a custom integration, and removes its own (the custom one) when it stops."""
     process, app_id, integration_id = bot
-    with httpx.Client(base_url=server.base_url) as browserless:
-        visitor = Visitor(browserless, app_id, integration_id)
-        conversation = visitor.start().json()["conversation"]["id"]
-        with visitor.connect(server.base_url) as socket:
-            frame(socket)  # ready
-            assert 201 == visitor.say(conversation, "Is anyone there?").status_code
-            mine, answer = frame(socket), frame(socket, timeout=20)
+    visitor = Visitor(browserless, app_id, integration_id)
+    conversation = visitor.start().json()["conversation"]["id"]
+    with visitor.connect(server.base_url) as socket:
+        frame(socket)  # ready
+        assert 201 == visitor.say(conversation, "Is anyone there?").status_code
+        mine, answer = frame(socket), frame(socket, timeout=20)
     assert ("user", "Is anyone there?") == (mine["message"]["author"]["type"], mine["message"]["content"]["text"])
     assert ("business", "Echo bot", "You said: Is anyone there?") == (
         answer["message"]["author"]["type"], answer["message"]["author"]["displayName"],

@@ -5,7 +5,6 @@ a second answer, also a racing one, is a 409 that writes nothing."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,18 +25,6 @@ FORM = {"type": "form", "blockChatInput": True, "fields": [
      "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}]}]}
 ANSWERS = [{"type": "text", "name": "name", "text": "Ana"},
            {"type": "select", "name": "size", "select": [{"name": "s"}]}]
-
-
-@pytest.fixture
-def browserless(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url) as client:
-        yield client
-
-
-@pytest.fixture
-def visitor(browserless: httpx.Client, http: httpx.Client, app_id: str) -> Visitor:
-    web = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
-    return Visitor(browserless, app_id, web.json()["integration"]["id"])
 
 
 @pytest.fixture

@@ -14,11 +14,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site
 from tests.conftest import Server
-from tests.messenger import Proxy
-from tests.test_messenger_browser import conversation_of, make_web, say, shown, visit
+from tests.messenger import WAIT_MS, Proxy, conversation_of, make_web, say, shown, visit
 from tests.utils import post, text
-
-WAIT_MS = 10_000
 
 
 @pytest.fixture

@@ -17,10 +17,20 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site, screenshot
 from tests.conftest import Server
-from tests.messenger import SHOP_PAGE, Proxy, shop_url
+from tests.messenger import (
+    SHOP_PAGE,
+    WAIT_MS,
+    Proxy,
+    conversation_of,
+    make_web,
+    say,
+    shop_url,
+    shown,
+    stored,
+    texts,
+    visit,
+)
 from tests.utils import make_user, post, text
-
-WAIT_MS = 10_000
 
 pytestmark = pytest.mark.usefixtures("console")  # a failing test shows what the page logged
 
@@ -33,49 +43,10 @@ def stranger() -> Iterator[Site]:
     site.stop()
 
 
-def make_web(http: httpx.Client, app_id: str, shop: Site, **fields: Any) -> dict[str, Any]:
-    body = {"type": "web", "displayName": "Shop", "originWhitelist": [shop.url], **fields}
-    response = http.post(f"/v2/apps/{app_id}/integrations", json=body)
-    assert 201 == response.status_code, response.text
-    return dict(response.json()["integration"])
-
-
 @pytest.fixture
 def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
     """The shop's web integration: its page's origin is whitelisted."""
     return make_web(http, app_id, shop, businessName="Kent Shop")
-
-
-def visit(page: Page, site: Site, api: str, integration: dict[str, Any]) -> None:
-    """Open the site's page with the messenger of `integration`, loaded from `api`; wait for it to be ready."""
-    page.goto(shop_url(site.url, api, integration["id"]))
-    page.wait_for_function("window.hgEvents && window.hgEvents.includes('ready')", timeout=WAIT_MS)
-
-
-def say(page: Page, words: str) -> None:
-    """Type in the composer and press Enter; wait until the server has stored the message."""
-    composer = page.get_by_role("textbox", name="Message")
-    composer.fill(words)
-    composer.press("Enter")
-    expect(stored(page, words)).to_have_count(1, timeout=WAIT_MS)
-
-
-def stored(page: Page, words: str) -> Any:
-    """The user's messages with these words that the server has stored (no longer pending)."""
-    return page.locator(".hg-message.hg-from-user:not(.hg-pending)").filter(has_text=words)
-
-
-def shown(page: Page, words: str) -> Any:
-    return page.locator(".hg-message").filter(has_text=words)
-
-
-def conversation_of(page: Page) -> str:
-    return str(page.evaluate("Heliograph.getDisplayedConversation().id"))
-
-
-def texts(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[str]:
-    listed = sc.MessagesApi(account).list_messages(app_id, conversation_id).messages
-    return [m.content.actual_instance.text for m in listed]
 
 
 def test_an_anonymous_visitor_opens_the_widget_and_chats(

@@ -13,11 +13,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site
 from tests.conftest import Server
-from tests.messenger import Proxy, shop_url
-from tests.test_messenger_browser import conversation_of, make_web, say, shown, stored, texts, visit
+from tests.messenger import WAIT_MS, Proxy, conversation_of, make_web, say, shop_url, shown, stored, texts, visit
 from tests.utils import post, text
 
-WAIT_MS = 10_000
 NO_WEBSOCKET = "delete window.WebSocket;"  # as a browser without it, or a page whose policy removed it
 # How many files the widget keeps in IndexedDB (it opens the database with this version and store).
 QUEUED_FILES = """() => new Promise((resolve, reject) => {
@@ -47,6 +45,20 @@ def events_of(page: Page) -> list[str]:
     return made
 
 
+def chat(page: Page, shop: Site, api: str, web: dict[str, Any], account: sc.ApiClient, app_id: str, words: str,
+         reply: str) -> str:
+    """Visit the shop with the widget calling `api`, open it, say `words`, and once the stream is connected have
+    the business `reply`, shown once; the conversation's id."""
+    visit(page, shop, api, web)
+    page.get_by_role("button", name="Open the chat with Kent Shop").click()
+    say(page, words)
+    conversation = conversation_of(page)
+    page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
+    post(account, app_id, conversation, text(reply))
+    expect(shown(page, reply)).to_have_count(1, timeout=WAIT_MS)
+    return conversation
+
+
 def test_without_websocket_the_widget_follows_the_stream_by_long_poll(
         page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
         proxy: Proxy) -> None:
@@ -55,13 +67,7 @@ def test_without_websocket_the_widget_follows_the_stream_by_long_poll(
     and nothing shows twice."""
     page.add_init_script(NO_WEBSOCKET)
     made = events_of(page)
-    visit(page, shop, proxy.url, web)
-    page.get_by_role("button", name="Open the chat with Kent Shop").click()
-    say(page, "Hello without sockets")
-    conversation = conversation_of(page)
-    page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
-    post(account, app_id, conversation, text("Hello, long-poller."))
-    expect(shown(page, "Hello, long-poller.")).to_have_count(1, timeout=WAIT_MS)
+    conversation = chat(page, shop, proxy.url, web, account, app_id, "Hello without sockets", "Hello, long-poller.")
     proxy.cut()
     page.wait_for_function("window.hgEvents.includes('disconnected')", timeout=WAIT_MS)
     post(account, app_id, conversation, text("Written while you were cut off."))
@@ -87,13 +93,8 @@ def test_a_proxy_that_refuses_websocket_upgrades_sends_the_widget_to_long_poll(
     try:
         page.clock.install()  # time flows as usual, until the test moves it on
         made = events_of(page)
-        visit(page, shop, strict.url, web)
-        page.get_by_role("button", name="Open the chat with Kent Shop").click()
-        say(page, "Behind a strict proxy")
-        conversation = conversation_of(page)
-        page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
-        post(account, app_id, conversation, text("Still reaching you."))
-        expect(shown(page, "Still reaching you.")).to_have_count(1, timeout=WAIT_MS)
+        conversation = chat(page, shop, strict.url, web, account, app_id, "Behind a strict proxy",
+                            "Still reaching you.")
         assert (3, ["socket"] * 3) == (strict.upgrades_refused, made[:3])
         assert {"poll"} == set(made[3:])
         strict.refuse_upgrades = False

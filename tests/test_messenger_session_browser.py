@@ -17,10 +17,8 @@ from playwright.sync_api import Page, expect
 from tests.browser import Site
 from tests.conftest import Server
 from tests.end_users import basic
-from tests.messenger import shop_url
+from tests.messenger import WAIT_MS, conversation_of, make_web, say, texts, visit
 from tests.test_stream_heartbeat import quick_heartbeat_server
-
-WAIT_MS = 10_000
 
 # Before the page's scripts: every WebSocket's close code, in `window.hgCloses`.
 RECORD_CLOSES = """
@@ -45,24 +43,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
-    body = {"type": "web", "displayName": "Shop", "businessName": "Kent Shop", "originWhitelist": [shop.url]}
-    response = http.post(f"/v2/apps/{app_id}/integrations", json=body)
-    assert 201 == response.status_code, response.text
-    return dict(response.json()["integration"])
-
-
-def say(page: Page, words: str) -> None:
-    """Type in the composer and press Enter; wait until the server has stored the message."""
-    composer = page.get_by_role("textbox", name="Message")
-    composer.fill(words)
-    composer.press("Enter")
-    expect(page.locator(".hg-message.hg-from-user:not(.hg-pending)").filter(has_text=words)).to_have_count(
-        1, timeout=WAIT_MS)
-
-
-def texts(account: sc.ApiClient, app_id: str, conversation_id: str) -> list[str]:
-    listed = sc.MessagesApi(account).list_messages(app_id, conversation_id).messages
-    return [m.content.actual_instance.text for m in listed]
+    return make_web(http, app_id, shop, businessName="Kent Shop")
 
 
 def end_session(how: str, server: Server, account: sc.ApiClient, app_id: str, shop: Site,
@@ -86,11 +67,10 @@ def test_a_session_ended_while_chatting_is_forgotten_and_the_next_message_starts
     types makes a new anonymous user, whose conversation stores it; no error is shown, nothing is lost."""
     key = f"heliograph.session.{web['id']}"
     page.add_init_script(RECORD_CLOSES)
-    page.goto(shop_url(shop.url, server.base_url, web["id"]))
-    page.wait_for_function("window.hgEvents && window.hgEvents.includes('ready')", timeout=WAIT_MS)
+    visit(page, shop, server.base_url, web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Is my order on its way?")
-    first_conversation = str(page.evaluate("Heliograph.getDisplayedConversation().id"))
+    first_conversation = conversation_of(page)
     page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
     session = json.loads(page.evaluate(f"localStorage.getItem('{key}')"))
     end_session(how, server, account, app_id, shop, session)
@@ -98,7 +78,7 @@ def test_a_session_ended_while_chatting_is_forgotten_and_the_next_message_starts
     expect(page.locator(".hg-message")).to_have_count(0)
     say(page, "Hello again")
     user_id = page.evaluate("Heliograph.getUser().id")
-    conversation = str(page.evaluate("Heliograph.getDisplayedConversation().id"))
+    conversation = conversation_of(page)
     assert [4401] == page.evaluate("window.hgCloses")
     assert (True, True) == (user_id != session["userId"], conversation != first_conversation)
     assert ["Hello again"] == texts(account, app_id, conversation)

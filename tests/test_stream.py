@@ -8,7 +8,7 @@ import base64
 import contextlib
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +20,28 @@ from websockets.exceptions import ConnectionClosed
 
 from heliograph.store import tables as t
 from tests.conftest import Server
-from tests.end_users import EVIL, PROTOCOL, Visitor, frame
+from tests.end_users import EVIL, PROTOCOL, Visitor, frame, texts
 from tests.servers import Process
 from tests.utils import in_database, make_conversation, post, text
 
 
-@pytest.fixture
-def browserless(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url) as client:
-        yield client
-
-
-def texts(frames: list[dict[str, Any]]) -> list[str]:
-    return [f["message"]["content"]["text"] for f in frames]
+def on_another_process(server: Server, tmp_path: Path, visitor: Visitor,
+                       act: Callable[[str], object]) -> dict[str, Any]:
+    """PostgreSQL only (skips on SQLite): the frame that reaches the visitor's stream, held by a second API
+    process on the same database, when `act(conversation)` goes through the first; the second logged no error."""
+    if server.engine != "postgresql":
+        pytest.skip("one process serves a SQLite database")
+    other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key)
+    try:
+        conversation = visitor.start().json()["conversation"]["id"]
+        with visitor.connect(other.base_url) as socket:
+            frame(socket)
+            act(conversation)
+            arrived = frame(socket)
+    finally:
+        other.stop()
+    assert "" == other.tracebacks()
+    return arrived
 
 
 def test_a_business_reply_arrives_live(server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
@@ -108,19 +117,10 @@ def test_a_message_posted_to_one_process_reaches_a_stream_held_by_another(
         server: Server, tmp_path: Path, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
     """PostgreSQL, two API processes: the commit's NOTIFY wakes the other process's hub (one LISTEN
     connection each), which reads the message from the database and sends it."""
-    if server.engine != "postgresql":
-        pytest.skip("one process serves a SQLite database")
-    other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key)
-    try:
-        conversation = visitor.start().json()["conversation"]["id"]
-        with visitor.connect(other.base_url) as socket:
-            frame(socket)
-            post(account, app_id, conversation, text("from the first process"))
-            arrived = frame(socket)
-    finally:
-        other.stop()
+    written = text("from the first process")
+    arrived = on_another_process(server, tmp_path, visitor,
+                                 lambda conversation: post(account, app_id, conversation, written))
     assert ["from the first process"] == texts([arrived])
-    assert "" == other.tracebacks()
 
 
 def test_a_stream_opened_with_the_sync_cursor_repeats_nothing(server: Server, account: sc.ApiClient, app_id: str,
@@ -348,19 +348,9 @@ def test_a_deleted_conversation_is_removed_from_the_stream(server: Server, accou
 def test_a_read_committed_in_one_process_reaches_a_stream_held_by_another(
         server: Server, tmp_path: Path, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
     """PostgreSQL, two API processes: the read's statement NOTIFYs `<conversation>:<seq>` as a message's does."""
-    if server.engine != "postgresql":
-        pytest.skip("one process serves a SQLite database")
-    other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key)
-    try:
-        conversation = visitor.start().json()["conversation"]["id"]
-        with visitor.connect(other.base_url) as socket:
-            frame(socket)
-            business_read(account, app_id, conversation)
-            arrived = frame(socket)
-    finally:
-        other.stop()
+    arrived = on_another_process(server, tmp_path, visitor,
+                                 lambda conversation: business_read(account, app_id, conversation))
     assert ("conversation:read", {"type": "business"}) == (arrived["type"], arrived["author"])
-    assert "" == other.tracebacks()
 
 
 def test_a_cursor_older_than_the_events_kept_is_refused_with_4409(server: Server, account: sc.ApiClient,

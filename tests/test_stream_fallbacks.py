@@ -19,7 +19,7 @@ import sunshine_conversations_client as sc
 
 from heliograph.store import tables as t
 from tests.conftest import Server
-from tests.end_users import EVIL, SHOP, Visitor, basic
+from tests.end_users import EVIL, SHOP, Visitor, basic, texts
 from tests.utils import in_database, post, text
 
 SSE = {"accept": "text/event-stream"}
@@ -34,10 +34,6 @@ def browserless(server: Server) -> Iterator[httpx.Client]:
 def poll(visitor: Visitor, cursor: str | None = None, timeout: float = 0, **extra: Any) -> httpx.Response:
     params = {"timeout": str(timeout), **({} if cursor is None else {"cursor": cursor}), **extra}
     return visitor.call("GET", f"/appusers/{visitor.id}/events", params=params)
-
-
-def texts(frames: list[dict[str, Any]]) -> list[str]:
-    return [f["message"]["content"]["text"] for f in frames]
 
 
 def ticket(visitor: Visitor) -> str:

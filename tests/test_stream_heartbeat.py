@@ -6,7 +6,6 @@ with its documented code."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -26,10 +25,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from heliograph.config import Settings
 from tests.apps import new_key
-from tests.conftest import ACCOUNT_KEY, Server, sdk_client, throwaway_postgres
-from tests.end_users import PROTOCOL, SHOP, Visitor, basic, frame
+from tests.conftest import Server, sdk_client, serve_new_database
+from tests.end_users import PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame
 from tests.integrations import custom_integration
-from tests.servers import Process, free_port
+from tests.servers import free_port
 from tests.spec import SpecChecker
 from tests.utils import make_conversation, make_user, post, text
 
@@ -42,21 +41,7 @@ TRIGGERS = ["conversation:message"]
 def quick_heartbeat_server(engine: str, data_dir: Path) -> Iterator[Server]:
     """`heliograph serve` on a new database of `engine`, with HELIOGRAPH_STREAM_HEARTBEAT=0.3; stopped after,
     and failed if it logged an unhandled error. (tests/test_messenger_session_browser.py takes it too.)"""
-    def serve(url: str) -> Iterator[Server]:
-        process = Process("serve", database_url=url, data_dir=data_dir, account_key=ACCOUNT_KEY,
-                          env={"HELIOGRAPH_STREAM_HEARTBEAT": str(HEARTBEAT)})
-        try:
-            yield Server(engine, process.base_url, url, ACCOUNT_KEY)
-        finally:
-            process.stop()
-            if process.tracebacks():
-                pytest.fail("the server logged an unhandled error:\n" + process.tracebacks())
-
-    if engine == "sqlite":
-        yield from serve(f"sqlite+aiosqlite:///{data_dir / 'heartbeat.sqlite3'}")
-        return
-    with throwaway_postgres("heliograph_heartbeat_") as url:
-        yield from serve(url)
+    yield from serve_new_database(engine, data_dir, env={"HELIOGRAPH_STREAM_HEARTBEAT": str(HEARTBEAT)})
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -167,10 +152,7 @@ def test_an_identified_users_stream_closes_with_4401_when_the_jwt_expires(
     signed = browserless.post(f"/sdk/v2/apps/{app_id}/login", json={"integrationId": web},
                               headers={"origin": SHOP, "authorization": f"Bearer {token}"}).json()
     user_id, session = signed["user"]["id"], signed["sessionToken"]
-    pair = base64.urlsafe_b64encode(f"{user_id}:{session}".encode()).rstrip(b"=").decode()
-    url = server.base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{app_id}/appusers/{user_id}/stream"
-    with connect(url, subprotocols=[PROTOCOL, f"auth.{pair}"], origin=SHOP,  # type: ignore[list-item,arg-type]
-                 open_timeout=WAIT) as socket:
+    with SignedIn(browserless, app_id, user_id, session).connect(server.base_url) as socket:
         ready = frame(socket)
         kinds, code, reason = frames_until_closed(socket)
         closed_at = time.time()
@@ -223,8 +205,7 @@ def test_a_long_poll_waiting_when_the_session_ends_answers_401(visitor: Visitor)
 
 def open_socket(server: Server, app_id: str, webhook_id: str, credentials: tuple[str, str]) -> ClientConnection:
     url = server.base_url.replace("http", "ws", 1) + f"/sdk/v2/apps/{app_id}/stream?webhookId={webhook_id}"
-    pair = base64.urlsafe_b64encode(":".join(credentials).encode()).rstrip(b"=").decode()
-    return connect(url, subprotocols=[PROTOCOL, f"auth.{pair}"], open_timeout=WAIT)  # type: ignore[list-item]
+    return connect(url, subprotocols=[PROTOCOL, auth_protocol(*credentials)], open_timeout=WAIT)  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize(("change", "code"), [
