@@ -23,8 +23,8 @@ MEDIA = "https://media.example"
 BUSINESS = {"type": "business", "displayName": "Acme"}
 USER = {"type": "user", "userId": "u1"}
 
-# A stand-in for core.js: a message row as core.js draws it (its bubble around the content, which render.css
-# undoes), and a `ui` that records every call.
+# A stand-in for core.js: a message row as core.js draws it (the rendered content straight in the row), and a
+# `ui` that records every call.
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Render</title>
 <style>
@@ -35,7 +35,6 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
   .hg-message { display: flex; flex-direction: column; max-width: 82%; }
   .hg-from-user { align-self: flex-end; align-items: flex-end; }
   .hg-from-business { align-self: flex-start; align-items: flex-start; }
-  .hg-bubble { padding: 8px 12px; border: 3px solid red; background: yellow; }  /* core's; render.css undoes it */
 </style></head><body><main id="chat" aria-label="Conversation"></main></body></html>"""
 
 FAKE_UI = """
@@ -62,10 +61,7 @@ window.show = (message) => {
   const row = document.createElement("div");
   row.className = "hg-message hg-from-" + (message.author.type === "user" ? "user" : "business");
   row.dataset.messageId = message.id;
-  const bubble = document.createElement("div");
-  bubble.className = "hg-bubble";
-  bubble.append(hgRenderContent(message, ui));
-  row.append(bubble);
+  row.append(hgRenderContent(message, ui));
   document.getElementById("chat").append(row);
 };
 """
