@@ -8,6 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
+from starlette.routing import Match, Router, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from heliograph.api import all_routes, endpoints
 from heliograph.api.http import Api, Services, method_not_allowed
@@ -30,7 +33,7 @@ log = logging.getLogger("heliograph.retention")
 
 
 def create_app(settings: Settings, *, ids: IdFactory | None = None,
-               on_ready: Callable[[AccountKey | None], None] | None = None) -> Starlette:
+               on_ready: Callable[[AccountKey | None], None] | None = None) -> Front:
     db = Database(settings)
     hub, sockets = Hub(), Sockets()
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
@@ -71,7 +74,34 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     app = Starlette(routes=endpoints(services), lifespan=lifespan, exception_handlers={405: method_not_allowed})
     app.router.default = Api(services, all_routes())
     app.router.redirect_slashes = False  # the API answers those paths itself
-    return app
+    return Front(app)
+
+
+class Front:
+    """The ASGI app served: a WebSocket goes straight to its route's endpoint, everything else to Starlette.
+    Starlette's middleware and routing would stay under each socket's task for its life, ten coroutine
+    frames and their closures (about 5 KB a socket, docs/performance.md), for a socket whose endpoint
+    handles its own errors (api/stream.py, api/app_stream.py); a WebSocket no route takes goes to Starlette,
+    which refuses it."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self._sockets = [route for route in app.routes if isinstance(route, WebSocketRoute)]
+
+    @property
+    def router(self) -> Router:
+        """Starlette's router: the routes it serves itself, and the `Api` as its default."""
+        return self.app.router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            for route in self._sockets:
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child)
+                    await route.endpoint(WebSocket(scope, receive, send))
+                    return
+        await self.app(scope, receive, send)
 
 
 @contextlib.asynccontextmanager

@@ -56,6 +56,7 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     from heliograph.app import create_app
+    from heliograph.realtime.websocket import Socket
     from heliograph.services.account import AccountKey
 
     key: list[AccountKey | None] = []
@@ -72,7 +73,9 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     # offer it, and it gives every socket two zlib contexts (35 KB) to compress frames of a few hundred
     # bytes. No WebSocket pings from uvicorn: the stream sends its own heartbeat frame after 25 quiet
     # seconds, and uvicorn's, every 20 s, about doubled what idle sockets cost in CPU.
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
+    # Its WebSocket protocol (realtime/websocket.py) lets go of the handshake once done, and lets a stream
+    # wait with no task on `receive()` and be written to straight from the request that commits a message.
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", ws=Socket,
                             ws_per_message_deflate=False, ws_ping_interval=None)
     Server(config).run()
     return 0

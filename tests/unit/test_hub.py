@@ -62,3 +62,28 @@ def test_ending_a_session_ends_and_wakes_its_watches_only() -> None:
         return sessions, [(w.ended, w.event.is_set()) for w in (ours, theirs)]
 
     assert ({"s1": None, "s2": 5}, [("The session has ended", True), (None, False)]) == asyncio.run(scenario())
+
+
+def test_a_waiting_streams_direct_takes_a_change_without_waking_it() -> None:
+    """While a watch has `direct` (its stream waits with nothing to send), a change it takes neither wakes the
+    watch nor stays in it; one it declines wakes it as before, with the frame kept; once the watch is woken,
+    later changes are not offered to `direct` (the stream sends them in turn, after what woke it)."""
+    async def scenario() -> object:
+        hub = Hub()
+        watch = hub.watch(["c1"])
+        offered: list[tuple[str, int, object]] = []
+
+        def direct(conversation_id: str, seq: int, frame: object) -> bool:
+            offered.append((conversation_id, seq, frame))
+            return seq != 3
+
+        watch.direct = direct
+        hub.heard([Notice.of("c1:2", {"seq": 2}), "c1:2"])  # taken: a frame, then its echo through LISTEN
+        taken = (watch.event.is_set(), dict(watch.changed), dict(watch.handed))
+        hub.heard([Notice.of("c1:3", {"seq": 3}), Notice.of("c1:4", {"seq": 4})])  # 3 declined: 4 not offered
+        return offered, taken, watch.take(), watch.take_handed()
+
+    offered, taken, changed, handed = asyncio.run(scenario())  # type: ignore[misc]
+    assert [("c1", 2, {"seq": 2}), ("c1", 2, None), ("c1", 3, {"seq": 3})] == offered
+    assert (False, {}, {}) == taken
+    assert ({"c1": 4}, {"c1": {3: {"seq": 3}, 4: {"seq": 4}}}) == (changed, handed)

@@ -23,15 +23,16 @@ import binascii
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
+import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from heliograph.api.http import Services
@@ -49,6 +50,7 @@ SERVER_ERROR = 1011  # the stream ended on the server's own failure (the databas
 CLOSE_CODES = {BadRequest: 4400, Unauthorized: 4401, Forbidden: 4403, NotFound: 4404, Conflict: 4409}
 POLL_SECONDS, POLL_MAX_SECONDS = 25.0, 30.0  # a long-poll's wait: by default, and at most
 POLL_LIMIT = 500  # frames with a cursor per long-poll answer
+SOCKET_EXTENSION = "heliograph.socket"  # the scope extension of `heliograph serve`'s sockets (realtime/websocket.py)
 RETRY_MS = 3000  # how long an EventSource waits before it reconnects (SSE `retry:`)
 _PREFLIGHT = {"access-control-allow-methods": "GET", "access-control-allow-headers": "authorization, last-event-id",
               "access-control-max-age": "600"}
@@ -65,6 +67,9 @@ class Tail:
                                         expires_at=end_user.expires_at)  # ended with the session (401)
         self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
         self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
+        self.writer: Callable[[bytes], bool] | None = None  # writes a frame at once, if the socket can (`direct`)
+        self.sent_at = asyncio.get_running_loop().time()  # when the client was last sent something
+        self._rang = False
 
     @property
     def cursor(self) -> str:
@@ -149,21 +154,56 @@ class Tail:
             frames.append({"type": "conversation:removed", "cursor": self.cursor, "conversationId": conversation_id})
         return frames
 
-    async def wait(self, timeout: float) -> bool:
+    async def wait(self, until: float) -> bool:
         """Whether there is something to read: at once if a conversation is pending, else once the hub wakes
-        the watch (or `wake_when` its client goes); False after `timeout` seconds. No task of its own: an idle
-        stream waits on its watch's event alone."""
+        the watch (or `wake_when` its client goes, or sends something); False once the loop's clock reaches
+        `until` (what woke it then, if anything, is read next time). No task of its own: an idle stream waits
+        on its watch's event and one timer. Meanwhile, with a `writer`, a message committed in this process
+        that comes next in its conversation is written straight away (`direct`), without waking the stream."""
         if self.pending:
             return True
+        self._rang = False
+        timer = asyncio.get_running_loop().call_at(until, self._ring)
+        self.watch.direct = self.direct if self.writer is not None else None
         try:
-            async with asyncio.timeout(timeout):
-                await self.watch.event.wait()
-        except TimeoutError:
+            await self.watch.event.wait()
+        finally:
+            self.watch.direct = None
+            timer.cancel()
+        return not self._rang
+
+    def _ring(self) -> None:
+        self._rang = True
+        self.watch.event.set()
+
+    def direct(self, conversation_id: str, seq: int, frame: dict[str, Any] | None) -> bool:
+        """While the stream waits with nothing else to send, take a notice of the conversation's `seq` without
+        waking it (True): one it has already (this process's own, heard again through LISTEN), or the frame
+        a commit of this process handed (hub.Watch.change), written at once, if it comes right after the
+        stream's position in its conversation. False otherwise (also if the socket cannot take the frame
+        now): the stream is woken to read it in turn."""
+        position = self.positions.get(conversation_id)
+        if position is None or conversation_id in self.pending:
             return False
+        if seq <= position:
+            return True
+        if frame is None or seq != position + 1:
+            return False
+        assert self.writer is not None
+        self.positions[conversation_id] = seq
+        try:
+            written = self.writer(_encode({"type": frame["type"], "cursor": self.cursor, **frame}))
+        except Exception:  # the commit that hands the frame must not fail for a socket: it is sent in turn
+            log.exception("writing a stream's frame at once failed")
+            written = False
+        if not written:
+            self.positions[conversation_id] = seq - 1
+            return False
+        self.sent_at = asyncio.get_running_loop().time()
         return True
 
     def wake_when(self, done: asyncio.Future[Any]) -> None:
-        """Wake the wait once `done` is (the client has gone, or sent something to answer)."""
+        """Wake the wait once `done` is (the client has gone)."""
         done.add_done_callback(lambda _: self.watch.event.set())
 
     def close(self) -> None:
@@ -174,13 +214,18 @@ class Tail:
 @contextlib.asynccontextmanager
 async def _tail(services: Services, end_user: EndUser, cursor: str | None) -> AsyncIterator[Tail]:
     """The user's tail from `cursor` (a malformed one: 400), or from now without one; closed on leaving."""
-    async with services.db.read() as conn:
-        positions = await reading.positions(conn, user_id=end_user.user_id, cursor=cursor)
-    tail = Tail(services, end_user, positions, recheck=cursor is not None)
+    tail = Tail(services, end_user, await _positions(services, end_user, cursor), recheck=cursor is not None)
     try:
         yield tail
     finally:
         tail.close()
+
+
+async def _positions(services: Services, end_user: EndUser, cursor: str | None) -> dict[str, int]:
+    """Where the tail starts: read in a coroutine of its own, so that no frame of a stream's lifetime keeps
+    the connection object (with its event listeners: 3 KB a socket) once it is back in the pool."""
+    async with services.db.read() as conn:
+        return await reading.positions(conn, user_id=end_user.user_id, cursor=cursor)
 
 
 def _ready(tail: Tail) -> dict[str, Any]:
@@ -252,34 +297,82 @@ async def _held(services: Services, end_user: EndUser, user_id: str, origin: str
 async def _serve(websocket: WebSocket, tail: Tail) -> None:
     """`ready`, then every frame as it is ready, a `ping` after each quiet heartbeat; until the client closes
     (or sends something malformed: 4400), or the session ends (4401, quiet or busy: realtime/sessions.py)."""
-    listening = asyncio.create_task(_listen(websocket))
-    tail.wake_when(listening)
+    client = _Client(websocket, tail.watch.event.set)
+    clock = asyncio.get_running_loop().time
     try:
-        await websocket.send_json(_ready(tail))
-        while not listening.done():
+        await _send(websocket, tail, _ready(tail))
+        tail.writer = client.write_text
+        while True:
+            await client.check()
             for frame in await tail.read():
-                if listening.done():  # the client has gone: its close is answered at once, not after a backlog
+                if client.arrived():  # the client's close is answered at once, not after a backlog
                     break
-                await websocket.send_json(frame)
-            if not await tail.wait(tail.heartbeat) and not listening.done():
-                await websocket.send_json({"type": "ping"})
-        listening.result()  # the client closed (WebSocketDisconnect) or sent something malformed (BadRequest)
+                await _send(websocket, tail, frame)
+            if not await tail.wait(tail.sent_at + tail.heartbeat) and clock() >= tail.sent_at + tail.heartbeat:
+                await _send(websocket, tail, {"type": "ping"})
     finally:
-        listening.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, ApiError):
-            await listening
+        tail.writer = None
+        client.close()
 
 
-async def _listen(websocket: WebSocket) -> None:
-    """Read the client's frames until it closes: `pong`; anything else is a 4400."""
-    while True:
-        text = await websocket.receive_text()
-        try:
-            frame: Any = json.loads(text)
-        except ValueError:
-            frame = None
-        if not isinstance(frame, dict) or frame.get("type") != "pong":
-            raise BadRequest("Malformed frame: expected a JSON object of a known type")
+async def _send(websocket: WebSocket, tail: Tail, frame: dict[str, Any]) -> None:
+    await websocket.send_text(_encode(frame).decode())
+    tail.sent_at = asyncio.get_running_loop().time()
+
+
+def _encode(frame: dict[str, Any]) -> bytes:
+    """A frame's JSON, compact, as UTF-8 (msgspec: a tenth of json.dumps' time for a message's frame)."""
+    return msgspec.json.encode(frame)
+
+
+class _Client:
+    """What the client sends, looked at between frames: a `pong` is nothing; anything else is a 4400, and the
+    close ends the stream. With `heliograph serve`'s socket (realtime/websocket.py), no task waits on it: the
+    socket wakes the stream when something arrives, and writes its frames at once (`write_text`). Under
+    another ASGI server, a task reads it into a list."""
+
+    def __init__(self, websocket: WebSocket, wake: Callable[[], None]) -> None:
+        self.websocket = websocket
+        self.socket: Any = websocket.scope.get("extensions", {}).get(SOCKET_EXTENSION)
+        self._received: list[Message] = []
+        self._reading: asyncio.Task[None] | None = None
+        if self.socket is not None:
+            self.socket.notify(wake)
+        else:
+            self._reading = asyncio.create_task(self._read(wake))
+
+    def arrived(self) -> bool:
+        return bool(self._received) or (self.socket is not None and self.socket.received())
+
+    def write_text(self, data: bytes) -> bool:
+        return self.socket is not None and bool(self.socket.write_text(data))
+
+    async def check(self) -> None:
+        """Take what the client has sent: WebSocketDisconnect once it has closed, BadRequest if malformed."""
+        while self.arrived():
+            message = self._received.pop(0) if self._received else await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+            try:
+                frame: Any = json.loads(message.get("text") or "")
+            except ValueError:
+                frame = None
+            if not isinstance(frame, dict) or frame.get("type") != "pong":
+                raise BadRequest("Malformed frame: expected a JSON object of a known type")
+
+    async def _read(self, wake: Callable[[], None]) -> None:
+        while True:
+            message = await self.websocket.receive()
+            self._received.append(message)
+            wake()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.notify(None)
+        if self._reading is not None:
+            self._reading.cancel()
 
 
 def _close_code(error: ApiError) -> int:
@@ -355,8 +448,8 @@ async def _wait_for_frames(tail: Tail, deadline: float, gone: asyncio.Future[Non
     session has ended."""
     clock = asyncio.get_running_loop().time
     frames: list[dict[str, Any]] = []
-    while not frames and not gone.done() and (left := deadline - clock()) > 0:
-        if await tail.wait(left) and not gone.done():
+    while not frames and not gone.done() and deadline > clock():
+        if await tail.wait(deadline) and not gone.done():
             frames = await tail.read(POLL_LIMIT)
     return frames
 
@@ -393,7 +486,7 @@ async def _sse(services: Services, request: Request, end_user: EndUser, cors: di
                 while True:
                     for frame in await tail.read():
                         yield _event(frame)
-                    if not await tail.wait(tail.heartbeat):
+                    if not await tail.wait(asyncio.get_running_loop().time() + tail.heartbeat):
                         yield ": ping\n\n"
             except Unauthorized as error:  # the session ended: say so, and end the stream
                 yield _event({"type": "closed", "code": 4401, "reason": error.title})

@@ -5,7 +5,9 @@ this process at once (Database.on_stream_commit) and from other processes throug
 a woken stream reads what it lacks from the database after its own cursor, so a notice lost or heard
 twice costs a query, never a message. A message committed in this process comes with its frame
 (store/fast.Notice), which a watch keeps until its stream looks: a stream whose position in the
-conversation is just before it sends it without a read (api/stream.Tail); any other reads. A user joining
+conversation is just before it sends it without a read (api/stream.Tail), and one that waits with nothing
+else to send writes it at once, from the commit's own call, without being woken (`Watch.direct`); any
+other reads. A user joining
 (`@<user id>:<conversation id>`) or leaving (`-<user id>:<conversation id>`) a conversation makes their
 streams read which conversations are theirs again: the notice only says when to look.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 HANDED = 64  # frames a watch keeps per conversation between two looks; past that, its stream reads them
@@ -37,6 +39,8 @@ class Watch:
         self.left = False  # the user left one of its conversations (or it went) since it last looked
         self.ended: str | None = None  # why its session ended, once it has: the stream closes (401)
         self.event = asyncio.Event()
+        # While its stream waits with nothing to send: takes a change itself if it can (True; `change`)
+        self.direct: Callable[[str, int, Any], bool] | None = None
 
     def end(self, reason: str) -> None:
         """The stream's session has ended: wake it to close."""
@@ -45,7 +49,12 @@ class Watch:
 
     def change(self, conversation_id: str, seq: int | None = None, frame: Any = None) -> None:
         """The conversation changed: up to `seq` (None: unknown, the stream reads), with the frame of that
-        seq if this process's commit handed it (at most HANDED per conversation between two looks)."""
+        seq if this process's commit handed it (at most HANDED per conversation between two looks). While
+        nothing else wakes the stream, its `direct` may take the change itself: a seq it has, or a handed
+        frame it sends at once."""
+        if (seq is not None and self.direct is not None and not self.event.is_set()
+                and self.direct(conversation_id, seq, frame)):
+            return
         heard = self.changed.get(conversation_id, seq)
         self.changed[conversation_id] = None if heard is None or seq is None else max(heard, seq)
         if frame is not None and seq is not None:

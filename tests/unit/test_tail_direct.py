@@ -1,0 +1,46 @@
+"""An end user's stream written to at once (api/stream.Tail.direct): while it waits, the frame a commit of this
+process hands it goes out through its writer with the cursor that includes it, if that frame comes right
+after the stream's position; anything else is left to the stream, which reads in turn, and a seq it has
+already is taken as nothing to do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from heliograph.api.stream import Tail
+from heliograph.auth import EndUser
+from heliograph.realtime.hub import Hub
+from heliograph.services.stream import decode_cursor
+
+USER = EndUser(app_id="a", user_id="u", client_id="c", integration_id="i", session_id="s")
+
+
+def test_the_next_frame_goes_out_at_once_and_anything_else_is_left_to_the_stream() -> None:
+    async def scenario() -> tuple[list[bool], list[dict[str, Any]], dict[str, int]]:
+        services: Any = SimpleNamespace(hub=Hub(), settings=SimpleNamespace(stream_heartbeat=25.0))
+        tail = Tail(services, USER, {"c1": 4, "c2": 0}, recheck=False)
+        tail.pending.clear()  # as after its first read
+        written: list[bytes] = []
+        taking = [True]
+        tail.writer = lambda data: taking[0] and not written.append(data)  # type: ignore[func-returns-value]
+        frame = {"type": "message", "conversationId": "c1", "message": {"id": "m5"}}
+        answers = [tail.direct("c1", 5, frame),  # next: written
+                   tail.direct("c1", 5, None),  # its echo: nothing to do
+                   tail.direct("c1", 7, frame),  # a gap (6 is missing): read
+                   tail.direct("c1", 6, None),  # another process's notice: no frame, read
+                   tail.direct("c3", 1, frame)]  # not a conversation of the stream's
+        tail.pending.add("c2")
+        answers.append(tail.direct("c2", 1, frame))  # a conversation still being read: in turn
+        taking[0] = False
+        answers.append(tail.direct("c1", 6, frame))  # the socket cannot take it now: read, position kept
+        return answers, [json.loads(data) for data in written], tail.positions
+
+    answers, written, positions = asyncio.run(scenario())
+    assert [True, True, False, False, False, False, False] == answers
+    assert 1 == len(written)
+    assert ({"type": "message", "conversationId": "c1", "message": {"id": "m5"}}.items()
+            <= written[0].items())
+    assert {"c1": 5, "c2": 0} == decode_cursor(written[0]["cursor"]) == positions
