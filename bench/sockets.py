@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sockets.py [--engines sqlite,postgresql] [--sockets 10000] [--processes 1|2]
         [--rate 200] [--seconds 20] [--clients 4] [--rounds 2] [--throughput-seconds 8] [--through-api 200]
-        [--no-deflate] [--keep]
+        [--no-deflate] [--client-nice 10] [--keep]
 
 For each engine, on a fresh database, it starts `heliograph serve` (with `--processes 2`, PostgreSQL
 only: a second one on the same database, which holds the sockets; the first takes the API's load),
@@ -15,7 +15,9 @@ then:
 2. reads the socket server's VmRSS, opens one stream per user (docs/end-users.md §4: subprotocols
    `heliograph.v1` and `auth.<base64url(userId:sessionToken)>`, the `web` origin) from `--clients`
    processes (asyncio and `websockets`, offering permessage-deflate as browsers do unless
-   `--no-deflate`), waits for every `ready`, reads the server's CPU over `--idle-seconds` (heartbeats)
+   `--no-deflate`; at niceness `--client-nice`, below the server's, as they stand in for browsers on
+   other machines: at its priority, on two cores, their wake-ups preempt the server they measure),
+   waits for every `ready`, reads the server's CPU over `--idle-seconds` (heartbeats)
    and VmRSS again: memory per socket is the difference over the sockets still open then;
 3. posts business messages (PostMessage with the account key) open loop at `--rate` messages/s into
    the conversations of the open sockets, shuffled, to the sockets' own server (and then, with two
@@ -270,7 +272,8 @@ def _rows_of(rows: list[dict[str, Any]], renamed: dict[str, str], *, token_hash:
 
 # --- the client processes: each holds its share of the sockets -------------------------------------------
 
-def client_main(pipe: Connection, port: int, app_id: str, users: list[User], deflate: bool) -> None:
+def client_main(pipe: Connection, port: int, app_id: str, users: list[User], deflate: bool, nice: int) -> None:
+    os.nice(nice)
     asyncio.run(Client(port, app_id, users, deflate).serve(pipe))
 
 
@@ -354,12 +357,13 @@ class Client:
 class Clients:
     """The client processes, driven from the bench's process."""
 
-    def __init__(self, count: int, port: int, app_id: str, users: list[User], deflate: bool) -> None:
+    def __init__(self, count: int, port: int, app_id: str, users: list[User], deflate: bool, nice: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes, self.processes = [], []
         for n in range(count):
             mine, theirs = context.Pipe()
-            process = context.Process(target=client_main, args=(theirs, port, app_id, users[n::count], deflate))
+            process = context.Process(target=client_main,
+                                      args=(theirs, port, app_id, users[n::count], deflate, nice))
             process.start()
             self.pipes.append(mine)
             self.processes.append(process)
@@ -512,7 +516,7 @@ def run(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"{engine}, {args.processes} process(es) (pid {pids}), {args.sockets} sockets: {args.through_api} users "
               f"with a conversation made through the API in {made:.1f} s, {args.sockets - args.through_api} seeded "
               f"in {time.perf_counter() - started - made:.1f} s", flush=True)
-        clients = Clients(args.clients, deployment.holder.port, app_id, users, not args.no_deflate)
+        clients = Clients(args.clients, deployment.holder.port, app_id, users, not args.no_deflate, args.client_nice)
         memory = idle_memory(deployment, clients, args.sockets, args.settle, args.idle_seconds)
         result: dict[str, Any] = {"memory": memory}
         if args.rate:  # posted to the sockets' own process, then (with two) to the other one
@@ -546,6 +550,8 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
+    parser.add_argument("--client-nice", type=int, default=10,
+                        help="niceness of the client processes (0: the server's priority)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and server logs")
     args = parser.parse_args()
     print(f"open files allowed: {raise_nofile()}", flush=True)
