@@ -11,9 +11,9 @@ knows the scope's extension `heliograph.socket` (api/stream.py) can also:
   (realtime/hub.Watch.direct).
 
 And for every socket, whether its app knows the extension or not: the handshake's request and response
-(websockets' objects, with every header) are let go once the handshake is done, where uvicorn keeps them
-for the socket's life, and what is queued for `receive()` waits in a deque rather than an asyncio.Queue
-(with its three deques and an Event): about 4 KB a socket between them.
+(websockets' objects, with every header) are let go once the handshake is done, where uvicorn and
+websockets' parser keep them for the socket's life, and what is queued for `receive()` waits in a deque
+rather than an asyncio.Queue (with its three deques and an Event).
 """
 
 from __future__ import annotations
@@ -76,6 +76,17 @@ class Socket(WebSocketsSansIOProtocol):
         await super().send(message)
         if self.handshake_complete and self.response is not None:
             self.request = self.response = None  # type: ignore[assignment]
+            self._restart_parser()
+
+    def _restart_parser(self) -> None:
+        """websockets' parser keeps the handshake's request (with every header, the credentials' subprotocol
+        too) as a local of its generator for the connection's life: start a new one past the handshake, as
+        websockets itself swaps its parser, while the old one waits for a first frame with nothing read (a
+        client sends none before the handshake's answer: RFC 6455 §4.1; if one did, the old one stays)."""
+        conn = self.conn
+        if conn.state is State.OPEN and not conn.reader.buffer and not conn.reader.eof and conn.parser_exc is None:
+            conn.parser = conn.parse()
+            next(conn.parser)
 
     def notify(self, callback: Callable[[], None] | None) -> None:
         """Call `callback` whenever something is queued for `receive()` (None: stop)."""
