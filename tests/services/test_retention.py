@@ -12,7 +12,7 @@ from heliograph.app import expire_due, expiring
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page
 from heliograph.schemas.messages import MessagePost
-from heliograph.services import messages, retention
+from heliograph.services import messages, retention, stream
 from heliograph.store import tables as t
 from heliograph.store.db import Database
 from tests.factories import body, make_app, make_conversation, make_user
@@ -87,6 +87,24 @@ def test_inactive_conversations_lose_their_messages_and_active_ones_keep_them(em
 
     emptied, again, stale, fresh, kept = with_database(empty_database_url, scenario)
     assert (1, 0, (0, 0, 0), (2, 2), (1, 1)) == (emptied, again, stale, fresh[:2], kept[:2])
+
+
+def test_an_emptied_conversation_shows_cleared_on_its_stream(empty_database_url: str) -> None:
+    """What a stream reads after its last message: `conversation:cleared`, as for DeleteAllMessages; nothing for
+    a conversation kept."""
+    async def scenario(db: Database) -> Any:
+        world = World(db)
+        app_id = await world.app(HOUR)
+        stale = await world.conversation(app_id)
+        world.clock.advance(HOUR / 2)
+        fresh = await world.conversation(app_id)
+        world.clock.advance(HOUR / 2)
+        await world.expire()
+        async with db.read() as conn:
+            return [[frame["type"] for _, frame in await stream.read_after(conn, conversation_id=c, seq=1)]
+                    for c in (stale, fresh)]
+
+    assert [["conversation:cleared"], []] == with_database(empty_database_url, scenario)
 
 
 def test_a_conversation_expires_exactly_when_its_retention_has_passed(empty_database_url: str) -> None:

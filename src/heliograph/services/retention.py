@@ -5,6 +5,7 @@ A conversation is inactive since its `lastUpdatedAt` (a message moves it); once 
 `conversationRetentionSeconds` or more in the past, its messages are deleted as DeleteAllMessages
 deletes them (message count and unread counts back to zero; the attachment files of the deleted
 messages are swept after the commit). The conversation itself stays. 0, the default, keeps messages.
+Its end users' streams show `conversation:cleared`, as for DeleteAllMessages (docs/end-users.md §4).
 
 No webhook event is emitted: the spec names none for it, and the hosted service sends none that we
 know of. The job is idempotent (an emptied conversation holds no messages, so it is not chosen again
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from heliograph.services import stream
 from heliograph.store import apps as app_store
 from heliograph.store import messages as store
 
@@ -32,6 +34,7 @@ async def expire_messages(conn: AsyncConnection, *, now: int, limit: int = 100) 
         due = await store.stale_conversations(conn, app_id=app_id, updated_before=now - int(retention) * 1000,
                                               limit=limit - emptied)
         for conversation_id in due:
+            await stream.record(conn, conversation_id=conversation_id, type="conversation:cleared", body={}, now=now)
             await store.delete_messages(conn, conversation_id=conversation_id)
         emptied += len(due)
         if emptied >= limit:
