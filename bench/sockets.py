@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sockets.py [--engines sqlite,postgresql] [--sockets 10000] [--processes 1|2]
         [--rate 200] [--seconds 20] [--clients 4] [--rounds 2] [--throughput-seconds 8] [--through-api 200]
-        [--no-deflate] [--client-nice 10] [--keep]
+        [--no-deflate] [--client-nice 10] [--throughput-to holder|poster] [--keep]
 
 For each engine, on a fresh database, it starts `heliograph serve` (with `--processes 2`, PostgreSQL
 only: a second one on the same database, which holds the sockets; the first takes the API's load),
@@ -26,9 +26,9 @@ then:
    (`time.perf_counter`, one clock for every process on Linux). Every message must reach its socket
    once: missing and repeated ones are counted;
 4. closed-loop PostMessage throughput (bench/throughput.py's loop: `--concurrency` connections, each
-   posting into its own conversation as fast as its 201s come), to the sockets' server, with the
-   sockets connected and then closed, `--rounds` times (with, without, with, without …): the ratio of
-   each pair.
+   posting into its own conversation as fast as its 201s come), to the sockets' server (or, with
+   `--throughput-to poster`, to the other one), with the sockets connected and then closed,
+   `--rounds` times (with, without, with, without …): the ratio of each pair.
 The open-file limit is raised as far as the hard limit allows; the servers and clients inherit it.
 """
 
@@ -485,7 +485,8 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             sent: dict[str, float] = {}
             chosen = random.sample(conversations, min(args.concurrency, len(conversations)))
             print(f"  round {round_ + 1}, {phase} sockets:", flush=True)
-            loop = closed_loop(deployment.holder, app_id, chosen, args.throughput_seconds, sent)  # type: ignore[arg-type]
+            target = deployment.holder if args.throughput_to == "holder" else deployment.poster
+            loop = closed_loop(target, app_id, chosen, args.throughput_seconds, sent)  # type: ignore[arg-type]
             rate, _ = asyncio.run(loop)
             rates[phase].append(rate)
             if phase == "with":
@@ -549,6 +550,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="throughput rounds (with, without); 0 to skip")
     parser.add_argument("--throughput-seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--throughput-to", choices=("holder", "poster"), default="holder",
+                        help="the closed loop's server: the one holding the sockets, or (--processes 2) the other")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--client-nice", type=int, default=10,
                         help="niceness of the client processes (0: the server's priority)")
