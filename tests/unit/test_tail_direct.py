@@ -44,3 +44,42 @@ def test_the_next_frame_goes_out_at_once_and_anything_else_is_left_to_the_stream
     assert ({"type": "message", "conversationId": "c1", "message": {"id": "m5"}}.items()
             <= written[0].items())
     assert {"c1": 5, "c2": 0} == decode_cursor(written[0]["cursor"]) == positions
+
+
+def test_a_waiting_stream_pings_from_its_timer_without_waking() -> None:
+    """The timer of a stream with a writer, waiting with nothing else to do: not quiet a heartbeat yet (a frame
+    was written at once meanwhile), it is set again for then; quiet, the ping is written and the timer set a
+    heartbeat on; either way the stream sleeps on. A socket that cannot take the ping wakes the stream, which
+    sends it itself; so does anything else that woke it first."""
+    async def scenario() -> list[tuple[list[bytes], bool, float | None]]:
+        services: Any = SimpleNamespace(hub=Hub(), settings=SimpleNamespace(stream_heartbeat=25.0))
+        tail = Tail(services, USER, {"c1": 0}, recheck=False)
+        tail.pending.clear()
+        written: list[bytes] = []
+        taking = [True]
+        tail.writer = lambda data: taking[0] and not written.append(data)  # type: ignore[func-returns-value]
+        tail.watch.direct = tail.direct  # as while it waits
+        now = asyncio.get_running_loop().time()
+        seen = []
+
+        def ring(sent_ago: float) -> None:
+            tail.sent_at = now - sent_ago
+            tail._ring()
+            timer = tail._timer
+            due = None if timer is None else round(timer.when() - now)
+            seen.append((list(written), tail.watch.event.is_set(), due))
+            written.clear()
+            if timer is not None:
+                timer.cancel()
+
+        ring(10)  # quiet for 10 s: set again for 15 s on
+        ring(30)  # quiet for 30 s: ping, set again 25 s on
+        taking[0] = False
+        tail._timer = None
+        ring(30)  # the socket cannot take it: woken
+        taking[0] = True
+        ring(30)  # already woken (here by the ring before): the stream sends the ping in turn
+        return seen
+
+    assert [([], False, 15), ([b'{"type":"ping"}'], False, 25), ([], True, None), ([], True, None)
+            ] == asyncio.run(scenario())

@@ -1,7 +1,7 @@
 """`heliograph serve`'s WebSocket protocol (realtime/websocket.py), driven on a recording transport: it offers
 the app the `heliograph.socket` extension, lets go of the handshake once it is done (its parser started
-again past it, and still parsing what comes), calls back when the client sends something (which `receive()` then answers at once), and writes a frame at once only while the
-socket is open and its transport takes it."""
+again past it, and still parsing what comes), calls back when the client sends something (which `receive()`
+then answers at once), and writes a frame at once only while the socket is open and its transport takes it."""
 
 from __future__ import annotations
 

@@ -70,6 +70,7 @@ class Tail:
         self.writer: Callable[[bytes], bool] | None = None  # writes a frame at once, if the socket can (`direct`)
         self.sent_at = asyncio.get_running_loop().time()  # when the client was last sent something
         self._rang = False
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def cursor(self) -> str:
@@ -163,18 +164,38 @@ class Tail:
         if self.pending:
             return True
         self._rang = False
-        timer = asyncio.get_running_loop().call_at(until, self._ring)
+        self._timer = asyncio.get_running_loop().call_at(until, self._ring)
         self.watch.direct = self.direct if self.writer is not None else None
         try:
             await self.watch.event.wait()
         finally:
             self.watch.direct = None
-            timer.cancel()
+            self._timer.cancel()
         return not self._rang
 
     def _ring(self) -> None:
+        """The wait's time has come. A stream with a `writer` (its `until` is its next heartbeat) that waits
+        with nothing else to do pings from here, without waking: the ping if it has been quiet a heartbeat
+        (frames written at once count), and its timer set again for the next. Otherwise the stream wakes."""
+        if self.writer is not None and self.watch.direct is not None and not self.watch.event.is_set():
+            loop = asyncio.get_running_loop()
+            if loop.time() < self.sent_at + self.heartbeat or self._write(PING):
+                self._timer = loop.call_at(self.sent_at + self.heartbeat, self._ring)
+                return
         self._rang = True
         self.watch.event.set()
+
+    def _write(self, data: bytes) -> bool:
+        """Write a frame through the `writer` now; False if the socket cannot take it (or failed: logged)."""
+        assert self.writer is not None
+        try:
+            written = self.writer(data)
+        except Exception:  # the commit that hands a frame must not fail for a socket: it is sent in turn
+            log.exception("writing a stream's frame at once failed")
+            return False
+        if written:
+            self.sent_at = asyncio.get_running_loop().time()
+        return written
 
     def direct(self, conversation_id: str, seq: int, frame: dict[str, Any] | None) -> bool:
         """While the stream waits with nothing else to send, take a notice of the conversation's `seq` without
@@ -189,17 +210,10 @@ class Tail:
             return True
         if frame is None or seq != position + 1:
             return False
-        assert self.writer is not None
         self.positions[conversation_id] = seq
-        try:
-            written = self.writer(_encode({"type": frame["type"], "cursor": self.cursor, **frame}))
-        except Exception:  # the commit that hands the frame must not fail for a socket: it is sent in turn
-            log.exception("writing a stream's frame at once failed")
-            written = False
-        if not written:
+        if not self._write(_encode({"type": frame["type"], "cursor": self.cursor, **frame})):
             self.positions[conversation_id] = seq - 1
             return False
-        self.sent_at = asyncio.get_running_loop().time()
         return True
 
     def wake_when(self, done: asyncio.Future[Any]) -> None:
@@ -318,6 +332,9 @@ async def _serve(websocket: WebSocket, tail: Tail) -> None:
 async def _send(websocket: WebSocket, tail: Tail, frame: dict[str, Any]) -> None:
     await websocket.send_text(_encode(frame).decode())
     tail.sent_at = asyncio.get_running_loop().time()
+
+
+PING = b'{"type":"ping"}'
 
 
 def _encode(frame: dict[str, Any]) -> bytes:
