@@ -7,9 +7,9 @@ twice costs a query, never a message. A message committed in this process comes 
 (store/fast.Notice), which a watch keeps until its stream looks: a stream whose position in the
 conversation is just before it sends it without a read (api/stream.Tail), and one that waits with nothing
 else to send writes it at once, from the commit's own call, without being woken (`Watch.direct`); any
-other reads. A user joining
-(`@<user id>:<conversation id>`) or leaving (`-<user id>:<conversation id>`) a conversation makes their
-streams read which conversations are theirs again: the notice only says when to look.
+other reads. A user joining (`@<user id>:<conversation id>`) or leaving (`-<user id>:<conversation id>`) a
+conversation makes their streams read which conversations are theirs again: the notice only says when to
+look.
 
 Each watch of an end user's stream also names the session it was opened with: when that session ends
 (realtime/sessions.py checks all of them together once a heartbeat), the watch is ended, with the reason,
