@@ -428,3 +428,28 @@ def test_a_stream_sent_the_committed_frame_and_one_that_read_it_see_the_same(
     assert ([] if other is None else seen) == seen_far
     assert (["message"] * 4 + ["conversation:read", "message"], "card **** **** **** 1111") == (
         [f["type"] for f in seen], seen[3]["message"]["content"]["text"])
+
+
+def test_another_participant_joining_and_leaving_shows_on_the_stream(
+        server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
+    """JoinConversation and LeaveConversation of another user in the visitor's group: participant:added and
+    participant:removed, live with their cursors, in order with the messages, and again from a cursor before."""
+    visitor.start()
+    users = sc.UsersApi(account)
+    group = make_conversation(account, app_id, users.get_user(app_id, visitor.id).user, kind="sdkGroup").id
+    other = users.create_user(app_id, sc.UserCreateBody(external_id="joiner-" + visitor.id)).user.id
+    with visitor.connect(server.base_url) as socket:
+        first = frame(socket)["cursor"]
+        sc.ParticipantsApi(account).join_conversation(app_id, group, sc.ParticipantJoinBody(
+            user_id=other, subscribe_sdk_client=False))
+        post(account, app_id, group, text("welcome"))
+        sc.ParticipantsApi(account).leave_conversation(app_id, group, sc.ParticipantLeaveBody(
+            sc.ParticipantLeaveBodyUserId(user_id=other)))
+        live = [frame(socket) for _ in range(3)]
+    with visitor.connect(server.base_url, cursor=first) as socket:
+        frame(socket)
+        again = [frame(socket) for _ in range(3)]
+    assert ["participant:added", "message", "participant:removed"] == [f["type"] for f in live]
+    assert [{"conversationId": group, "userId": other}] * 2 == [
+        {k: f[k] for k in ("conversationId", "userId")} for f in (live[0], live[2])]
+    assert live == again

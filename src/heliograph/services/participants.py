@@ -1,4 +1,6 @@
-"""Participants (JoinConversation, ListParticipants, LeaveConversation): sdkGroup conversations only."""
+"""Participants (JoinConversation, ListParticipants, LeaveConversation): sdkGroup conversations only. A join
+or a leave is on the conversation's stream (`participant:added`, `participant:removed`: docs/end-users.md §4),
+for the participants' open widgets."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ async def join_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: st
         raise Conflict("User is already a participant of the conversation")
     if len(members) >= MAX_GROUP_PARTICIPANTS:
         raise BadRequest(f"An sdkGroup conversation can have at most {MAX_GROUP_PARTICIPANTS} participants")
+    await stream.record(conn, conversation_id=conversation_id, type="participant:added",  # first: its row lock
+                        body={"userId": user["id"]}, now=ids.clock())
     row = await store.add_participant(conn, ids=ids, conversation_id=conversation_id, user_id=user["id"])
     await stream.joined(conn, user_ids=[user["id"]], conversation_id=conversation_id)
     if body.subscribe_sdk_client is True:
@@ -64,6 +68,8 @@ async def leave_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: s
     member = await store.find_member(conn, conversation_id=conversation_id, **given)
     if member is None:
         raise NotFound("User is not a member of the conversation")
+    await stream.record(conn, conversation_id=conversation_id, type="participant:removed",  # first: its row lock
+                        body={"userId": member["id"]}, now=ids.clock())
     await store.delete_participant(conn, participant_id=member["participant_id"])
     await stream.left(conn, user_ids=[member["id"]], conversation_id=conversation_id)
     await emit(conn, ids=ids, app_id=app_id, type="conversation:leave", lane=conversation_id,
