@@ -159,7 +159,7 @@ async def set_up(server: Server, sockets: int, through_api: int) -> tuple[str, l
             created = await conn.json("POST", f"/sdk/v2/apps/{app_id}/appusers", {"integrationId": integration_id},
                                       expect=201)
             user_id, token = created["user"]["id"], created["sessionToken"]
-            conn.auth = "Basic " + base64.b64encode(f"{user_id}:{token}".encode()).decode()
+            conn.auth = basic_auth((user_id, token))
             started = await conn.json("POST", f"/sdk/v2/apps/{app_id}/appusers/{user_id}/conversations", {},
                                       expect=201)
             conn.auth = basic_auth(server.key)

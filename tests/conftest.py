@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 PG_ADMIN_URL = os.environ.get("HELIOGRAPH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ACCOUNT_KEY = ("act_" + secrets.token_hex(12), secrets.token_urlsafe(32))
+HEARTBEAT = 0.3  # seconds: quick_heartbeat_server's streams ping (and check their sessions) after this much quiet
+WAIT = 10.0  # seconds: how long a test waits for what should come within a few heartbeats
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,12 @@ def serve_new_database(engine: str, data_dir: Path, *, env: dict[str, str] | Non
         yield from _serve(engine, url, data_dir, env)
 
 
+def quick_heartbeat_server(engine: str, data_dir: Path) -> Iterator[Server]:
+    """`serve_new_database` with HELIOGRAPH_STREAM_HEARTBEAT=HEARTBEAT: the servers of the modules whose streams
+    must ping, check their sessions or give up within a test's time."""
+    yield from serve_new_database(engine, data_dir, env={"HELIOGRAPH_STREAM_HEARTBEAT": str(HEARTBEAT)})
+
+
 def _serve(engine: str, database_url: str, data_dir: Path, env: dict[str, str] | None) -> Iterator[Server]:
     process = Process("serve", database_url=database_url, data_dir=data_dir, account_key=ACCOUNT_KEY, env=env)
     try:
@@ -334,9 +342,17 @@ def web(http: httpx.Client, app_id: str) -> str:
 
 
 @pytest.fixture
+def shop_web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
+    """The web integration of the shop's website (the `shop` fixture), "Kent Shop": its origin let in."""
+    from tests.messenger import make_web
+
+    return make_web(http, app_id, shop, businessName="Kent Shop")
+
+
+@pytest.fixture
 def browserless(server: Server) -> Iterator[httpx.Client]:
-    """HTTP with no credentials, as a widget's page sends it (a module waiting longer overrides it)."""
-    with httpx.Client(base_url=server.base_url) as client:
+    """HTTP with no credentials, as a widget's page sends it (waiting up to WAIT: a long-poll may be asked to)."""
+    with httpx.Client(base_url=server.base_url, timeout=WAIT) as client:
         yield client
 
 
@@ -351,12 +367,9 @@ def visitor(browserless: httpx.Client, app_id: str, web: str) -> Visitor:
 @pytest.fixture(scope="module")
 def shop() -> Iterator[Site]:
     """The shop's website, whose pages embed the messenger (tests/messenger.py)."""
-    from tests.browser import Site
-    from tests.messenger import SHOP_PAGE
+    from tests.messenger import shop_site
 
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
+    yield from shop_site()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,6 +41,14 @@ SHOP_PAGE = """<!doctype html>
   };
   document.body.append(script);
 </script></body></html>"""
+
+
+def shop_site() -> Iterator[Site]:
+    """A website on loopback whose page embeds the messenger (SHOP_PAGE), stopped after: the shop's, or a
+    stranger's (another origin)."""
+    site = Site(SHOP_PAGE)
+    yield site
+    site.stop()
 
 
 def shop_url(site_url: str, api: str, integration_id: str, api_base: str | None = None) -> str:

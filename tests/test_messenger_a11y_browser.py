@@ -7,21 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-import pytest
 import sunshine_conversations_client as sc
 from playwright.sync_api import Page, expect
 
 from tests.browser import Site
 from tests.conftest import Server
-from tests.messenger import WAIT_MS, Proxy, conversation_of, make_web, say, shown, visit
+from tests.messenger import WAIT_MS, Proxy, conversation_of, say, shown, visit
 from tests.utils import post, text
-
-
-@pytest.fixture
-def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
-    """The shop's web integration: its page's origin is whitelisted."""
-    return make_web(http, app_id, shop, businessName="Kent Shop")
 
 
 def in_order(*parts: str) -> re.Pattern[str]:
@@ -30,12 +22,12 @@ def in_order(*parts: str) -> re.Pattern[str]:
 
 
 def test_a_screen_reader_gets_every_control_named_and_every_state_in_words(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         proxy: Proxy) -> None:
     """Read from the accessibility tree: every button has a name, and the hidden file input is not a second
     "Send a file"; the log is a polite live region where each message says who wrote it, and "Seen", "Not
     delivered" and "Sending…" are words next to the message they are about."""
-    visit(page, shop, proxy.url, web)
+    visit(page, shop, proxy.url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Where is my parcel?")
     conversation = conversation_of(page)

@@ -18,12 +18,12 @@ from playwright.sync_api import Page, expect
 from tests.browser import Site, screenshot
 from tests.conftest import Server
 from tests.messenger import (
-    SHOP_PAGE,
     WAIT_MS,
     Proxy,
     conversation_of,
     make_web,
     say,
+    shop_site,
     shop_url,
     shown,
     stored,
@@ -38,23 +38,16 @@ pytestmark = pytest.mark.usefixtures("console")  # a failing test shows what the
 @pytest.fixture(scope="module")
 def stranger() -> Iterator[Site]:
     """Another website, which no integration lets in."""
-    site = Site(SHOP_PAGE)
-    yield site
-    site.stop()
+    yield from shop_site()
 
-
-@pytest.fixture
-def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
-    """The shop's web integration: its page's origin is whitelisted."""
-    return make_web(http, app_id, shop, businessName="Kent Shop")
 
 
 def test_an_anonymous_visitor_opens_the_widget_and_chats(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         tmp_path: Path) -> None:
     """The launcher opens the panel with the focus in the composer; Enter sends; the message is stored once,
     from the web integration; Escape closes and gives the focus back to the launcher."""
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     launcher = page.get_by_role("button", name="Open the chat with Kent Shop")
     launcher.click()
     expect(page.get_by_role("textbox", name="Message")).to_be_focused()
@@ -72,7 +65,7 @@ def test_an_anonymous_visitor_opens_the_widget_and_chats(
     expect(stored(page, "to Lisbon?")).to_have_count(1, timeout=WAIT_MS)
     assert ["typing:start", "typing:stop"] == activities
     listed = sc.MessagesApi(account).list_messages(app_id, conversation).messages
-    assert (["Hello from the shop", "Do you ship\nto Lisbon?"], ["user"] * 2, [("web", web["id"])] * 2) == (
+    assert (["Hello from the shop", "Do you ship\nto Lisbon?"], ["user"] * 2, [("web", shop_web["id"])] * 2) == (
         [m.content.actual_instance.text for m in listed], [m.author.type for m in listed],
         [(m.source.type, m.source.integration_id) for m in listed])
     assert listed[0].id == stored(page, "Hello from the shop").get_attribute("data-message-id")
@@ -83,12 +76,12 @@ def test_an_anonymous_visitor_opens_the_widget_and_chats(
 
 
 def test_a_business_reply_appears_live_and_counts_as_unread_while_closed(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         tmp_path: Path) -> None:
     """Business messages posted through the official SDK while the panel is closed show in the badge; opening
     clears it and shows each of them once. The business's typing shows while the panel is open."""
     page.set_viewport_size({"width": 375, "height": 740})
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Is anyone there?")
     conversation = conversation_of(page)
@@ -117,40 +110,37 @@ def test_a_business_reply_appears_live_and_counts_as_unread_while_closed(
 
 
 def test_a_cut_connection_loses_nothing_and_repeats_nothing(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
+        proxy: Proxy) -> None:
     """The page reaches the server through a proxy. While it is cut, the business writes twice and the visitor
     once; once it is back, every message shows exactly once and the visitor's was stored exactly once."""
-    proxy = Proxy(int(server.base_url.rsplit(":", 1)[1]))
-    try:
-        visit(page, shop, proxy.url, web)
-        page.get_by_role("button", name="Open the chat with Kent Shop").click()
-        say(page, "Before the tunnel")
-        conversation = conversation_of(page)
-        page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
-        proxy.cut()
-        page.wait_for_function("window.hgEvents.includes('disconnected')", timeout=WAIT_MS)
-        post(account, app_id, conversation, text("Are you still there?"))
-        composer = page.get_by_role("textbox", name="Message")
-        composer.fill("In the tunnel")
-        composer.press("Enter")
-        post(account, app_id, conversation, text("Take your time."))
-        expect(page.locator(".hg-message.hg-pending").filter(has_text="In the tunnel")).to_have_count(1)
-        proxy.restore()
-        expect(stored(page, "In the tunnel")).to_have_count(1, timeout=WAIT_MS)
-        for words in ("Are you still there?", "Take your time."):
-            expect(shown(page, words)).to_have_count(1, timeout=WAIT_MS)
-        in_order = ["Before the tunnel", "Are you still there?", "In the tunnel", "Take your time."]
-        stored_texts = texts(account, app_id, conversation)
-        assert sorted(in_order) == sorted(stored_texts)
-        assert len(in_order) == page.locator(".hg-message").count()
-    finally:
-        proxy.stop()
+    visit(page, shop, proxy.url, shop_web)
+    page.get_by_role("button", name="Open the chat with Kent Shop").click()
+    say(page, "Before the tunnel")
+    conversation = conversation_of(page)
+    page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
+    proxy.cut()
+    page.wait_for_function("window.hgEvents.includes('disconnected')", timeout=WAIT_MS)
+    post(account, app_id, conversation, text("Are you still there?"))
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("In the tunnel")
+    composer.press("Enter")
+    post(account, app_id, conversation, text("Take your time."))
+    expect(page.locator(".hg-message.hg-pending").filter(has_text="In the tunnel")).to_have_count(1)
+    proxy.restore()
+    expect(stored(page, "In the tunnel")).to_have_count(1, timeout=WAIT_MS)
+    for words in ("Are you still there?", "Take your time."):
+        expect(shown(page, words)).to_have_count(1, timeout=WAIT_MS)
+    in_order = ["Before the tunnel", "Are you still there?", "In the tunnel", "Take your time."]
+    stored_texts = texts(account, app_id, conversation)
+    assert sorted(in_order) == sorted(stored_texts)
+    assert len(in_order) == page.locator(".hg-message").count()
 
 
 def test_a_file_sent_from_the_composer_is_uploaded_once(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """The composer's file input uploads the file as a message of the visitor; its mediaUrl serves the bytes."""
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     data = b"Order 1234: two lamps, one chair.\n"
     page.locator("input[type=file]").set_input_files(files=[{"name": "order.txt", "mimeType": "text/plain",
@@ -164,7 +154,7 @@ def test_a_file_sent_from_the_composer_is_uploaded_once(
 
 
 def test_login_as_an_identified_user_merges_the_anonymous_history(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """Heliograph.login with a user JWT merges the anonymous visitor into the user with that externalId: the
     widget keeps showing what was said, and what is said next is that user's. Heliograph.logout leaves a new
     anonymous visitor."""
@@ -172,7 +162,7 @@ def test_login_as_an_identified_user_merges_the_anonymous_history(
     key = sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="Shop")).key
     token = jwt.encode({"scope": "user", "external_id": "ana"}, key.secret, algorithm="HS256",
                        headers={"kid": key.id})
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Before signing in")
     signed_in = page.evaluate("([id, token]) => Heliograph.login(id, token).then((user) => user.id)",
@@ -207,11 +197,11 @@ def test_the_look_comes_from_the_integration(
 
 
 def test_a_page_on_an_origin_the_whitelist_does_not_list_is_refused(
-        page: Page, server: Server, stranger: Site, web: dict[str, Any], tmp_path: Path) -> None:
+        page: Page, server: Server, stranger: Site, shop_web: dict[str, Any], tmp_path: Path) -> None:
     """On another site the widget says it is not allowed there, its composer is off, and no user is made."""
     created: list[str] = []
     page.on("request", lambda request: created.append(request.url) if request.method == "POST" else None)
-    page.goto(shop_url(stranger.url, server.base_url, web["id"]))
+    page.goto(shop_url(stranger.url, server.base_url, shop_web["id"]))
     launcher = page.get_by_role("button", name="Open the chat")
     launcher.click()
     expect(page.get_by_role("alert")).to_contain_text(f"This website ({stranger.url}) is not allowed",
@@ -248,13 +238,13 @@ def test_the_demo_page_asks_for_an_integration_and_then_chats(
 
 
 def test_several_conversations_when_the_app_allows_them(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         tmp_path: Path) -> None:
     """With multiConvoEnabled, the visitor starts a second conversation from the list and goes back to the
     first; each keeps its own messages."""
     settings = sc.AppSettings(multi_convo_enabled=True)
     sc.AppsApi(account).update_app(app_id, sc.AppUpdateBody(settings=settings))
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "About my order")
     first = conversation_of(page)
@@ -293,10 +283,10 @@ def test_prechat_capture_asks_name_and_email_before_the_first_message(
 
 
 def test_the_business_reading_shows_seen_under_the_last_message(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """A conversation:read activity of the business reaches the stream: "Seen" shows under the visitor's
     last message."""
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Did you get my order?")
     page.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
@@ -306,10 +296,10 @@ def test_the_business_reading_shows_seen_under_the_last_message(
 
 
 def test_a_message_whose_answer_was_lost_is_sent_again_at_the_next_visit_and_stored_once(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """A message left in the queue (the page closed before the 201 arrived, though the server had stored it) is
     sent again with the same clientMessageId at the next visit: it shows once, and the server keeps one."""
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Sent just before closing")
     conversation = conversation_of(page)
@@ -317,23 +307,23 @@ def test_a_message_whose_answer_was_lost_is_sent_again_at_the_next_visit_and_sto
     left = {"clientMessageId": sent.source.original_message_id, "conversationId": conversation,
             "content": {"type": "text", "text": "Sent just before closing"}, "at": "2020-01-01T00:00:00.000Z"}
     page.evaluate("([key, item]) => localStorage.setItem(key, JSON.stringify([item]))",
-                  [f"heliograph.queue.{web['id']}", left])
+                  [f"heliograph.queue.{shop_web['id']}", left])
     page.reload()
     page.wait_for_function("window.hgEvents.includes('message:sent')", timeout=WAIT_MS)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     expect(stored(page, "Sent just before closing")).to_have_count(1)
-    assert "[]" == page.evaluate(f"localStorage.getItem('heliograph.queue.{web['id']}')")
+    assert "[]" == page.evaluate(f"localStorage.getItem('heliograph.queue.{shop_web['id']}')")
     assert ["Sent just before closing"] == texts(account, app_id, conversation)
 
 
 def test_a_session_the_server_no_longer_knows_is_forgotten_for_a_new_one(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """A stored session the server refuses (401: logged out, expired) is dropped; the visitor chats on as a new
     anonymous user."""
     stale = {"userId": "01a2000000000000000000aa", "sessionToken": "gone"}
-    key = f"heliograph.session.{web['id']}"
+    key = f"heliograph.session.{shop_web['id']}"
     page.add_init_script(f"localStorage.getItem('{key}') || localStorage.setItem('{key}', '{json.dumps(stale)}')")
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Starting over")
     user_id = page.evaluate("Heliograph.getUser().id")
@@ -359,10 +349,10 @@ def test_the_tab_style_the_fixed_intro_and_the_background_come_from_the_integrat
 
 
 def test_earlier_messages_are_shown_on_demand(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
     """At a later visit the widget shows the last 50 messages; "Show earlier messages" pages back to the first,
     each message once."""
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "The very first message")
     conversation = conversation_of(page)
@@ -380,20 +370,17 @@ def test_earlier_messages_are_shown_on_demand(
 
 
 def test_a_server_out_of_reach_at_start_is_said_and_tried_again(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
+        proxy: Proxy) -> None:
     """The script loads, but its server cannot be reached (data-api-base through a cut proxy): the widget says
     so, keeps trying, and starts by itself once the server answers."""
-    proxy = Proxy(int(server.base_url.rsplit(":", 1)[1]))
-    try:
-        proxy.cut()
-        page.goto(shop_url(shop.url, server.base_url, web["id"], api_base=proxy.url))
-        page.get_by_role("button", name="Open the chat").click()
-        expect(page.get_by_role("alert")).to_have_text("The messenger cannot reach its server. Trying again…",
-                                                       timeout=WAIT_MS)
-        proxy.restore()
-        page.wait_for_function("window.hgEvents.includes('ready')", timeout=WAIT_MS * 2)
-        expect(page.get_by_role("alert")).to_be_hidden()
-        say(page, "Made it")
-        assert ["Made it"] == texts(account, app_id, conversation_of(page))
-    finally:
-        proxy.stop()
+    proxy.cut()
+    page.goto(shop_url(shop.url, server.base_url, shop_web["id"], api_base=proxy.url))
+    page.get_by_role("button", name="Open the chat").click()
+    expect(page.get_by_role("alert")).to_have_text("The messenger cannot reach its server. Trying again…",
+                                                   timeout=WAIT_MS)
+    proxy.restore()
+    page.wait_for_function("window.hgEvents.includes('ready')", timeout=WAIT_MS * 2)
+    expect(page.get_by_role("alert")).to_be_hidden()
+    say(page, "Made it")
+    assert ["Made it"] == texts(account, app_id, conversation_of(page))

@@ -15,10 +15,9 @@ import sunshine_conversations_client as sc
 from playwright.sync_api import Page, expect
 
 from tests.browser import Site
-from tests.conftest import Server
+from tests.conftest import Server, quick_heartbeat_server
 from tests.end_users import basic
-from tests.messenger import WAIT_MS, conversation_of, make_web, say, texts, visit
-from tests.test_stream_heartbeat import quick_heartbeat_server
+from tests.messenger import WAIT_MS, conversation_of, say, texts, visit
 
 # Before the page's scripts: every WebSocket's close code, in `window.hgCloses`.
 RECORD_CLOSES = """
@@ -41,10 +40,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"session-{request.param}"))
 
 
-@pytest.fixture
-def web(http: httpx.Client, app_id: str, shop: Site) -> dict[str, Any]:
-    return make_web(http, app_id, shop, businessName="Kent Shop")
-
 
 def end_session(how: str, server: Server, account: sc.ApiClient, app_id: str, shop: Site,
                 session: dict[str, str]) -> None:
@@ -60,14 +55,14 @@ def end_session(how: str, server: Server, account: sc.ApiClient, app_id: str, sh
 
 @pytest.mark.parametrize("how", ["logout", "delete user"])
 def test_a_session_ended_while_chatting_is_forgotten_and_the_next_message_starts_anew(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, web: dict[str, Any],
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         how: str) -> None:
     """The visitor chats; their session is ended on the server. The stream closes with 4401 at its next
     heartbeat, the widget drops the stored session and the old conversation, and the next message the visitor
     types makes a new anonymous user, whose conversation stores it; no error is shown, nothing is lost."""
-    key = f"heliograph.session.{web['id']}"
+    key = f"heliograph.session.{shop_web['id']}"
     page.add_init_script(RECORD_CLOSES)
-    visit(page, shop, server.base_url, web)
+    visit(page, shop, server.base_url, shop_web)
     page.get_by_role("button", name="Open the chat with Kent Shop").click()
     say(page, "Is my order on its way?")
     first_conversation = conversation_of(page)

@@ -392,10 +392,10 @@ MESSAGES = [  # PostMessage bodies of several kinds, each shown on the stream as
 def test_a_stream_sent_the_committed_frame_and_one_that_read_it_see_the_same(
         server: Server, tmp_path: Path, http: httpx.Client, account: sc.ApiClient, app_id: str,
         visitor: Visitor) -> None:
-    """A stream connected while messages commit in its process is sent the frame the commit handed over (no
-    read); a stream resumed later from the cursor before them reads them, as does (PostgreSQL) a stream held by
-    another process, woken by NOTIFY: all see the same frames with the same cursors, a read between them
-    (handed over by nothing) and the user's own message included."""
+    """A stream connected while messages commit in its process (which may be sent the frames the commits hand
+    over: tests/unit/test_tail_direct.py), a stream resumed later from the cursor before them, and (PostgreSQL)
+    a stream held by another process, woken by NOTIFY, all see the same frames with the same cursors, a read
+    between them (handed over by nothing) and the user's own message included."""
     conversation = visitor.start().json()["conversation"]["id"]
     other = Process("serve", database_url=server.database_url, data_dir=tmp_path, account_key=server.account_key) \
         if server.engine == "postgresql" else None

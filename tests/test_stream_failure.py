@@ -8,13 +8,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import Server
-from tests.end_users import SHOP, Visitor, basic, frame
-from tests.test_stream_heartbeat import WAIT, quick_heartbeat_server
+from tests.conftest import WAIT, Server, quick_heartbeat_server
+from tests.end_users import Visitor, basic, frame
 
 LOGGED = "a stream ended on a database error"
 
@@ -23,13 +21,6 @@ LOGGED = "a stream ended on a database error"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A SQLite server of this module's own (it fails if the server logged a traceback)."""
     yield from quick_heartbeat_server("sqlite", tmp_path_factory.mktemp("stream-failure"))
-
-
-@pytest.fixture
-def visitor(server: Server, http: httpx.Client, app_id: str) -> Iterator[Visitor]:
-    integration = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "web", "originWhitelist": [SHOP]})
-    with httpx.Client(base_url=server.base_url, timeout=WAIT) as client:
-        yield Visitor(client, app_id, integration.json()["integration"]["id"])
 
 
 @pytest.fixture

@@ -25,35 +25,21 @@ from websockets.sync.client import ClientConnection, connect
 
 from heliograph.config import Settings
 from tests.apps import new_key
-from tests.conftest import Server, sdk_client, serve_new_database
+from tests.conftest import WAIT, Server, quick_heartbeat_server, sdk_client
 from tests.end_users import PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame
 from tests.integrations import custom_integration
 from tests.servers import free_port
 from tests.spec import SpecChecker
 from tests.utils import make_conversation, make_user, post, text
 
-HEARTBEAT = 0.3  # seconds: this module's servers ping (and check again) after this much quiet
-WAIT = 10.0  # seconds: how long a test waits for what should come within a few heartbeats
 SOCKET = "https://socket.invalid"
 TRIGGERS = ["conversation:message"]
-
-
-def quick_heartbeat_server(engine: str, data_dir: Path) -> Iterator[Server]:
-    """`heliograph serve` on a new database of `engine`, with HELIOGRAPH_STREAM_HEARTBEAT=0.3; stopped after,
-    and failed if it logged an unhandled error. (tests/test_messenger_session_browser.py takes it too.)"""
-    yield from serve_new_database(engine, data_dir, env={"HELIOGRAPH_STREAM_HEARTBEAT": str(HEARTBEAT)})
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """This module's own server of each engine (in place of the suite's): a heartbeat every 0.3 s."""
     yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"heartbeat-{request.param}"))
-
-
-@pytest.fixture
-def browserless(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, timeout=WAIT) as client:
-        yield client
 
 
 def log_out(visitor: Visitor) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.realtime import sessions
@@ -70,12 +71,19 @@ def test_which_sessions_exist_is_asked_a_chunk_of_ids_at_a_time(empty_database_u
             ids = await _sessions(conn, 5)
             for session_id in ids[1::2]:
                 await delete_session(conn, session_id=session_id)
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", note)
         async with db.read() as conn:
             found = await store.existing_sessions(conn, session_ids=[*ids, IDS.new(), IDS.new()], per_query=2)
-        return found, set(ids[::2])
+        event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+        return found, set(ids[::2]), sum("sdk_sessions" in statement for statement in statements)
 
-    found, expected = with_database(empty_database_url, scenario)
-    assert expected == found
+    found, expected, asked = with_database(empty_database_url, scenario)
+    assert (expected, 4) == (found, asked)  # 7 ids, 2 a statement
 
 
 def test_a_failed_check_is_logged_and_the_next_one_runs(caplog: pytest.LogCaptureFixture) -> None:
