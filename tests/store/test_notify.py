@@ -58,3 +58,22 @@ def test_this_process_s_own_notify_is_heard_after_another_process_s(empty_databa
         return pid in db.backend_pids, heard
 
     assert (True, ["theirs", "own"]) == with_database(empty_database_url, scenario)
+
+
+def test_a_closed_connection_s_pid_is_no_longer_this_process_s(empty_database_url: str) -> None:
+    """Twenty connections at once from a pool of ten: the ten overflow ones close when returned, and their
+    backends' pids leave `backend_pids` (another process's backend may get one of them later)."""
+    if empty_database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no backends")
+
+    async def scenario(db: Database) -> tuple[int, int, int]:
+        pids: set[int] = set()
+
+        async def one() -> None:
+            async with db.engine.connect() as conn:
+                pids.add(int(await conn.scalar(sa.text("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))))
+
+        await asyncio.gather(*(one() for _ in range(20)))
+        return len(pids), len(db.backend_pids), len(db.backend_pids - pids)
+
+    assert (20, 10, 0) == with_database(empty_database_url, scenario)

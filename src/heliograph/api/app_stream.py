@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from heliograph.api.http import Services
-from heliograph.api.stream import AUTH_PREFIX, _close_code, accept, basic_header
+from heliograph.api.stream import AUTH_PREFIX, accept, basic_header, close_code
 from heliograph.errors import ApiError, BadRequest, Unauthorized
 from heliograph.services import app_stream
 
@@ -47,7 +47,7 @@ def app_stream_route(services: Services) -> BaseRoute:
             webhook_id = await _check(services, websocket, header)
             await _serve(services, websocket, header, webhook_id)
         except ApiError as error:
-            await websocket.close(code=_close_code(error), reason=error.title[:120])
+            await websocket.close(code=close_code(error), reason=error.title[:120])
         except Replaced:
             await websocket.close(code=REPLACED, reason="Another socket took this webhook over")
         except WebSocketDisconnect:

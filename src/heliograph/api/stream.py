@@ -177,19 +177,19 @@ class Tail:
         """The wait's time has come. A stream with a `writer` (its `until` is its next heartbeat) that waits
         with nothing else to do pings from here, without waking: the ping if it has been quiet a heartbeat
         (frames written at once count), and its timer set again for the next. Otherwise the stream wakes."""
-        if self.writer is not None and self.watch.direct is not None and not self.watch.event.is_set():
+        if self.watch.direct is not None and not self.watch.event.is_set():  # waiting, with a writer
             loop = asyncio.get_running_loop()
-            if loop.time() < self.sent_at + self.heartbeat or self._write(PING):
+            if loop.time() < self.sent_at + self.heartbeat or self._write({"type": "ping"}):
                 self._timer = loop.call_at(self.sent_at + self.heartbeat, self._ring)
                 return
         self._rang = True
         self.watch.event.set()
 
-    def _write(self, data: bytes) -> bool:
+    def _write(self, frame: dict[str, Any]) -> bool:
         """Write a frame through the `writer` now; False if the socket cannot take it (or failed: logged)."""
         assert self.writer is not None
         try:
-            written = self.writer(data)
+            written = self.writer(_encode(frame))
         except Exception:  # the commit that hands a frame must not fail for a socket: it is sent in turn
             log.exception("writing a stream's frame at once failed")
             return False
@@ -203,15 +203,15 @@ class Tail:
         a commit of this process handed (hub.Watch.change), written at once, if it comes right after the
         stream's position in its conversation. False otherwise (also if the socket cannot take the frame
         now): the stream is woken to read it in turn."""
-        position = self.positions.get(conversation_id)
-        if position is None or conversation_id in self.pending:
+        position = self.positions.get(conversation_id)  # (nothing is pending: `wait` returns at once if it is)
+        if position is None:
             return False
         if seq <= position:
             return True
         if frame is None or seq != position + 1:
             return False
         self.positions[conversation_id] = seq
-        if not self._write(_encode({"type": frame["type"], "cursor": self.cursor, **frame})):
+        if not self._write({"type": frame["type"], "cursor": self.cursor, **frame}):
             self.positions[conversation_id] = seq - 1
             return False
         return True
@@ -257,7 +257,7 @@ def stream(services: Services) -> BaseRoute:
             async with _tail(services, end_user, websocket.query_params.get("cursor")) as tail:
                 await _serve(websocket, tail)
         except ApiError as error:
-            await websocket.close(code=_close_code(error), reason=error.title[:120])
+            await websocket.close(code=close_code(error), reason=error.title[:120])
         except WebSocketDisconnect:
             pass
         except SQLAlchemyError as error:  # a pool time-out, a connection lost: the client reconnects later
@@ -334,9 +334,6 @@ async def _send(websocket: WebSocket, tail: Tail, frame: dict[str, Any]) -> None
     tail.sent_at = asyncio.get_running_loop().time()
 
 
-PING = b'{"type":"ping"}'
-
-
 def _encode(frame: dict[str, Any]) -> bytes:
     """A frame's JSON, compact, as UTF-8 (msgspec: a tenth of json.dumps' time for a message's frame)."""
     return msgspec.json.encode(frame)
@@ -392,7 +389,8 @@ class _Client:
             self._reading.cancel()
 
 
-def _close_code(error: ApiError) -> int:
+def close_code(error: ApiError) -> int:
+    """The WebSocket close code of a refusal (CLOSE_CODES; 4400 for any other)."""
     return next((code for kind, code in CLOSE_CODES.items() if isinstance(error, kind)), 4400)
 
 

@@ -576,7 +576,8 @@
 
     async restoreFiles() { // a stored queue's files, back from fileStore; one whose bytes are not there is dropped
       const kept = await fileStore.of(this.options.integrationId);
-      const queued = new Set(this.queue.map((item) => item.clientMessageId));
+      const stored = storage.get(this.keys.queue) || []; // read again: another tab may have queued a file meanwhile
+      const queued = new Set([...this.queue, ...stored].map((item) => item && item.clientMessageId));
       for (const item of this.queue) if (item.file === true) item.file = kept.get(item.clientMessageId) || null;
       this.queue = this.queue.filter((item) => item.file !== null);
       for (const id of kept.keys()) if (!queued.has(id)) fileStore.remove(id); // left by a tab whose queue lost

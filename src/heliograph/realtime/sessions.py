@@ -26,12 +26,11 @@ EXPIRED = "The session has expired with the user JWT it was opened with: log in 
 
 async def check(hub: Hub, db: Database, now: int) -> None:
     """End the streams whose session has expired by `now` or no longer exists."""
-    sessions = hub.sessions()
-    expired = [session_id for session_id, expires_at in sessions.items()
-               if expires_at is not None and expires_at <= now]
+    expired: list[str] = []
+    alive: list[str] = []
+    for session_id, expires_at in hub.sessions().items():
+        (expired if expires_at is not None and expires_at <= now else alive).append(session_id)
     hub.end_sessions(expired, EXPIRED)
-    alive = [session_id for session_id, expires_at in sessions.items()
-             if expires_at is None or expires_at > now]
     if not alive:
         return
     async with db.read() as conn:

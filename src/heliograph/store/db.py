@@ -46,6 +46,8 @@ class Database:
         self.backend_pids: set[int] = set()  # PostgreSQL: the server pids of this process's pooled connections
         if not self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", self._note_backend)
+            event.listen(self.engine.sync_engine, "close", self._forget_backend)
+            event.listen(self.engine.sync_engine, "close_detached", self._forget_backend)
 
     def on_outbox_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after each commit of this process that wrote to the outbox."""
@@ -53,9 +55,12 @@ class Database:
 
     def _note_backend(self, dbapi_connection: Any, _record: Any) -> None:
         """Note a new pooled connection's backend pid: the NOTIFYs it sends are this process's own
-        (store/notify.Listener hears them late). A pid noted once stays (a later backend of another process
-        given the same pid is heard late too: a few ms, never lost)."""
+        (store/notify.Listener hears them late), until the connection closes (`_forget_backend`: the pool
+        opens and closes overflow connections under load, and another process's backend may get the pid)."""
         self.backend_pids.add(dbapi_connection.driver_connection.get_server_pid())
+
+    def _forget_backend(self, dbapi_connection: Any, *_args: Any) -> None:
+        self.backend_pids.discard(dbapi_connection.driver_connection.get_server_pid())
 
     def on_stream_commit(self, callback: Callable[[list[str]], None]) -> None:
         """Call `callback` with the notices (store/fast.notice) of each commit of this process that has some."""
