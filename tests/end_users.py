@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import httpx
+import jwt
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 SHOP = "https://shop.example"
@@ -30,6 +34,17 @@ def sign_up(client: httpx.Client, app_id: str, integration_id: str, **fields: An
                            headers={"origin": SHOP})
     assert 201 == response.status_code, response.text
     return dict(response.json())
+
+
+def user_jwt(key: Any, **claims: Any) -> str:
+    """A user JWT signed with an app key (`key.id`, `key.secret`): `scope: user` and `claims`."""
+    return jwt.encode({"scope": "user", **claims}, key.secret, algorithm="HS256", headers={"kid": key.id})
+
+
+def log_in(client: httpx.Client, app_id: str, token: str, **body: Any) -> httpx.Response:
+    """POST …/login from the shop's page with the user JWT `token` and `body`."""
+    return client.post(f"/sdk/v2/apps/{app_id}/login", json=body,
+                       headers={"origin": SHOP, "authorization": f"Bearer {token}"})
 
 
 class Visitor:
@@ -95,6 +110,19 @@ class SignedIn(Visitor):
 def frame(socket: ClientConnection, timeout: float = 10) -> dict[str, Any]:
     """The next frame the server sends (a JSON object)."""
     return dict(json.loads(socket.recv(timeout=timeout)))
+
+
+def frames_until_closed(socket: ClientConnection, wait: float = 10) -> tuple[list[str], int, str]:
+    """The types of the frames received until the server closes the socket (at most `wait` seconds from now),
+    the close code and its reason."""
+    deadline = time.monotonic() + wait
+    kinds = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            kinds.append(json.loads(socket.recv(timeout=deadline - time.monotonic()))["type"])
+    received = closed.value.rcvd
+    assert received is not None, "the connection dropped without a close frame"
+    return kinds, received.code, received.reason
 
 
 def texts(frames: list[dict[str, Any]]) -> list[str]:

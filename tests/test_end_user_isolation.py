@@ -45,7 +45,7 @@ from heliograph.config import Settings
 from heliograph.schemas.webhooks import TRIGGERS
 from heliograph.store import tables as t
 from tests.conftest import Server, sdk_client
-from tests.end_users import EVIL, PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame
+from tests.end_users import EVIL, PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame, user_jwt
 from tests.receiver import Receiver
 from tests.spec import SpecChecker
 from tests.utils import MISSING_ID, in_database, open_database
@@ -136,10 +136,6 @@ def _person(admin: httpx.Client, visitor: Visitor, app_id: str, name: str) -> Pe
     found = {visitor.id, visitor.token, conversation, said, form, buttons, marker, ticket,
              *(c["id"] for c in clients)}
     return Person(visitor, app_id, conversation, form, buttons, said, ticket, found)
-
-
-def user_jwt(key: sc.AppKey, **claims: Any) -> str:
-    return jwt.encode({"scope": "user", **claims}, key.secret, algorithm="HS256", headers={"kid": key.id})
 
 
 def _expired_person(server: Server, client: httpx.Client, admin: httpx.Client, app_id: str, web: str,

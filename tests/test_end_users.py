@@ -17,7 +17,7 @@ import sunshine_conversations_client as sc
 from heliograph.store import tables as t
 from tests.attachments import PNG
 from tests.conftest import Server
-from tests.end_users import EVIL, SHOP, Visitor, basic, sign_up
+from tests.end_users import EVIL, SHOP, Visitor, basic, log_in, sign_up, user_jwt
 from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.switchboards import add_member, make_switchboard
@@ -237,18 +237,9 @@ def test_the_web_integrations_default_responder_takes_the_visitors_conversations
                                         after.active_switchboard_integration.name)
 
 
-def user_jwt(key: sc.AppKey, **claims: Any) -> str:
-    return jwt.encode({"scope": "user", **claims}, key.secret, algorithm="HS256", headers={"kid": key.id})
-
-
 @pytest.fixture
 def app_key(account: sc.ApiClient, app_id: str) -> sc.AppKey:
     return sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="Site")).key
-
-
-def log_in(client: httpx.Client, app_id: str, token: str, **body: Any) -> httpx.Response:
-    return client.post(f"/sdk/v2/apps/{app_id}/login", json=body,
-                       headers={"origin": SHOP, "authorization": f"Bearer {token}"})
 
 
 def test_a_user_jwt_signs_in_the_identified_user(

@@ -19,18 +19,20 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import sqlalchemy as sa
 import sunshine_conversations_client as sc
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from heliograph.config import Settings
+from heliograph.store.tables import sdk_sessions
 from tests.apps import new_key
 from tests.conftest import WAIT, Server, quick_heartbeat_server, sdk_client
-from tests.end_users import PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame
+from tests.end_users import PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame, frames_until_closed
 from tests.integrations import custom_integration
 from tests.servers import free_port
 from tests.spec import SpecChecker
-from tests.utils import make_conversation, make_user, post, text
+from tests.utils import in_database, make_conversation, make_user, post, text
 
 SOCKET = "https://socket.invalid"
 TRIGGERS = ["conversation:message"]
@@ -42,23 +44,10 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     yield from quick_heartbeat_server(request.param, tmp_path_factory.mktemp(f"heartbeat-{request.param}"))
 
 
-def log_out(visitor: Visitor) -> None:
-    """POST …/logout with the visitor's session, as another tab of theirs would."""
-    response = visitor.call("POST", f"/appusers/{visitor.id}/logout")
-    assert 200 == response.status_code, response.text
-
-
-def frames_until_closed(socket: ClientConnection) -> tuple[list[str], int, str]:
-    """The types of the frames received until the server closes the socket (at most WAIT seconds from now),
-    the close code and its reason."""
-    deadline = time.monotonic() + WAIT
-    kinds = []
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            kinds.append(json.loads(socket.recv(timeout=deadline - time.monotonic()))["type"])
-    received = closed.value.rcvd
-    assert received is not None, "the connection dropped without a close frame"
-    return kinds, received.code, received.reason
+def end_quietly(server: Server, visitor: Visitor) -> None:
+    """End the visitor's sessions without the notice that would close their streams at once (as when a
+    notice from another process is lost, or the app goes with its users): the heartbeat's check finds it."""
+    in_database(server.database_url, sa.delete(sdk_sessions).where(sdk_sessions.c.user_id == visitor.id))
 
 
 # --- the setting ---------------------------------------------------------------------------------------
@@ -95,30 +84,30 @@ def test_a_server_with_a_bad_heartbeat_does_not_start_and_says_why(tmp_path: Pat
 
 # --- an end user's WebSocket -------------------------------------------------------------------------
 
-def test_pings_come_at_the_heartbeat_and_a_logout_closes_the_stream_with_4401(server: Server,
-                                                                               visitor: Visitor) -> None:
-    """`ready` says the heartbeat (300 ms), pings follow each quiet heartbeat; once the session is logged out
-    from elsewhere, the next heartbeat's check closes the stream with 4401 (pings before it at most)."""
+def test_pings_come_at_the_heartbeat_and_a_session_ended_quietly_closes_the_stream_with_4401(
+        server: Server, visitor: Visitor) -> None:
+    """`ready` says the heartbeat (300 ms), pings follow each quiet heartbeat; once the session has ended
+    without a notice, the next heartbeat's check closes the stream with 4401 (pings before it at most)."""
     visitor.start()
     with visitor.connect(server.base_url) as socket:
         ready = frame(socket)
         pings = [frame(socket, timeout=WAIT)["type"] for _ in range(2)]
         socket.send(json.dumps({"type": "pong"}))
-        log_out(visitor)
+        end_quietly(server, visitor)
         kinds, code, reason = frames_until_closed(socket)
     assert ("ready", 300, ["ping", "ping"]) == (ready["type"], ready["heartbeatMs"], pings)
     assert (4401, "The session has ended") == (code, reason)
     assert set(kinds) <= {"ping"}
 
 
-def test_a_stream_too_busy_to_be_quiet_still_closes_with_4401_after_a_logout(
+def test_a_stream_too_busy_to_be_quiet_still_closes_with_4401_when_its_session_ends_quietly(
         server: Server, account: sc.ApiClient, app_id: str, visitor: Visitor) -> None:
     """The session is checked once a heartbeat whether or not the stream is quiet: with a business message
-    arriving every few milliseconds after the logout, the stream still closes with 4401."""
+    arriving every few milliseconds after the session ended, the stream still closes with 4401."""
     conversation = visitor.start().json()["conversation"]["id"]
     with visitor.connect(server.base_url) as socket:
         frame(socket)
-        log_out(visitor)
+        end_quietly(server, visitor)
         deadline = time.monotonic() + WAIT
         with pytest.raises(ConnectionClosed) as closed:
             while time.monotonic() < deadline:
@@ -149,9 +138,10 @@ def test_an_identified_users_stream_closes_with_4401_when_the_jwt_expires(
 
 # --- the fallbacks -------------------------------------------------------------------------------------
 
-def test_sse_pings_at_the_heartbeat_and_ends_with_closed_after_a_logout(app_id: str, visitor: Visitor) -> None:
-    """The SSE stream sends `: ping` at each quiet heartbeat; after a logout its last event is `closed` with
-    code 4401, and the answer ends."""
+def test_sse_pings_at_the_heartbeat_and_ends_with_closed_when_its_session_ends(server: Server, app_id: str,
+                                                                                 visitor: Visitor) -> None:
+    """The SSE stream sends `: ping` at each quiet heartbeat; once its session has ended (quietly: the heartbeat's
+    check finds it) its last event is `closed` with code 4401, and the answer ends."""
     visitor.start()
     url = f"/sdk/v2/apps/{app_id}/appusers/{visitor.id}/events"
     headers = {"accept": "text/event-stream", **basic(visitor.id, visitor.token)}
@@ -162,7 +152,7 @@ def test_sse_pings_at_the_heartbeat_and_ends_with_closed_after_a_logout(app_id: 
             if line == ": ping":
                 break
             before.append(line)
-        log_out(visitor)
+        end_quietly(server, visitor)
         after = [line for line in lines if line and line != ": ping"]  # to the end of the answer
     assert (200, True) == (response.status_code, "event: ready" in before)
     assert ("event: closed", 2) == (after[0], len(after))
@@ -170,17 +160,17 @@ def test_sse_pings_at_the_heartbeat_and_ends_with_closed_after_a_logout(app_id: 
         after[1].removeprefix("data: "))
 
 
-def test_a_long_poll_waiting_when_the_session_ends_answers_401(visitor: Visitor) -> None:
-    """A long-poll waiting for frames (timeout 25 s) when its session is logged out answers at the next
-    heartbeat 401 in the spec's envelope ("The session has ended"), not 200 after its timeout; a poll after the
-    logout is a 401 too. (Should the logout overtake the first poll on its way in, that poll is refused when it
-    signs in: a 401 as well, so the test holds either way.)"""
+def test_a_long_poll_waiting_when_the_session_ends_answers_401(server: Server, visitor: Visitor) -> None:
+    """A long-poll waiting for frames (timeout 25 s) when its session ends (quietly) answers at the next
+    heartbeat 401 in the spec's envelope ("The session has ended"), not 200 after its timeout; a poll after that
+    is a 401 too. (Should the ending overtake the first poll on its way in, that poll is refused when it signs
+    in: a 401 as well, so the test holds either way.)"""
     visitor.start()
     cursor = visitor.call("GET", f"/appusers/{visitor.id}/events", params={"timeout": "0"}).json()["cursor"]
     with ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(visitor.call, "GET", f"/appusers/{visitor.id}/events",
                               params={"cursor": cursor, "timeout": "25"}, timeout=WAIT)
-        log_out(visitor)
+        end_quietly(server, visitor)
         answer = waiting.result(timeout=WAIT)
     after = visitor.call("GET", f"/appusers/{visitor.id}/events", params={"cursor": cursor, "timeout": "0"})
     assert [(401, "unauthorized")] * 2 == [(r.status_code, r.json()["errors"][0]["code"]) for r in (answer, after)]

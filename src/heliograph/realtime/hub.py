@@ -11,9 +11,12 @@ other reads. A user joining (`@<user id>:<conversation id>`) or leaving (`-<user
 conversation makes their streams read which conversations are theirs again: the notice only says when to
 look.
 
-Each watch of an end user's stream also names the session it was opened with: when that session ends
-(realtime/sessions.py checks all of them together once a heartbeat), the watch is ended, with the reason,
-and woken, and its stream closes.
+Each watch of an end user's stream also names the session it was opened with: when that session ends, the
+watch is ended, with the reason, and woken, and its stream closes. The transaction that ends it (a logout, a
+login handing the anonymous user over, a merge, DeleteUser) leaves the notice `!<user id>:<session id>:<reason>`
+(no session id: all the user's sessions), heard at its commit in every process; realtime/sessions.py also
+checks all of them together once a heartbeat, which catches what no notice names (an expired user JWT, a
+session gone with its app).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ class Watch:
         self.direct: Callable[[str, int, Any], bool] | None = None
 
     def end(self, reason: str) -> None:
-        """The stream's session has ended: wake it to close."""
-        self.ended = reason
+        """The stream's session has ended: wake it to close (with the first reason given)."""
+        if self.ended is None:
+            self.ended = reason
         self.event.set()
 
     def change(self, conversation_id: str, seq: int | None = None, frame: Any = None) -> None:
@@ -144,6 +148,10 @@ class Hub:
             if notice.startswith("-"):
                 self._left(*notice[1:].partition(":")[::2])
                 continue
+            if notice.startswith("!"):
+                user_id, _, rest = notice[1:].partition(":")
+                self._ended(user_id, *rest.partition(":")[::2])
+                continue
             conversation_id, _, rest = notice.partition(":")
             if rest.isdigit():
                 seq, frame = int(rest), getattr(notice, "frame", None)
@@ -167,6 +175,12 @@ class Hub:
                 watch.conversation_ids.add(conversation_id)
                 self._watches[conversation_id].add(watch)
             watch.change(conversation_id)
+
+    def _ended(self, user_id: str, session_id: str, reason: str) -> None:
+        """The user's session (none named: every session of theirs) has ended: its streams close."""
+        for watch in self._by_user.get(user_id, ()):
+            if not session_id or watch.session_id == session_id:
+                watch.end(reason)
 
     def _left(self, user_id: str, conversation_id: str) -> None:
         """The user left the conversation (or it was deleted): their streams stop watching it, and look again

@@ -44,7 +44,7 @@ from heliograph.schemas.end_users import (
 )
 from heliograph.schemas.messages import ActivityPost, Author, File, Image, MessagePost
 from heliograph.schemas.users import UserCreateBody, UserUpdateBody
-from heliograph.services import attachments, conversations, messages, users
+from heliograph.services import attachments, conversations, messages, stream, users
 from heliograph.services.clients import open_sdk_client
 from heliograph.services.messages import Through
 from heliograph.services.stream import encode_cursor
@@ -157,6 +157,8 @@ async def login(conn: AsyncConnection, *, ids: IdFactory, app_id: str, claims: U
                                  reason="sdkLogin")
     if anonymous is not None:
         await sessions.delete_session(conn, session_id=anonymous["session"]["id"])
+        await stream.sessions_ended(conn, user_id=anonymous["user"]["id"], session_id=anonymous["session"]["id"],
+                                    reason=stream.LOGGED_IN)
     client = await open_sdk_client(conn, ids=ids, app_id=app_id, user=user, integration=integration, reason="sdkLogin")
     token = await _open_session(conn, ids, app_id, user["id"], client["id"], integration["id"], claims.expires_at)
     return {"user": await wire_user(conn, user), "client": wire_client(client), "sessionToken": token}
@@ -167,6 +169,8 @@ async def logout(conn: AsyncConnection, *, end_user: EndUser, user_id: str, orig
     await signed_in(conn, end_user=end_user, origin=origin)
     _own(end_user, user_id)
     await sessions.delete_session(conn, session_id=end_user.session_id)
+    await stream.sessions_ended(conn, user_id=end_user.user_id, session_id=end_user.session_id,
+                                reason=stream.LOGGED_OUT)
 
 
 async def _anonymous(conn: AsyncConnection, app_id: str, body: LoginBody) -> dict[str, Any] | None:

@@ -141,6 +141,23 @@ def _membership_notices(sign: str, user_ids: list[str], conversation_id: str) ->
         yield notice(f"{sign}{user_id}:{conversation_id}")
 
 
+LOGGED_OUT = "The session has ended: logged out"
+LOGGED_IN = "The session has ended: its user logged in, with a session of their own"
+MERGED = "The session has ended: its user was merged into another"
+DELETED = "The session has ended: its user was deleted"
+
+
+async def sessions_ended(conn: AsyncConnection, *, user_id: str, session_id: str | None = None, reason: str) -> None:
+    """Once this transaction commits, the streams opened with this session of the user (None: with any of
+    theirs) close at once, in every process, with 4401 and `reason`: the notice `!<user id>:<session id>:
+    <reason>` (realtime/hub.py). Without it they would close at their next heartbeat's check."""
+    await drive(conn, _ended_notice(user_id, session_id or "", reason))
+
+
+def _ended_notice(user_id: str, session_id: str, reason: str) -> Plan[None]:
+    yield notice(f"!{user_id}:{session_id}:{reason}")
+
+
 # --- tickets: the SSE fallback's credentials ---------------------------------------------------------
 
 async def issue_ticket(conn: AsyncConnection, *, end_user: EndUser, user_id: str, now: int) -> dict[str, Any]:

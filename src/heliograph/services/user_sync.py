@@ -19,6 +19,7 @@ from heliograph.events import clients as client_events
 from heliograph.ids import IdFactory
 from heliograph.schemas.clients import SyncUserBody
 from heliograph.schemas.common import METADATA_MAX_BYTES, UNSET
+from heliograph.services import stream
 from heliograph.services.clients import replace_association
 from heliograph.services.users import wire_user
 from heliograph.store import clients as client_store
@@ -47,13 +48,15 @@ async def sync_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, zende
 async def merge_users(conn: AsyncConnection, *, ids: IdFactory, app_id: str, surviving: Any,
                       discarded: Any, reason: str = "api") -> dict[str, Any]:
     """Merge `discarded` into `surviving` and emit user:merge (with `reason`: `api`, or `sdkLogin` for an
-    end user's login); the surviving user's row as it is now."""
+    end user's login); the surviving user's row as it is now. The discarded user's streams close (4401), and
+    the surviving user's follow the conversations that became theirs."""
     await store.lock_users(conn, surviving["id"], discarded["id"])
     merged, spilled = _merged_user(surviving, discarded)
     conversations = await _merge_conversations(conn, surviving["id"], discarded["id"])
     clients = await _merge_clients(conn, surviving["id"], discarded["id"])
     await _merge_identities(conn, surviving["id"], discarded["id"])
     await store.delete_user(conn, user_id=discarded["id"], conversation_ids=[])
+    await stream.sessions_ended(conn, user_id=discarded["id"], reason=stream.MERGED)
     await store.save_merged_user(conn, merged)
     await emit(conn, ids=ids, app_id=app_id, type="user:merge", lane=surviving["id"],
                payload=client_events.user_merge(merged, discarded, conversations=conversations, clients=clients,
@@ -95,6 +98,7 @@ async def _merge_conversations(conn: AsyncConnection, surviving_id: str, discard
             await store.delete_participant(conn, participant_id=member["id"])
         else:
             await store.move_participant(conn, participant_id=member["id"], user_id=surviving_id)
+            await stream.joined(conn, user_ids=[surviving_id], conversation_id=member["conversation_id"])
     await store.rewrite_authorship(conn, surviving_id=surviving_id, discarded_id=discarded_id)
     return merged
 

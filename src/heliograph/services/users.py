@@ -12,6 +12,7 @@ from heliograph.ids import IdFactory, parse_iso
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata, to_wire
 from heliograph.schemas.users import Profile, UserCreateBody, UserUpdateBody
+from heliograph.services import stream
 from heliograph.store import users as store
 from heliograph.store.apps import require_app
 from heliograph.store.outbox import emit
@@ -94,6 +95,7 @@ async def delete_user(conn: AsyncConnection, *, ids: IdFactory, app_id: str, use
     for conversation in conversations:  # emitted first: the conversations' switchboard state goes with them
         await _emit_departure(conn, ids, app_id, conversation, row)
     await store.delete_user(conn, user_id=row["id"], conversation_ids=personal)
+    await stream.sessions_ended(conn, user_id=row["id"], reason=stream.DELETED)
     await emit(conn, ids=ids, app_id=app_id, type="user:remove", lane=row["id"], payload=events.user_remove(row))
 
 
