@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import Site, screenshot
 from tests.conftest import Server
+from tests.end_users import user_jwt
 from tests.messenger import (
     WAIT_MS,
     Proxy,
@@ -180,6 +181,53 @@ def test_login_as_an_identified_user_merges_the_anonymous_history(
     assert ana.id != page.evaluate("Heliograph.getUser().id")
 
 
+def test_a_login_in_one_tab_carries_the_other_tab_over(
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
+    """Two tabs of the shop chat as one anonymous visitor; Heliograph.login in the first merges the visitor into
+    Ana. The second tab's stream closes at once (its anonymous session ended with the merge, long before a
+    heartbeat), and that tab takes the session the first one stored: it is Ana, still shows what was said,
+    and what it sends next is Ana's; the stored session is still Ana's."""
+    ana = make_user(account, app_id, external_id="ana")
+    key = sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="Shop")).key
+    visit(page, shop, server.base_url, shop_web)
+    page.get_by_role("button", name="Open the chat with Kent Shop").click()
+    say(page, "From the first tab")
+    other = page.context.new_page()
+    visit(other, shop, server.base_url, shop_web)
+    other.get_by_role("button", name="Open the chat with Kent Shop").click()
+    expect(stored(other, "From the first tab")).to_have_count(1, timeout=WAIT_MS)
+    other.wait_for_function("window.hgEvents.includes('connected')", timeout=WAIT_MS)
+    page.evaluate("([id, token]) => Heliograph.login(id, token)", ["ana", user_jwt(key, external_id="ana")])
+    other.wait_for_function("(id) => (Heliograph.getUser() || {}).id === id", arg=ana.id, timeout=WAIT_MS)
+    expect(stored(other, "From the first tab")).to_have_count(1, timeout=WAIT_MS)
+    say(other, "From the second tab")
+    listed = sc.MessagesApi(account).list_messages(app_id, conversation_of(other)).messages
+    assert [("From the first tab", ana.id), ("From the second tab", ana.id)] == [
+        (m.content.actual_instance.text, m.author.user_id) for m in listed]
+    assert ana.id == json.loads(other.evaluate(f"localStorage.getItem('heliograph.session.{shop_web['id']}')"))[
+        "userId"]
+
+
+def test_what_the_business_removes_goes_from_the_open_widget(
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
+    """Without a reload: DeleteMessage takes that message off the widget, and DeleteAllMessages empties the
+    conversation (what is said next stays in it)."""
+    messages = sc.MessagesApi(account)
+    visit(page, shop, server.base_url, shop_web)
+    page.get_by_role("button", name="Open the chat with Kent Shop").click()
+    say(page, "first")
+    say(page, "second")
+    conversation = conversation_of(page)
+    first = messages.list_messages(app_id, conversation).messages[0].id
+    messages.delete_message(app_id, conversation, first)
+    expect(shown(page, "first")).to_have_count(0, timeout=WAIT_MS)
+    expect(shown(page, "second")).to_have_count(1)
+    messages.delete_all_messages(app_id, conversation)
+    expect(page.locator(".hg-message")).to_have_count(0, timeout=WAIT_MS)
+    say(page, "third")
+    assert (conversation, ["third"]) == (conversation_of(page), texts(account, app_id, conversation))
+
+
 def test_the_look_comes_from_the_integration(
         page: Page, server: Server, http: httpx.Client, app_id: str, shop: Site) -> None:
     """brandColor paints the launcher and the header, conversationColor the visitor's bubbles, and the header
@@ -241,7 +289,8 @@ def test_several_conversations_when_the_app_allows_them(
         page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
         tmp_path: Path) -> None:
     """With multiConvoEnabled, the visitor starts a second conversation from the list and goes back to the
-    first; each keeps its own messages."""
+    first; each keeps its own messages. The business deleting the second while it is shown (DeleteConversation)
+    takes it off the widget, which shows the first again."""
     settings = sc.AppSettings(multi_convo_enabled=True)
     sc.AppsApi(account).update_app(app_id, sc.AppUpdateBody(settings=settings))
     visit(page, shop, server.base_url, shop_web)
@@ -260,6 +309,14 @@ def test_several_conversations_when_the_app_allows_them(
     expect(shown(page, "About a refund")).to_have_count(0)
     assert (["About my order"], ["About a refund"]) == (
         texts(account, app_id, first), texts(account, app_id, second))
+    page.get_by_role("button", name="Your conversations").click()
+    page.locator(f'[data-conversation-id="{second}"]').click()
+    expect(shown(page, "About a refund")).to_have_count(1)
+    sc.ConversationsApi(account).delete_conversation(app_id, second)
+    page.wait_for_function("(id) => Heliograph.getDisplayedConversation().id === id", arg=first, timeout=WAIT_MS)
+    expect(shown(page, "About my order")).to_have_count(1)
+    page.get_by_role("button", name="Your conversations").click()
+    expect(page.locator(".hg-conversation-item")).to_have_count(1)
 
 
 def test_prechat_capture_asks_name_and_email_before_the_first_message(

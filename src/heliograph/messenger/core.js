@@ -237,7 +237,13 @@
       this.timers = new Set();
       this.onOnline = () => { this.sendAttempts = 0; this.flush(); if (!this.socket) this.reconnect(); };
       this.onVisible = () => { if (document.visibilityState === "visible" && this.opened) { this.setUnread(0); this.markRead(); } };
+      this.onStorage = (event) => {
+        if (event.key !== this.keys.session || !event.newValue || this.destroyed) return;
+        const stored = storage.get(this.keys.session);
+        if (stored && stored.sessionToken !== (this.session && this.session.sessionToken)) this.takeSession(stored);
+      };
       window.addEventListener("online", this.onOnline);
+      window.addEventListener("storage", this.onStorage);
       document.addEventListener("visibilitychange", this.onVisible);
     }
 
@@ -337,6 +343,32 @@
       if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
     }
 
+    // Our session ended on the server (4401, a 401). A login in another tab of this site ends the anonymous
+    // session it hands over or merges, and stores its own: take that one; otherwise forget ours (a logout,
+    // the user deleted). The other tab may store it a moment after our stream closed: `onStorage` takes it then.
+    sessionEnded() {
+      const stored = storage.get(this.keys.session);
+      if (stored && this.session && stored.sessionToken !== this.session.sessionToken) this.takeSession(stored);
+      else this.forgetSession();
+    }
+
+    // The tabs of a site share one session, the one stored: another tab stored a new one (it logged in, or
+    // started the visitor's first conversation), so this tab becomes that user, with their history.
+    takeSession(session) {
+      if (!this.config) { this.session = session; return; } // still starting: start() signs in with it
+      this.closeSocket();
+      this.session = session;
+      this.cursor = null;
+      this.conversations.clear();
+      this.currentId = null;
+      this.user = null;
+      for (const item of this.queue) item.conversationId = null; // they go to that user's conversation
+      this.saveQueue();
+      this.resync = true;
+      if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
+      this.reconnect();
+    }
+
     async ensureSession(profile) {
       if (this.session) return this.session;
       if (!this.creating) {
@@ -372,7 +404,7 @@
     }
 
     onSyncError(error) {
-      if (error.status === 401 || error.status === 404) { this.forgetSession(); return; }
+      if (error.status === 401 || error.status === 404) { this.sessionEnded(); return; }
       if (error.status === 403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
       this.resync = true;
       this.later(() => this.reconnect(), backoff(this.socketAttempts++));
@@ -486,7 +518,7 @@
       this.chooseTransport(code);
       if (this.connected) { this.connected = false; emit("disconnected"); }
       if (code === 4403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
-      if (code === 4401 || code === 4404) { this.forgetSession(); return; }
+      if (code === 4401 || code === 4404) { this.sessionEnded(); return; }
       if (code === 4400 || code === 4409) this.resync = true; // the cursor is no good: history again
       this.later(() => this.reconnect(), backoff(this.socketAttempts++));
     }
@@ -514,6 +546,9 @@
         case "message": this.receive(frame.conversationId, frame.message, true); break;
         case "typing:start": case "typing:stop": this.onTyping(frame); break;
         case "conversation:read": this.onRead(frame); break;
+        case "message:removed": this.onRemoved(frame.conversationId, frame.messageId); break;
+        case "conversation:cleared": this.onRemoved(frame.conversationId, null); break;
+        case "conversation:removed": this.onConversationRemoved(frame.conversationId); break;
         case "ping": this.socket && this.socket.send(JSON.stringify({ type: "pong" })); break;
         default: break; // a frame this version does not know: ignored, its cursor kept
       }
@@ -543,6 +578,22 @@
       const conv = this.conversation(frame.conversationId);
       conv.businessLastRead = frame.lastRead;
       if (frame.conversationId === this.currentId) this.drawSeen();
+    }
+
+    onRemoved(conversationId, messageId) { // one message removed (DeleteMessage), or all (null: cleared)
+      const conv = this.conversations.get(conversationId);
+      if (!conv) return;
+      if (messageId === null) { conv.messages.clear(); conv.hasMore = false; } else if (!conv.messages.delete(messageId)) return;
+      if (conversationId === this.currentId && this.ui) this.drawConversation();
+    }
+
+    onConversationRemoved(conversationId) { // no longer the user's (they left, or it was deleted)
+      if (!this.conversations.delete(conversationId)) return;
+      for (const item of this.queue) if (item.conversationId === conversationId) item.conversationId = null;
+      this.saveQueue();
+      if (this.currentId !== conversationId) return;
+      this.currentId = this.latestConversationId();
+      if (this.ui) { this.ui.list.hidden = true; this.drawConversation(); this.showComposerOrPrechat(); }
     }
 
     // -- messages in --
@@ -615,7 +666,7 @@
             await this.deliver(item);
           } catch (error) {
             if (error instanceof HgError && error.retryable) {
-              if (error.status === 401 && this.session) this.forgetSession();
+              if (error.status === 401 && this.session) this.sessionEnded();
               this.setStatus(item.clientMessageId, navigator.onLine === false ? "Waiting for the connection…" : "Sending…");
               clearTimeout(this.flushTimer);
               this.flushTimer = this.later(() => this.flush(), backoff(this.sendAttempts++));
@@ -1204,6 +1255,7 @@
       this.destroyed = true;
       for (const timer of this.timers) clearTimeout(timer);
       window.removeEventListener("online", this.onOnline);
+      window.removeEventListener("storage", this.onStorage);
       document.removeEventListener("visibilitychange", this.onVisible);
       this.closeSocket();
       if (this.ui) this.ui.host.remove();
