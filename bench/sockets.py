@@ -45,6 +45,7 @@ import os
 import random
 import resource
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -389,6 +390,14 @@ class Clients:
             arrivals.update(reply["arrivals"])
         return arrivals, sum(r["repeated"] for r in replies)
 
+    def cpu_seconds(self) -> float:
+        return sum(cpu_ns(process.pid) for process in self.processes if process.pid is not None) / 1e9
+
+    def signal(self, number: int) -> None:
+        for process in self.processes:
+            if process.pid is not None:
+                os.kill(process.pid, number)
+
     def stop(self) -> None:
         for pipe in self.pipes:
             pipe.send("stop")
@@ -487,11 +496,20 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             print(f"  round {round_ + 1}, {phase} sockets:", flush=True)
             target = deployment.holder if args.throughput_to == "holder" else deployment.poster
             loop = closed_loop(target, app_id, chosen, args.throughput_seconds, sent)  # type: ignore[arg-type]
+            stopped = phase == "with" and args.clients_stopped
+            if stopped:
+                clients.signal(signal.SIGSTOP)  # the frames wait in the kernel's socket buffers meanwhile
+            cpu = clients.cpu_seconds()
             rate, _ = asyncio.run(loop)
+            cpu = clients.cpu_seconds() - cpu
+            if stopped:
+                clients.signal(signal.SIGCONT)
             rates[phase].append(rate)
             if phase == "with":
                 lags, missing, repeated = collect(clients, sent)
-                print(f"    {rate:.0f} msg/s; 201 -> socket at full throughput {ms(lags, 50, 95, 99)} "
+                latency = "(clients stopped)" if stopped else ms(lags, 50, 95, 99)
+                print(f"    {rate:.0f} msg/s; clients' CPU {cpu * 1000 / max(len(sent), 1):.3f} ms per message "
+                      f"({cpu / args.throughput_seconds:.0%} of a core); 201 -> socket at full throughput {latency} "
                       f"({missing} missing, {repeated} twice)", flush=True)
                 clients.ask("close")
             else:
@@ -555,6 +573,10 @@ def main() -> None:
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--client-nice", type=int, default=10,
                         help="niceness of the client processes (0: the server's priority)")
+    parser.add_argument("--clients-stopped", action="store_true",
+                        help="a diagnosis: stop the client processes (SIGSTOP) during each closed loop with the "
+                             "sockets, so that only the server's side of each delivery is paid; frames wait in "
+                             "the kernel's buffers and are counted once the clients go on (no latency then)")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and server logs")
     args = parser.parse_args()
     print(f"open files allowed: {raise_nofile()}", flush=True)

@@ -19,6 +19,7 @@
   };
   const TYPING_IDLE_MS = 3000; // a pause this long in the composer sends typing:stop
   const TYPING_SHOWN_MS = 10000; // the business's typing shows at most this long without news
+  const SESSION_GRACE_MS = 1000; // after our session ended, how long another tab has to store the one that replaces it
   const listeners = new Map(); // event name -> Set of handlers (kept across init/destroy)
   let current = null; // the Messenger that init() made
 
@@ -237,10 +238,13 @@
       this.timers = new Set();
       this.onOnline = () => { this.sendAttempts = 0; this.flush(); if (!this.socket) this.reconnect(); };
       this.onVisible = () => { if (document.visibilityState === "visible" && this.opened) { this.setUnread(0); this.markRead(); } };
-      this.onStorage = (event) => {
+      this.onStorage = (event) => { // what the other tab wrote (this tab's own copy may not show it yet)
         if (event.key !== this.keys.session || !event.newValue || this.destroyed) return;
-        const stored = storage.get(this.keys.session);
-        if (stored && stored.sessionToken !== (this.session && this.session.sessionToken)) this.takeSession(stored);
+        let stored = null;
+        try { stored = JSON.parse(event.newValue); } catch (_) { return; }
+        if (stored && stored.sessionToken && stored.sessionToken !== (this.session && this.session.sessionToken)) {
+          this.takeSession(stored);
+        }
       };
       window.addEventListener("online", this.onOnline);
       window.addEventListener("storage", this.onStorage);
@@ -296,6 +300,7 @@
     // -- HTTP --
     async call(method, path, body, { auth = true, bearer = null, form = null, signal = undefined } = {}) {
       const headers = {};
+      const session = auth && !bearer ? this.session : null; // a refusal names the session it refused
       if (bearer) headers.authorization = "Bearer " + bearer;
       else if (auth && this.session) headers.authorization = "Basic " + base64(`${this.session.userId}:${this.session.sessionToken}`);
       let payload;
@@ -312,7 +317,9 @@
       try { json = text ? JSON.parse(text) : null; } catch (_) { json = null; }
       if (!response.ok) {
         const first = json && Array.isArray(json.errors) && json.errors[0];
-        throw new HgError(response.status, (first && first.title) || `HTTP ${response.status}`, first && first.code);
+        const error = new HgError(response.status, (first && first.title) || `HTTP ${response.status}`, first && first.code);
+        error.session = session;
+        throw error;
       }
       return json;
     }
@@ -332,7 +339,9 @@
     }
 
     forgetSession() {
-      this.setSession(null);
+      const stored = storage.get(this.keys.session);
+      if (!stored || !this.session || stored.sessionToken === this.session.sessionToken) storage.set(this.keys.session, null);
+      this.session = null; // another tab's newer session stays stored
       this.closeSocket();
       this.cursor = null;
       this.conversations.clear();
@@ -345,16 +354,29 @@
 
     // Our session ended on the server (4401, a 401). A login in another tab of this site ends the anonymous
     // session it hands over or merges, and stores its own: take that one; otherwise forget ours (a logout,
-    // the user deleted). The other tab may store it a moment after our stream closed: `onStorage` takes it then.
-    sessionEnded() {
+    // the user deleted). That tab's answer and our close cross: it may store its session a moment after we
+    // hear of the end, so we wait SESSION_GRACE_MS for it (`onStorage` takes it) before forgetting ours.
+    // `used`: the session a refused request was sent with; one this tab no longer has is no news.
+    sessionEnded(used = this.session) {
+      if (!used || used !== this.session || this.forgetting === used) return;
       const stored = storage.get(this.keys.session);
-      if (stored && this.session && stored.sessionToken !== this.session.sessionToken) this.takeSession(stored);
-      else this.forgetSession();
+      if (stored && stored.sessionToken !== used.sessionToken) { this.takeSession(stored); return; }
+      this.forgetting = used;
+      this.closeSocket();
+      this.later(() => {
+        this.forgetting = null;
+        if (this.session !== used) return; // taken meanwhile
+        const now = storage.get(this.keys.session);
+        if (now && now.sessionToken !== used.sessionToken) this.takeSession(now);
+        else this.forgetSession();
+      }, SESSION_GRACE_MS);
     }
 
     // The tabs of a site share one session, the one stored: another tab stored a new one (it logged in, or
     // started the visitor's first conversation), so this tab becomes that user, with their history.
     takeSession(session) {
+      for (const item of this.queue) item.conversationId = null; // they go to that user's conversation
+      this.saveQueue();
       if (!this.config) { this.session = session; return; } // still starting: start() signs in with it
       this.closeSocket();
       this.session = session;
@@ -362,8 +384,6 @@
       this.conversations.clear();
       this.currentId = null;
       this.user = null;
-      for (const item of this.queue) item.conversationId = null; // they go to that user's conversation
-      this.saveQueue();
       this.resync = true;
       if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
       this.reconnect();
@@ -375,6 +395,7 @@
         this.creating = (async () => {
           const body = { integrationId: this.options.integrationId, ...(profile || {}) };
           const created = await this.sdk("POST", "/appusers", body, { auth: false });
+          if (this.session) return; // another tab's session was taken meanwhile: this tab goes on with it
           this.setSession({ userId: created.user.id, sessionToken: created.sessionToken });
           this.user = created.user;
           await this.syncAndConnect();
@@ -385,7 +406,9 @@
     }
 
     async syncAndConnect() {
+      const session = this.session;
       const synced = await this.sdk("GET", this.userPath() + "/sync");
+      if (session !== this.session || this.destroyed) return; // another session was taken meanwhile
       this.user = synced.user;
       for (const entry of synced.conversations || []) {
         const conv = this.conversation(entry.conversation.id, entry.conversation);
@@ -400,11 +423,12 @@
       this.drawConversation();
       this.setUnread(this.opened ? 0 : this.unreadFromParticipants());
       if (this.opened) this.markRead();
+      this.showComposerOrPrechat();
       this.connect();
     }
 
     onSyncError(error) {
-      if (error.status === 401 || error.status === 404) { this.sessionEnded(); return; }
+      if (error.status === 401 || error.status === 404) { this.sessionEnded(error.session); return; }
       if (error.status === 403) { this.refuse(`This website (${location.origin}) is not allowed to use this messenger.`); return; }
       this.resync = true;
       this.later(() => this.reconnect(), backoff(this.socketAttempts++));
@@ -666,7 +690,7 @@
             await this.deliver(item);
           } catch (error) {
             if (error instanceof HgError && error.retryable) {
-              if (error.status === 401 && this.session) this.sessionEnded();
+              if (error.status === 401 && this.session) this.sessionEnded(error.session);
               this.setStatus(item.clientMessageId, navigator.onLine === false ? "Waiting for the connection…" : "Sending…");
               clearTimeout(this.flushTimer);
               this.flushTimer = this.later(() => this.flush(), backoff(this.sendAttempts++));
@@ -686,11 +710,12 @@
 
     async deliver(item) {
       await this.ensureSession();
-      if (!item.conversationId) {
-        item.conversationId = await this.ensureConversation();
+      let conversationId = item.conversationId; // kept: taking another session meanwhile clears the item's
+      if (!conversationId) {
+        conversationId = item.conversationId = await this.ensureConversation();
         this.saveQueue();
       }
-      const path = `/conversations/${encodeURIComponent(item.conversationId)}`;
+      const path = `/conversations/${encodeURIComponent(conversationId)}`;
       let sent;
       if (item.file) {
         const form = new FormData();
@@ -701,15 +726,15 @@
         sent = await this.sdk("POST", path + "/messages", { content: item.content, clientMessageId: item.clientMessageId });
       }
       const message = sent.messages ? sent.messages[sent.messages.length - 1] : sent.message;
-      this.sent(item, message);
+      this.sent(item, message, conversationId);
     }
 
-    sent(item, message) {
-      this.receive(item.conversationId, message, false); // drawn once: in place of the pending one, or skipped
+    sent(item, message, conversationId) {
+      this.receive(conversationId, message, false); // drawn once: in place of the pending one, or skipped
       const waiting = this.pending.get(item.clientMessageId);
       this.pending.delete(item.clientMessageId);
       if (waiting) waiting.resolve(message);
-      emit("message:sent", message, { conversation: { id: item.conversationId } });
+      emit("message:sent", message, { conversation: { id: conversationId } });
     }
 
     fail(item, error) {

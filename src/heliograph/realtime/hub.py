@@ -13,7 +13,7 @@ look.
 
 Each watch of an end user's stream also names the session it was opened with: when that session ends, the
 watch is ended, with the reason, and woken, and its stream closes. The transaction that ends it (a logout, a
-login handing the anonymous user over, a merge, DeleteUser) leaves the notice `!<user id>:<session id>:<reason>`
+login handing the anonymous user over, a merge, DeleteUser) leaves the notice `~<user id>:<session id>:<reason>`
 (no session id: all the user's sessions), heard at its commit in every process; realtime/sessions.py also
 checks all of them together once a heartbeat, which catches what no notice names (an expired user JWT, a
 session gone with its app).
@@ -41,14 +41,16 @@ class Watch:
         self.typing: list[dict[str, Any]] = []  # typing frames heard since it last looked (nothing stores them)
         self.left = False  # the user left one of its conversations (or it went) since it last looked
         self.ended: str | None = None  # why its session ended, once it has: the stream closes (401)
+        self.told = False  # whether `ended` is what the change that ended it said
         self.event = asyncio.Event()
         # While its stream waits with nothing to send: takes a change itself if it can (True; `change`)
         self.direct: Callable[[str, int, Any], bool] | None = None
 
-    def end(self, reason: str) -> None:
-        """The stream's session has ended: wake it to close (with the first reason given)."""
-        if self.ended is None:
-            self.ended = reason
+    def end(self, reason: str, *, told: bool = False) -> None:
+        """The stream's session has ended: wake it to close, with the first reason it was `told` (by the
+        change that ended it: `~` notices), else the first found (the heartbeat's check)."""
+        if self.ended is None or (told and not self.told):
+            self.ended, self.told = reason, told
         self.event.set()
 
     def change(self, conversation_id: str, seq: int | None = None, frame: Any = None) -> None:
@@ -148,7 +150,7 @@ class Hub:
             if notice.startswith("-"):
                 self._left(*notice[1:].partition(":")[::2])
                 continue
-            if notice.startswith("!"):
+            if notice.startswith("~"):
                 user_id, _, rest = notice[1:].partition(":")
                 self._ended(user_id, *rest.partition(":")[::2])
                 continue
@@ -180,7 +182,7 @@ class Hub:
         """The user's session (none named: every session of theirs) has ended: its streams close."""
         for watch in self._by_user.get(user_id, ()):
             if not session_id or watch.session_id == session_id:
-                watch.end(reason)
+                watch.end(reason, told=True)
 
     def _left(self, user_id: str, conversation_id: str) -> None:
         """The user left the conversation (or it was deleted): their streams stop watching it, and look again

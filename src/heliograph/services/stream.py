@@ -149,13 +149,13 @@ DELETED = "The session has ended: its user was deleted"
 
 async def sessions_ended(conn: AsyncConnection, *, user_id: str, session_id: str | None = None, reason: str) -> None:
     """Once this transaction commits, the streams opened with this session of the user (None: with any of
-    theirs) close at once, in every process, with 4401 and `reason`: the notice `!<user id>:<session id>:
+    theirs) close at once, in every process, with 4401 and `reason`: the notice `~<user id>:<session id>:
     <reason>` (realtime/hub.py). Without it they would close at their next heartbeat's check."""
     await drive(conn, _ended_notice(user_id, session_id or "", reason))
 
 
 def _ended_notice(user_id: str, session_id: str, reason: str) -> Plan[None]:
-    yield notice(f"!{user_id}:{session_id}:{reason}")
+    yield notice(f"~{user_id}:{session_id}:{reason}")
 
 
 # --- tickets: the SSE fallback's credentials ---------------------------------------------------------
