@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/sockets.py [--engines sqlite,postgresql] [--sockets 10000] [--processes 1|2]
         [--rate 200] [--seconds 20] [--clients 4] [--rounds 2] [--throughput-seconds 8] [--through-api 200]
-        [--no-deflate] [--client-nice 10] [--throughput-to holder|poster] [--keep]
+        [--no-deflate] [--client-nice 10] [--client lean|websockets] [--clients-stopped]
+        [--throughput-to holder|poster] [--keep]
 
 For each engine, on a fresh database, it starts `heliograph serve` (with `--processes 2`, PostgreSQL
 only: a second one on the same database, which holds the sockets; the first takes the API's load),
@@ -14,9 +15,12 @@ then:
    database (seed());
 2. reads the socket server's VmRSS, opens one stream per user (docs/end-users.md §4: subprotocols
    `heliograph.v1` and `auth.<base64url(userId:sessionToken)>`, the `web` origin) from `--clients`
-   processes (asyncio and `websockets`, offering permessage-deflate as browsers do unless
+   processes (asyncio; with `--client lean`, the default, the handshake written by hand and one
+   asyncio.Protocol a socket that parses frames as they come, with `--client websockets` the
+   `websockets` library's client, a task a socket; offering permessage-deflate as browsers do unless
    `--no-deflate`; at niceness `--client-nice`, below the server's, as they stand in for browsers on
-   other machines: at its priority, on two cores, their wake-ups preempt the server they measure),
+   other machines: at its priority, on two cores, their wake-ups preempt the server they measure, and
+   the lean client takes a third of the library's CPU a frame),
    waits for every `ready`, reads the server's CPU over `--idle-seconds` (heartbeats)
    and VmRSS again: memory per socket is the difference over the sockets still open then;
 3. posts business messages (PostMessage with the account key) open loop at `--rate` messages/s into
@@ -28,7 +32,10 @@ then:
 4. closed-loop PostMessage throughput (bench/throughput.py's loop: `--concurrency` connections, each
    posting into its own conversation as fast as its 201s come), to the sockets' server (or, with
    `--throughput-to poster`, to the other one), with the sockets connected and then closed,
-   `--rounds` times (with, without, with, without …): the ratio of each pair.
+   `--rounds` times (with, without, with, without …): the ratio of each pair, with the clients' CPU a
+   message. `--clients-stopped` stops the clients (SIGSTOP) during each loop with the sockets, a
+   diagnosis: the server then pays its whole side of each delivery (the frames wait in the kernel's
+   buffers, counted when the clients go on) and the clients nothing.
 The open-file limit is raised as far as the hard limit allows; the servers and clients inherit it.
 """
 
@@ -54,6 +61,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from harness import PG_ADMIN, Http, basic_auth, cpu_ns, free_port, pg_admin, rss_kb, spawn, stop, wait_healthy
 from throughput import closed_loop, open_loop
 
@@ -273,9 +281,10 @@ def _rows_of(rows: list[dict[str, Any]], renamed: dict[str, str], *, token_hash:
 
 # --- the client processes: each holds its share of the sockets -------------------------------------------
 
-def client_main(pipe: Connection, port: int, app_id: str, users: list[User], deflate: bool, nice: int) -> None:
+def client_main(pipe: Connection, port: int, app_id: str, users: list[User], deflate: bool, nice: int,
+                kind: str) -> None:
     os.nice(nice)
-    asyncio.run(Client(port, app_id, users, deflate).serve(pipe))
+    asyncio.run((LeanClient if kind == "lean" else Client)(port, app_id, users, deflate).serve(pipe))
 
 
 class Client:
@@ -300,12 +309,16 @@ class Client:
             elif command == "close":
                 await self.close_all()
                 pipe.send({"closed": True})
-            elif command == "alive":  # sockets still open (a reader ends when its socket closes)
-                pipe.send({"alive": sum(not reader.done() for reader in self.readers)})
+            elif command == "alive":
+                pipe.send({"alive": self.alive()})
             elif command == "arrivals":
                 arrivals, self.arrivals = self.arrivals, {}
                 pipe.send({"arrivals": arrivals, "repeated": self.repeated})
                 self.repeated = 0
+
+    def alive(self) -> int:
+        """Sockets still open (a reader ends when its socket closes)."""
+        return sum(not reader.done() for reader in self.readers)
 
     async def open_all(self) -> list[str]:
         from websockets.asyncio.client import connect
@@ -339,12 +352,7 @@ class Client:
         try:
             async for raw in socket:
                 now = time.perf_counter()
-                frame = json.loads(raw)
-                if frame["type"] == "message":
-                    message_id = frame["message"]["id"]
-                    if message_id in self.arrivals:
-                        self.repeated += 1
-                    self.arrivals.setdefault(message_id, now)
+                self.arrived(json.loads(raw), now)
         except Exception:  # noqa: BLE001,S110 (a socket closed by the bench or the server ends its reader)
             pass
 
@@ -354,17 +362,143 @@ class Client:
         await asyncio.gather(*(socket.close() for socket in self.sockets), return_exceptions=True)
         self.sockets, self.readers, self.open_conversations = [], [], []
 
+    def arrived(self, frame: dict[str, Any], now: float) -> None:
+        if frame["type"] == "message":
+            message_id = frame["message"]["id"]
+            if message_id in self.arrivals:
+                self.repeated += 1
+            self.arrivals.setdefault(message_id, now)
+
+
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+DEFLATE = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"  # offered as browsers do
+
+
+class LeanClient(Client):
+    """The same sockets, spoken to with as little work on this machine as RFC 6455 allows (`--client lean`):
+    the handshake written by hand, then one asyncio.Protocol a socket that parses the server's frames (never
+    masked, never fragmented by this server) in its `data_received`, with no task, queue or wake-up per frame;
+    a `message` frame's JSON is decoded with msgspec to note its id. The clients stand in for browsers on other
+    machines: what they cost here is taken from the server they measure (docs/performance.md)."""
+
+    async def open_all(self) -> list[str]:
+        loop = asyncio.get_running_loop()
+        gate, failures = asyncio.Semaphore(32), []
+
+        async def one(user: User) -> None:
+            user_id, token, conversation_id = user
+            pair = base64.urlsafe_b64encode(f"{user_id}:{token}".encode()).rstrip(b"=").decode()
+            path = f"/sdk/v2/apps/{self.app_id}/appusers/{user_id}/stream"
+            async with gate:
+                try:
+                    _, socket = await loop.create_connection(lambda: LeanSocket(self, path, pair, self.port),
+                                                             "127.0.0.1", self.port)
+                    await asyncio.wait_for(socket.ready, 120)
+                except Exception as error:  # noqa: BLE001 (counted and reported, not fatal)
+                    failures.append(f"{type(error).__name__}: {error}")
+                    return
+            self.sockets.append(socket)
+            self.open_conversations.append(conversation_id)
+
+        await asyncio.gather(*(one(user) for user in self.users))
+        return failures[:5] + ([f"... {len(failures)} in all"] if len(failures) > 5 else [])
+
+    async def close_all(self) -> None:
+        for socket in self.sockets:
+            socket.close()
+        await asyncio.gather(*(socket.lost for socket in self.sockets), return_exceptions=True)
+        self.sockets, self.open_conversations = [], []
+
+    def alive(self) -> int:
+        return sum(not socket.lost.done() for socket in self.sockets)
+
+
+class LeanSocket(asyncio.Protocol):
+    """One stream: its handshake, then its frames."""
+
+    def __init__(self, client: Client, path: str, pair: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.client, self.buffer, self.upgraded = client, bytearray(), False
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.lost: asyncio.Future[None] = loop.create_future()
+        self.key = base64.b64encode(os.urandom(16))
+        self.request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {self.key.decode()}\r\n"
+                        f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {PROTOCOL}, auth.{pair}\r\n"
+                        f"Origin: {ORIGIN}\r\n{DEFLATE if client.deflate else ''}\r\n").encode()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        self.buffer += data
+        if not self.upgraded and not self.upgrade():
+            return
+        buffer = self.buffer
+        while len(buffer) >= 2:
+            length, start = buffer[1] & 0x7F, 2
+            if length == 126:
+                length, start = int.from_bytes(buffer[2:4]), 4
+            elif length == 127:
+                length, start = int.from_bytes(buffer[2:10]), 10
+            if len(buffer) < start + length:
+                return
+            opcode, payload = buffer[0] & 0x0F, bytes(buffer[start:start + length])
+            del buffer[:start + length]
+            if opcode == 0x1:
+                frame = msgspec.json.decode(payload)
+                if frame["type"] == "ready" and not self.ready.done():
+                    self.ready.set_result(None)
+                self.client.arrived(frame, now)
+            elif opcode == 0x8:
+                self.transport.close()
+
+    def upgrade(self) -> bool:
+        """Whether the server's 101 has come whole (checked: the accept key, no compression); the rest of the
+        buffer is frames."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = bytes(self.buffer[:end]).decode("latin-1").lower()
+        del self.buffer[:end + 4]
+        accept = base64.b64encode(hashlib.sha1(self.key + WEBSOCKET_GUID).digest()).decode().lower()  # noqa: S324
+        if not head.startswith("http/1.1 101") or f"sec-websocket-accept: {accept}" not in head \
+                or "permessage-deflate" in head:
+            self.ready.set_exception(RuntimeError(head.splitlines()[0] if head else "no answer"))
+            self.transport.close()
+            return False
+        self.upgraded = True
+        return True
+
+    def close(self) -> None:
+        """A close frame (1000), masked as a client's must be, then the connection."""
+        if self.transport.is_closing():
+            return
+        mask, code = os.urandom(4), (1000).to_bytes(2)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(code))
+        self.transport.write(bytes([0x88, 0x80 | len(code)]) + mask + masked)
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before ready"))
+        if not self.lost.done():
+            self.lost.set_result(None)
+
 
 class Clients:
     """The client processes, driven from the bench's process."""
 
-    def __init__(self, count: int, port: int, app_id: str, users: list[User], deflate: bool, nice: int) -> None:
+    def __init__(self, count: int, port: int, app_id: str, users: list[User], deflate: bool, nice: int,
+                 kind: str) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes, self.processes = [], []
         for n in range(count):
             mine, theirs = context.Pipe()
             process = context.Process(target=client_main,
-                                      args=(theirs, port, app_id, users[n::count], deflate, nice))
+                                      args=(theirs, port, app_id, users[n::count], deflate, nice, kind))
             process.start()
             self.pipes.append(mine)
             self.processes.append(process)
@@ -535,7 +669,8 @@ def run(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"{engine}, {args.processes} process(es) (pid {pids}), {args.sockets} sockets: {args.through_api} users "
               f"with a conversation made through the API in {made:.1f} s, {args.sockets - args.through_api} seeded "
               f"in {time.perf_counter() - started - made:.1f} s", flush=True)
-        clients = Clients(args.clients, deployment.holder.port, app_id, users, not args.no_deflate, args.client_nice)
+        clients = Clients(args.clients, deployment.holder.port, app_id, users, not args.no_deflate, args.client_nice,
+                          args.client)
         memory = idle_memory(deployment, clients, args.sockets, args.settle, args.idle_seconds)
         result: dict[str, Any] = {"memory": memory}
         if args.rate:  # posted to the sockets' own process, then (with two) to the other one
@@ -573,6 +708,9 @@ def main() -> None:
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--client-nice", type=int, default=10,
                         help="niceness of the client processes (0: the server's priority)")
+    parser.add_argument("--client", choices=("lean", "websockets"), default="lean",
+                        help="how the clients speak WebSocket: lean (the handshake by hand, a Protocol a socket) "
+                             "or the websockets library's asyncio client")
     parser.add_argument("--clients-stopped", action="store_true",
                         help="a diagnosis: stop the client processes (SIGSTOP) during each closed loop with the "
                              "sockets, so that only the server's side of each delivery is paid; frames wait in "

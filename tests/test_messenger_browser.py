@@ -228,6 +228,33 @@ def test_what_the_business_removes_goes_from_the_open_widget(
     assert (conversation, ["third"]) == (conversation_of(page), texts(account, app_id, conversation))
 
 
+def test_custom_text_and_menu_items_change_what_the_widget_says_and_offers(
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
+    """Heliograph.init with customText in French and menuItems {fileUpload: false, shareLocation: true}: the
+    launcher, the composer and the business's read speak French (a key the widget does not have is warned of
+    and left out); the attachment button asks for images only, and a location button is there."""
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    visit(page, shop, server.base_url, shop_web)
+    page.evaluate("""() => { window.hgEvents = []; return Heliograph.init({
+        customText: {openChatNamed: "Ouvrir la discussion avec {name}", inputPlaceholder: "Écrivez un message",
+                     sendButtonText: "Envoyer", uploadPhoto: "Envoyer une image", shareLocation: "Envoyer ma position",
+                     messageSeen: "Vu", notAKey: "?"},
+        menuItems: {fileUpload: false, shareLocation: true}}); }""")
+    page.wait_for_function("window.hgEvents.includes('ready')", timeout=WAIT_MS)
+    page.get_by_role("button", name="Ouvrir la discussion avec Kent Shop").click()
+    expect(page.get_by_role("textbox", name="Message")).to_have_attribute("placeholder", "Écrivez un message")
+    for label in ("Envoyer", "Envoyer une image", "Envoyer ma position"):
+        expect(page.get_by_role("button", name=label, exact=True)).to_be_visible()
+    say(page, "Bonjour")
+    sc.ActivitiesApi(account).post_activity(app_id, conversation_of(page), sc.ActivityPost(
+        author=sc.Author(type="business"), type="conversation:read"))
+    expect(page.locator(".hg-seen")).to_have_text("Vu", timeout=WAIT_MS)
+    assert "image/*" == page.locator("#hg-file").get_attribute("accept")
+    assert ["Heliograph: customText.notAKey is not a text the messenger shows (docs/messenger.md, \"Text\")"] == [
+        text for text in warnings if "customText" in text]
+
+
 def test_the_look_comes_from_the_integration(
         page: Page, server: Server, http: httpx.Client, app_id: str, shop: Site) -> None:
     """brandColor paints the launcher and the header, conversationColor the visitor's bubbles, and the header

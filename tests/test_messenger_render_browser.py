@@ -1,7 +1,7 @@
 """How the web messenger shows one message (src/heliograph/messenger/render.js and render.css), in a real
 chromium: every content type and action type of the spec, what a person sees and what their clicks call.
 
-render.js is loaded raw into a page with a fake `ui` that records its calls, so these tests need no server
+text.js and render.js are loaded raw into a page with a fake `ui` that records its calls, so these tests need no server
 and run once (not per engine). Media URLs point at https://media.example/, which the page answers itself.
 """
 
@@ -87,12 +87,12 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(chromium: Browser) -> Iterator[Page]:
-    """A page with render.css and render.js loaded raw, a fake `ui`, and `show(message)`."""
+    """A page with render.css, text.js and render.js loaded raw, a fake `ui`, and `show(message)`."""
     for tab in open_page(chromium):
         tab.route(f"{MEDIA}/**", serve_media)
         tab.set_content(PAGE)
         tab.add_style_tag(content=(MESSENGER / "render.css").read_text())
-        tab.add_script_tag(content=(MESSENGER / "render.js").read_text())
+        tab.add_script_tag(content=(MESSENGER / "text.js").read_text() + (MESSENGER / "render.js").read_text())
         tab.add_script_tag(content=FAKE_UI)
         yield tab
 
@@ -410,12 +410,13 @@ def test_every_type_on_one_page(page: Page, tmp_path: Path, width: int) -> None:
     assert width >= page.evaluate("document.documentElement.scrollWidth")
 
 
-def test_render_js_declares_only_prefixed_names() -> None:
-    """render.js shares one scope with core.js in the bundle: it declares only top-level functions and
-    constants named hg… / HG_…, and no module syntax."""
-    source = (MESSENGER / "render.js").read_text()
+@pytest.mark.parametrize("name", ["render.js", "text.js"])
+def test_render_and_text_declare_only_prefixed_names(name: str) -> None:
+    """render.js and text.js share one scope with core.js in the bundle: they declare only top-level functions
+    and constants named hg… / HG_…, and no module syntax."""
+    source = (MESSENGER / name).read_text()
     declared = re.findall(r"^(?:async\s+)?(function|const|let|var|class)\s+([\w$]+)", source, re.MULTILINE)
     assert [] == [(kind, name) for kind, name in declared
                   if kind not in ("function", "const") or not re.match(r"^(hg[A-Z]|HG_)", name)]
     assert [] == re.findall(r"^\s*(?:import|export)\b.*$", source, re.MULTILINE)
-    assert 40 < len(declared)
+    assert (40 if name == "render.js" else 3) < len(declared)

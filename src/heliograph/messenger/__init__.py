@@ -1,7 +1,8 @@
 """The web messenger's files (docs/messenger.md), and the one script `GET /messenger.js` serves.
 
-The widget is hand-written ES2020 with no build step: `bundle()` wraps the stylesheets and the two
-scripts into one strict-mode function, read from the package once per process. render.js (how one
+The widget is hand-written ES2020 with no build step: `bundle()` wraps the stylesheets and the three
+scripts (text.js: every text it shows, by key) into one strict-mode function, read from the package once
+per process. render.js (how one
 message's content looks) is optional: without it, core.js draws a message's text.
 """
 
@@ -12,7 +13,7 @@ import json
 from importlib import resources
 
 STYLESHEETS = ("messenger.css", "render.css")
-SCRIPTS = ("render.js", "core.js")
+SCRIPTS = ("text.js", "render.js", "core.js")
 DEMO = "demo.html"
 
 

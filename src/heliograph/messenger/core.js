@@ -6,9 +6,9 @@
 {
   const SCRIPT = document.currentScript;
   const DEFAULT_COLORS = { brand: "#65758e", conversation: "#0099ff", action: "#0099ff" };
-  const DEFAULT_PRECHAT = [
-    { type: "text", name: "name", label: "Name", placeholder: "Your name" },
-    { type: "email", name: "email", label: "Email", placeholder: "you@example.com" },
+  const defaultPrechat = () => [ // the prechat form when the integration enables it without fields
+    { type: "text", name: "name", label: hgText("prechatCaptureNameLabel"), placeholder: hgText("prechatCaptureNamePlaceholder") },
+    { type: "email", name: "email", label: hgText("prechatCaptureEmailLabel"), placeholder: hgText("prechatCaptureEmailPlaceholder") },
   ];
   const RETRY = { baseMs: 400, maxMs: 15000 }; // sends and reconnects: doubling delays with jitter
   const POLL = { // the stream's long-poll fallback (docs/messenger.md §4, "The fallback")
@@ -99,6 +99,7 @@
     send: "M2 21 23 12 2 3v7l15 2-15 2z",
     clip: "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z",
     list: "M3 5h18v2H3zm0 6h18v2H3zm0 6h18v2H3z",
+    pin: "M12 2a7 7 0 0 0-7 7c0 5.3 7 13 7 13s7-7.7 7-13a7 7 0 0 0-7-7zm0 9.5a2.5 2.5 0 1 1 0-5 2.5 2.5 0 0 1 0 5z",
   };
 
   class HgError extends Error {
@@ -221,6 +222,8 @@
       const fromScript = scriptOptions(SCRIPT);
       this.options = { ...fromScript, ...options };
       if (!this.options.integrationId) throw new Error("Heliograph.init needs an integrationId");
+      hgSetText(this.options.customText);
+      this.menu = { imageUpload: true, fileUpload: true, shareLocation: false, ...(this.options.menuItems || {}) };
       this.apiBase = String(this.options.apiBase || location.origin).replace(/\/+$/, "");
       this.keys = { session: "heliograph.session." + this.options.integrationId,
                     queue: "heliograph.queue." + this.options.integrationId };
@@ -691,7 +694,7 @@
           } catch (error) {
             if (error instanceof HgError && error.retryable) {
               if (error.status === 401 && this.session) this.sessionEnded(error.session);
-              this.setStatus(item.clientMessageId, navigator.onLine === false ? "Waiting for the connection…" : "Sending…");
+              this.setStatus(item.clientMessageId, hgText(navigator.onLine === false ? "messageWaiting" : "messageSending"));
               clearTimeout(this.flushTimer);
               this.flushTimer = this.later(() => this.flush(), backoff(this.sendAttempts++));
               return;
@@ -743,7 +746,7 @@
         node.classList.remove("hg-pending");
         node.classList.add("hg-failed");
       }
-      this.setStatus(item.clientMessageId, "Not delivered: " + error.message);
+      this.setStatus(item.clientMessageId, hgText("messageNotDelivered", { reason: error.message }));
       const waiting = this.pending.get(item.clientMessageId);
       this.pending.delete(item.clientMessageId);
       if (waiting) waiting.reject(error);
@@ -849,33 +852,37 @@
       const ui = { host, root };
       ui.badge = el("span", { class: "hg-badge", "aria-hidden": "true", hidden: true });
       ui.launcherIcon = el("span", { class: "hg-launcher-icon" }, svg(ICONS.chat));
-      ui.launcherText = el("span", { class: "hg-launcher-text", text: "Chat with us" });
+      ui.launcherText = el("span", { class: "hg-launcher-text", text: hgText("launcherText") });
       ui.launcher = el("button", { type: "button", class: "hg-launcher", "aria-expanded": "false",
-        "aria-label": "Open the chat", onclick: () => (this.opened ? this.close() : this.open()) },
+        "aria-label": hgText("openChat"), onclick: () => (this.opened ? this.close() : this.open()) },
       ui.launcherIcon, ui.launcherText, ui.badge);
       ui.icon = el("img", { class: "hg-business-icon", alt: "", hidden: true });
-      ui.title = el("h2", { class: "hg-title", id: "hg-title", text: "Messages" });
-      ui.listButton = el("button", { type: "button", class: "hg-header-button", "aria-label": "Your conversations",
+      ui.title = el("h2", { class: "hg-title", id: "hg-title", text: hgText("headerText") });
+      ui.listButton = el("button", { type: "button", class: "hg-header-button", "aria-label": hgText("conversationListHeaderText"),
         hidden: true, onclick: () => this.toggleList() }, svg(ICONS.list));
-      ui.closeButton = el("button", { type: "button", class: "hg-header-button hg-close", "aria-label": "Close the chat",
+      ui.closeButton = el("button", { type: "button", class: "hg-header-button hg-close", "aria-label": hgText("closeChat"),
         onclick: () => this.close() }, svg(ICONS.close));
       const header = el("header", { class: "hg-header" }, ui.icon, ui.title, ui.listButton, ui.closeButton);
       ui.error = el("div", { class: "hg-error", role: "alert", hidden: true });
       ui.intro = el("div", { class: "hg-intro" });
-      ui.log = el("div", { class: "hg-log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" },
+      ui.log = el("div", { class: "hg-log", role: "log", "aria-live": "polite", "aria-label": hgText("messagesLabel"), tabindex: "0" },
         ui.intro);
-      ui.list = el("nav", { class: "hg-conversations", "aria-label": "Your conversations", hidden: true });
+      ui.list = el("nav", { class: "hg-conversations", "aria-label": hgText("conversationListHeaderText"), hidden: true });
       ui.typing = el("div", { class: "hg-typing", "aria-live": "polite" });
       ui.prechat = el("form", { class: "hg-prechat", hidden: true, onsubmit: (event) => this.submitPrechat(event) });
-      ui.input = el("textarea", { class: "hg-input", id: "hg-input", rows: "1", placeholder: "Type a message",
+      ui.input = el("textarea", { class: "hg-input", id: "hg-input", rows: "1", placeholder: hgText("inputPlaceholder"),
         oninput: () => { this.typed(); this.grow(); }, onkeydown: (event) => this.composerKey(event) });
-      ui.file = el("input", { type: "file", class: "hg-sr-only", id: "hg-file", tabindex: "-1", "aria-label": "Send a file",
-        "aria-hidden": "true", onchange: () => this.pickedFile() }); // hidden from screen readers: the button stands for it
-      ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": "Send a file",
-        onclick: () => ui.file.click() }, svg(ICONS.clip));
-      ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": "Send" }, svg(ICONS.send));
+      const menu = this.menu; // which of files, images and the location the composer offers
+      const upload = hgText(menu.fileUpload ? "uploadDocument" : "uploadPhoto");
+      ui.file = el("input", { type: "file", class: "hg-sr-only", id: "hg-file", tabindex: "-1", "aria-label": upload,
+        accept: menu.fileUpload ? null : "image/*", "aria-hidden": "true", onchange: () => this.pickedFile() }); // the button stands for it
+      ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": upload,
+        hidden: !menu.fileUpload && !menu.imageUpload, onclick: () => ui.file.click() }, svg(ICONS.clip));
+      ui.locationButton = el("button", { type: "button", class: "hg-icon-button hg-location-button", "aria-label": hgText("shareLocation"),
+        hidden: !menu.shareLocation, onclick: () => this.shareLocation().catch((error) => this.showError(error)) }, svg(ICONS.pin));
+      ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": hgText("sendButtonText") }, svg(ICONS.send));
       ui.composer = el("form", { class: "hg-composer", onsubmit: (event) => { event.preventDefault(); this.submitText(); } },
-        el("label", { for: "hg-input", class: "hg-sr-only", text: "Message" }), ui.file, ui.fileButton, ui.input, ui.send);
+        el("label", { for: "hg-input", class: "hg-sr-only", text: hgText("messageLabel") }), ui.file, ui.fileButton, ui.locationButton, ui.input, ui.send);
       ui.panel = el("section", { class: "hg-panel", role: "dialog", "aria-labelledby": "hg-title", hidden: true,
         onkeydown: (event) => { if (event.key === "Escape") { event.stopPropagation(); this.close(); } } },
       header, ui.error, ui.list, ui.log, ui.typing, ui.prechat, ui.composer);
@@ -911,13 +918,17 @@
       this.ui.box.classList.toggle("hg-tab", tab);
       this.ui.box.classList.toggle("hg-fixed-intro", !!integration.fixedIntroPane);
       const name = this.businessName();
-      this.ui.title.textContent = name || "Messages";
-      this.ui.launcherText.textContent = name ? `Chat with ${name}` : "Chat with us";
+      this.ui.title.textContent = this.customized("headerText") ? hgText("headerText") : name || hgText("headerText");
+      this.ui.launcherText.textContent = name ? hgText("launcherTextNamed", { name }) : hgText("launcherText");
       this.ui.launcher.setAttribute("aria-label", this.launcherLabel(this.unread));
       this.setImage(this.ui.icon, this.options.businessIconUrl || integration.businessIconUrl);
       this.drawLauncherIcon(this.options.buttonIconUrl || integration.buttonIconUrl);
       this.drawIntro(name, this.options.businessIconUrl || integration.businessIconUrl);
       this.ui.listButton.hidden = !this.multiConversation();
+    }
+
+    customized(key) { // whether the page gave its own text for `key` (customText)
+      return !!(this.options.customText && typeof this.options.customText[key] === "string");
     }
 
     setImage(img, url) {
@@ -931,10 +942,9 @@
     }
 
     drawIntro(name, iconUrl) {
-      const intro = (this.options.customText && this.options.customText.introductionText) ||
-        "We're here to help. Ask us anything, and we'll answer as soon as we can.";
+      const intro = hgText("introductionText");
       const icon = httpUrl(iconUrl) ? el("img", { src: iconUrl, alt: "", class: "hg-intro-icon" }) : null;
-      this.ui.intro.replaceChildren(icon || "", el("p", { class: "hg-intro-name", text: name || "Welcome" }),
+      this.ui.intro.replaceChildren(icon || "", el("p", { class: "hg-intro-name", text: name || hgText("introductionTitle") }),
         el("p", { class: "hg-intro-text", text: intro }));
     }
 
@@ -975,8 +985,9 @@
 
     launcherLabel(unread) {
       const name = this.businessName();
-      const base = name ? `Open the chat with ${name}` : "Open the chat";
-      return unread ? `${base}, ${unread} unread message${unread === 1 ? "" : "s"}` : base;
+      const label = name ? hgText("openChatNamed", { name }) : hgText("openChat");
+      if (!unread) return label;
+      return unread === 1 ? hgText("unreadOne", { label }) : hgText("unreadMany", { label, count: unread });
     }
 
     refuse(message) {
@@ -986,14 +997,14 @@
       this.showError(new Error(message));
       this.ui.box.classList.add("hg-refused");
       this.ui.intro.hidden = true;
-      for (const control of [this.ui.input, this.ui.send, this.ui.fileButton]) control.disabled = true;
+      for (const control of [this.ui.input, this.ui.send, this.ui.fileButton, this.ui.locationButton]) control.disabled = true;
       this.ui.prechat.hidden = true;
     }
 
     showTyping(shown) {
       clearTimeout(this.typingShownTimer);
-      const name = this.businessName() || "The business";
-      this.ui.typing.textContent = shown ? `${name} is typing…` : "";
+      const name = this.businessName() || hgText("theBusiness");
+      this.ui.typing.textContent = shown ? hgText("typing", { name }) : "";
       this.ui.typing.classList.toggle("hg-visible", shown);
       if (shown) this.typingShownTimer = this.later(() => this.showTyping(false), TYPING_SHOWN_MS);
     }
@@ -1006,7 +1017,7 @@
       else this.ui.panel.insertBefore(this.ui.intro, log);
       const conv = this.currentId && this.conversations.get(this.currentId);
       if (conv && conv.hasMore) {
-        log.append(el("button", { type: "button", class: "hg-earlier", text: "Show earlier messages",
+        log.append(el("button", { type: "button", class: "hg-earlier", text: hgText("fetchHistory"),
           onclick: (event) => this.loadEarlier(conv, event.currentTarget) }));
       }
       const messages = conv ? Array.from(conv.messages.values()) : [];
@@ -1038,7 +1049,7 @@
 
     messageNode(id, fromUser, name) { // its author in words too, for a screen reader: the side says it only to the eye
       return el("div", { class: `hg-message ${fromUser ? "hg-from-user" : "hg-from-business"}`, "data-message-id": id },
-        el("span", { class: "hg-sr-only", text: `${fromUser ? "You" : name || "The business"}: ` }));
+        el("span", { class: "hg-sr-only", text: `${fromUser ? hgText("you") : name || hgText("theBusiness")}: ` }));
     }
 
     findMessage(id) {
@@ -1051,7 +1062,7 @@
       node.classList.add("hg-pending");
       node.dataset.received = item.at;
       node.append(this.content({ id: item.clientMessageId, content: item.content, author: { type: "user" }, received: item.at }),
-        el("div", { class: "hg-status", text: "Sending…" }));
+        el("div", { class: "hg-status", text: hgText("messageSending") }));
       this.ui.log.append(node);
       this.afterDraw();
     }
@@ -1112,7 +1123,7 @@
       if (!conv || !conv.businessLastRead) return;
       const mine = Array.from(this.ui.log.querySelectorAll(".hg-from-user:not(.hg-pending):not(.hg-failed)")).pop();
       if (mine && mine.dataset.received && time(mine.dataset.received) <= time(conv.businessLastRead)) {
-        mine.append(el("div", { class: "hg-seen", text: "Seen" }));
+        mine.append(el("div", { class: "hg-seen", text: hgText("messageSeen") }));
       }
     }
 
@@ -1141,7 +1152,7 @@
 
     shareLocation(conversationId) {
       return new Promise((resolve, reject) => {
-        if (!navigator.geolocation) { reject(new Error("This browser cannot share its location")); return; }
+        if (!navigator.geolocation) { reject(new Error(hgText("locationNotSupported"))); return; }
         navigator.geolocation.getCurrentPosition((position) => {
           const coordinates = { lat: position.coords.latitude, long: position.coords.longitude };
           resolve(this.sendContent({ type: "location", coordinates }, conversationId));
@@ -1152,10 +1163,10 @@
     openUrl(url, { webview, size }) {
       if (!httpUrl(url)) return;
       if (!webview) { window.open(url, "_blank", "noopener"); return; }
-      const frame = el("iframe", { src: url, title: "Web view", class: "hg-webview-frame", referrerpolicy: "no-referrer",
+      const frame = el("iframe", { src: url, title: hgText("webviewTitle"), class: "hg-webview-frame", referrerpolicy: "no-referrer",
         sandbox: "allow-scripts allow-forms allow-same-origin allow-popups" }); // it may not navigate the shop's page
-      const overlay = el("div", { class: `hg-webview hg-webview-${size || "tall"}`, role: "dialog", "aria-label": "Web view" },
-        el("button", { type: "button", class: "hg-header-button hg-webview-close", "aria-label": "Close the web view",
+      const overlay = el("div", { class: `hg-webview hg-webview-${size || "tall"}`, role: "dialog", "aria-label": hgText("webviewTitle") },
+        el("button", { type: "button", class: "hg-header-button hg-webview-close", "aria-label": hgText("closeWebview"),
           onclick: () => overlay.remove() }, svg(ICONS.close)), frame);
       this.ui.panel.append(overlay);
     }
@@ -1186,14 +1197,16 @@
     pickedFile() {
       const file = this.ui.file.files && this.ui.file.files[0];
       this.ui.file.value = "";
-      if (file && !this.refused) this.sendFile(file).catch(() => {});
+      if (!file || this.refused) return;
+      if (!this.menu.fileUpload && !(file.type || "").startsWith("image/")) { this.showError(new Error(hgText("imagesOnly"))); return; }
+      this.sendFile(file).catch(() => {});
     }
 
     // -- prechat capture and the conversation list --
     prechatFields() {
       const capture = this.config && (this.options.prechatCapture || this.config.integration.prechatCapture);
       if (!capture || !capture.enabled) return null;
-      return Array.isArray(capture.fields) && capture.fields.length ? capture.fields : DEFAULT_PRECHAT;
+      return Array.isArray(capture.fields) && capture.fields.length ? capture.fields : defaultPrechat();
     }
 
     showComposerOrPrechat() {
@@ -1215,8 +1228,8 @@
             placeholder: field.placeholder || "", autocomplete: field.type === "email" ? "email" : field.name === "name" ? "name" : "off" });
         return el("div", { class: "hg-field" }, el("label", { for: id, text: field.label || field.name }), control);
       });
-      this.ui.prechat.replaceChildren(el("p", { class: "hg-prechat-intro", text: "Before we start, tell us how to reach you." }),
-        ...rows, el("button", { type: "submit", class: "hg-prechat-submit", text: "Start the conversation" }));
+      this.ui.prechat.replaceChildren(el("p", { class: "hg-prechat-intro", text: hgText("prechatCaptureGreetingText") }),
+        ...rows, el("button", { type: "submit", class: "hg-prechat-submit", text: hgText("prechatCaptureSubmit") }));
     }
 
     async submitPrechat(event) {
@@ -1258,7 +1271,7 @@
         el("span", { class: "hg-conversation-name", text: label }),
         el("span", { class: "hg-conversation-last", text: (last && last.content && last.content.text) || "" })));
       });
-      list.replaceChildren(el("button", { type: "button", class: "hg-new-conversation", text: "New conversation",
+      list.replaceChildren(el("button", { type: "button", class: "hg-new-conversation", text: hgText("newConversationButtonText"),
         onclick: () => this.createConversation().catch((error) => this.showError(error)) }), el("ul", {}, ...items));
       list.hidden = false;
       list.querySelector("button").focus();

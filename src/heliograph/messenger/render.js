@@ -8,8 +8,8 @@ const HG_LINK_SCHEMES = ["http:", "https:", "mailto:"];
 const HG_MEDIA_SCHEMES = ["http:", "https:", "blob:"];
 const HG_EMAIL = /^[^@\s]+@[^@\s]+$/;  // the server's EMAIL_PATTERN (schemas/common.py)
 const HG_FORMATS = {
-  integer: { pattern: /^-?\d+$/, problem: "Enter a whole number" },
-  decimal: { pattern: /^-?\d+(\.\d+)?$/, problem: "Enter a number" },
+  integer: { pattern: /^-?\d+$/, problem: "formErrorWholeNumber" }, // the problem: a key of text.js
+  decimal: { pattern: /^-?\d+(\.\d+)?$/, problem: "formErrorNumber" },
 };
 const HG_TEXT_SIZE = { min: 1, max: 128 };  // the spec's defaults of a text field's minSize and maxSize
 const HG_IDS = { next: 0 };  // element ids unique within the widget's shadow root
@@ -61,7 +61,7 @@ function hgRenderText(root, content, id, ui) {
 }
 
 function hgRenderImage(root, content, id, ui) {
-  const alt = hgString(content.altText) || "Image";
+  const alt = hgString(content.altText) || hgText("image");
   const url = hgSafeUrl(content.mediaUrl, HG_MEDIA_SCHEMES);
   const figure = hgEl("figure", "hg-balloon hg-media");
   const img = hgEl("img", "hg-image");
@@ -69,7 +69,7 @@ function hgRenderImage(root, content, id, ui) {
   img.loading = "lazy";
   if (url) {
     img.src = url;
-    const open = hgLink(url, "hg-image-open", `Open image: ${alt}`);
+    const open = hgLink(url, "hg-image-open", hgText("openImage", { alt }));
     open.append(img);
     figure.append(open);
   } else {
@@ -82,7 +82,7 @@ function hgRenderImage(root, content, id, ui) {
 
 function hgRenderFile(root, content, id, ui) {
   const url = hgSafeUrl(content.mediaUrl, HG_MEDIA_SCHEMES);
-  const name = hgString(content.altText) || hgFileName(content.mediaUrl) || "File";
+  const name = hgString(content.altText) || hgFileName(content.mediaUrl) || hgText("file");
   const size = hgFileSize(content.mediaSize);
   const bubble = hgEl("div", "hg-balloon hg-attachment");
   const icon = hgEl("span", "hg-attachment-icon", hgFileExtension(name));
@@ -92,9 +92,9 @@ function hgRenderFile(root, content, id, ui) {
   if (size) about.append(hgEl("span", "hg-attachment-size", size));
   bubble.append(icon, about);
   if (url) {
-    const download = hgLink(url, "hg-attachment-download", `Download ${name}${size ? ` (${size})` : ""}`);
+    const download = hgLink(url, "hg-attachment-download", hgText(size ? "downloadSized" : "downloadNamed", { name, size }));
     download.setAttribute("download", name);
-    download.append(hgEl("span", "", "Download"));
+    download.append(hgEl("span", "", hgText("download")));
     bubble.append(download);
   }
   hgAppendCaption(bubble, content);
@@ -120,7 +120,7 @@ function hgRenderLocation(root, content) {
   if (valid) {
     const map = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${long}#map=16/${lat}/${long}`;
     const label = place.name || place.address || shown;
-    bubble.append(hgLink(map, "hg-location-map", `Open ${label} on a map`, "View on map"));
+    bubble.append(hgLink(map, "hg-location-map", hgText("openOnMap", { label }), hgText("viewOnMap")));
   } else if (content.text) {
     about.append(hgMarkdown(content.text));
   }
@@ -134,14 +134,14 @@ function hgRenderCarousel(root, content, id, ui) {
   const track = hgEl("div", `hg-carousel hg-ratio-${ratio}`);
   track.tabIndex = 0;
   track.setAttribute("role", "region");
-  track.setAttribute("aria-label", `Carousel, ${items.length} item${items.length === 1 ? "" : "s"}`);
+  track.setAttribute("aria-label", hgText(items.length === 1 ? "carouselOne" : "carouselMany", { count: items.length }));
   const list = hgEl("ul", "hg-carousel-items");
   items.forEach((item, i) => list.append(hgCard(item, i, items.length, id, ui)));
   track.append(list);
   track.addEventListener("keydown", (event) => hgCarouselKey(event, track));
-  const back = hgButton("hg-carousel-arrow hg-carousel-back", "\u2039", "Previous items",
+  const back = hgButton("hg-carousel-arrow hg-carousel-back", "\u2039", hgText("carouselPrevious"),
     () => hgCarouselMove(track, -1));
-  const next = hgButton("hg-carousel-arrow hg-carousel-next", "\u203a", "Next items",
+  const next = hgButton("hg-carousel-arrow hg-carousel-next", "\u203a", hgText("carouselNext"),
     () => hgCarouselMove(track, 1));
   const arrows = () => hgCarouselArrows(track, back, next);
   track.addEventListener("scroll", arrows, { passive: true });
@@ -155,7 +155,7 @@ function hgRenderList(root, content, id, ui) {
   const items = Array.isArray(content.items) ? content.items : [];
   const box = hgEl("div", "hg-list");
   const list = hgEl("ul", "hg-list-items");
-  list.setAttribute("aria-label", `List, ${items.length} item${items.length === 1 ? "" : "s"}`);
+  list.setAttribute("aria-label", hgText(items.length === 1 ? "listOne" : "listMany", { count: items.length }));
   items.forEach((item, i) => {
     const row = hgEl("li", "hg-list-item");
     const about = hgEl("div", "hg-list-about");
@@ -178,13 +178,13 @@ function hgRenderForm(root, content, id, ui) {
   const fields = Array.isArray(content.fields) ? content.fields : [];
   const form = hgEl("form", "hg-form");
   form.noValidate = true;
-  form.setAttribute("aria-label", "Form");
+  form.setAttribute("aria-label", hgText("formLabel"));
   const set = hgEl("fieldset", "hg-form-fields");
   const controls = fields.map((field) => hgFormField(field));
   controls.forEach((control) => set.append(control.element));
-  const submit = hgEl("button", "hg-action hg-form-submit", "Submit");
+  const submit = hgEl("button", "hg-action hg-form-submit", hgText("formSubmit"));
   submit.type = "submit";
-  submit.setAttribute("aria-label", "Submit the form");
+  submit.setAttribute("aria-label", hgText("formSubmitLabel"));
   const problem = hgEl("p", "hg-form-error");
   problem.setAttribute("role", "alert");
   problem.hidden = true;
@@ -220,7 +220,7 @@ function hgRenderFallback(root, content) {
   const bubble = hgEl("div", "hg-balloon hg-fallback");
   const text = hgString(content.text) || hgString(content.textFallback);
   if (text) bubble.append(hgMarkdown(text));
-  else bubble.append(hgEl("em", "hg-unsupported", "This message cannot be shown here."));
+  else bubble.append(hgEl("em", "hg-unsupported", hgText("unsupportedMessageType")));
   root.append(bubble);
 }
 
@@ -289,7 +289,7 @@ function hgAppendActions(root, bubble, actions, id, ui) {
   if (!Array.isArray(actions) || !actions.length) return;
   const replies = hgEl("div", "hg-replies");
   replies.setAttribute("role", "group");
-  replies.setAttribute("aria-label", "Suggested replies");
+  replies.setAttribute("aria-label", hgText("suggestedReplies"));
   const buttons = hgEl("div", "hg-actions");
   actions.forEach((action, n) => {
     if (action && action.type === "reply") replies.append(hgReplyChip(action, replies, ui));
@@ -310,7 +310,7 @@ function hgAction(action, actionId, ui) {
   const type = action && action.type;
   if (type === "link") {
     const url = hgSafeUrl(action.uri, HG_LINK_SCHEMES);
-    return url ? hgLink(url, "hg-action hg-action-link", `${text} (opens in a new tab)`, text) : hgInert(text);
+    return url ? hgLink(url, "hg-action hg-action-link", hgText("opensInNewTab", { text }), text) : hgInert(text);
   }
   if (type === "buy") return hgBuy(action, text);
   if (type === "webview") {
@@ -326,7 +326,7 @@ function hgAction(action, actionId, ui) {
     return button;
   }
   if (type === "locationRequest") {
-    const button = hgButton("hg-action hg-action-location", text, `${text} (shares your location)`,
+    const button = hgButton("hg-action hg-action-location", text, hgText("sharesLocation", { text }),
       () => hgBusy(button, () => ui.shareLocation()));
     return button;
   }
@@ -335,7 +335,7 @@ function hgAction(action, actionId, ui) {
 
 function hgReplyChip(action, group, ui) {
   const text = hgString(action.text);
-  const chip = hgButton("hg-reply", text, `Reply: ${text}`, () => {
+  const chip = hgButton("hg-reply", text, hgText("replyLabel", { text }), () => {
     const chips = Array.from(group.querySelectorAll("button"));
     chips.forEach((other) => { other.disabled = true; });
     chip.setAttribute("aria-busy", "true");
@@ -360,7 +360,7 @@ function hgBuy(action, text) {
   const price = hgPrice(action.amount, action.currency);
   const label = price ? `${text}, ${price}` : text;
   const url = hgSafeUrl(action.uri, HG_LINK_SCHEMES);
-  const element = url ? hgLink(url, "hg-action hg-action-buy", `${label} (opens in a new tab)`)
+  const element = url ? hgLink(url, "hg-action hg-action-buy", hgText("opensInNewTab", { text: label }))
     : hgEl("span", "hg-action hg-action-buy hg-action-inert");
   element.append(hgEl("span", "hg-buy-text", text));
   if (price) element.append(hgEl("span", "hg-buy-price", price));
@@ -428,21 +428,21 @@ function hgFieldCheck(control) {
   if (control.type === "select") {
     const chosen = control.inputs.filter((box) => box.checked).map((box) => ({ name: box.value }));
     return chosen.length ? { answer: { type: "select", name: field.name, select: chosen } }
-      : { problem: "Choose at least one option" };
+      : { problem: hgText("formErrorChooseOne") };
   }
   const value = control.inputs[0].value.trim();
-  if (!value) return { problem: "This field is required" };
+  if (!value) return { problem: hgText("formErrorRequired") };
   if (control.type === "email") {
     return HG_EMAIL.test(value) && value.length <= 128 ? { answer: { type: "email", name: field.name, email: value } }
-      : { problem: "Enter a valid email address" };
+      : { problem: hgText("formErrorInvalidEmail") };
   }
   const min = Number.isInteger(field.minSize) ? field.minSize : HG_TEXT_SIZE.min;
   const max = Number.isInteger(field.maxSize) ? field.maxSize : HG_TEXT_SIZE.max;
   if (value.length < min || value.length > max) {
-    return { problem: min === max ? `Enter ${min} characters` : `Enter ${min} to ${max} characters` };
+    return { problem: min === max ? hgText("formErrorLength", { min }) : hgText("formErrorLengths", { min, max }) };
   }
   const format = Object.prototype.hasOwnProperty.call(HG_FORMATS, field.format) ? HG_FORMATS[field.format] : null;
-  if (format && !format.pattern.test(value)) return { problem: format.problem };
+  if (format && !format.pattern.test(value)) return { problem: hgText(format.problem) };
   return { answer: { type: "text", name: field.name, text: value } };
 }
 
@@ -467,15 +467,15 @@ function hgSubmitForm(state) {
   state.problem.hidden = true;
   state.set.disabled = true;
   state.submit.disabled = true;
-  state.submit.textContent = "Sending…";
+  state.submit.textContent = hgText("messageSending");
   const answers = checks.map((check) => check.answer);
   Promise.resolve().then(() => state.ui.submitForm(state.id, answers)).then(() => {
     hgFormAnswered(state.form, state.set, state.submit);
   }, (error) => {
     state.set.disabled = false;
     state.submit.disabled = false;
-    state.submit.textContent = "Submit";
-    state.problem.textContent = (error && error.message) || "The form could not be sent. Try again.";
+    state.submit.textContent = hgText("formSubmit");
+    state.problem.textContent = (error && error.message) || hgText("formNotSent");
     state.problem.hidden = false;
   });
 }
@@ -483,7 +483,7 @@ function hgSubmitForm(state) {
 function hgFormAnswered(form, set, submit) {
   form.classList.add("hg-form-answered");
   set.disabled = true;
-  const status = hgEl("p", "hg-form-status", "Submitted");
+  const status = hgEl("p", "hg-form-status", hgText("formSubmitted"));
   status.setAttribute("role", "status");
   submit.replaceWith(status);
 }
@@ -586,7 +586,7 @@ function hgRichText(html) {
 
 function hgNamedLink(link) {
   const text = link.textContent.trim() || link.href;
-  link.setAttribute("aria-label", link.target === "_blank" ? `${text} (opens in a new tab)` : text);
+  link.setAttribute("aria-label", link.target === "_blank" ? hgText("opensInNewTab", { text }) : text);
   return link;
 }
 
