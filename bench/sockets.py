@@ -3,7 +3,7 @@
     .venv/bin/python bench/sockets.py [--engines sqlite,postgresql] [--sockets 10000] [--processes 1|2]
         [--rate 200] [--seconds 20] [--clients 4] [--rounds 2] [--throughput-seconds 8] [--through-api 200]
         [--no-deflate] [--client-nice 10] [--client lean|websockets] [--clients-stopped]
-        [--throughput-to holder|poster] [--keep]
+        [--throughput-to holder|poster] [--throughput-into sockets|others] [--pin] [--keep]
 
 For each engine, on a fresh database, it starts `heliograph serve` (with `--processes 2`, PostgreSQL
 only: a second one on the same database, which holds the sockets; the first takes the API's load),
@@ -32,10 +32,13 @@ then:
 4. closed-loop PostMessage throughput (bench/throughput.py's loop: `--concurrency` connections, each
    posting into its own conversation as fast as its 201s come), to the sockets' server (or, with
    `--throughput-to poster`, to the other one), with the sockets connected and then closed,
-   `--rounds` times (with, without, with, without …): the ratio of each pair, with the clients' CPU a
-   message. `--clients-stopped` stops the clients (SIGSTOP) during each loop with the sockets, a
-   diagnosis: the server then pays its whole side of each delivery (the frames wait in the kernel's
-   buffers, counted when the clients go on) and the clients nothing.
+   `--rounds` times (with, without, with, without …), each loop once the servers have quieted down
+   after the sockets' opening or closing: the ratio of each pair, with the clients' CPU a message. With
+   `--throughput-into others` the loop posts into `--concurrency` users' conversations that hold no
+   socket (those users open none), while the other sockets wait. `--clients-stopped` stops the clients
+   (SIGSTOP) during each loop with the sockets, a diagnosis: the server then pays its whole side of each
+   delivery (the frames wait in the kernel's buffers, counted when the clients go on) and the clients
+   nothing; `--pin` puts the servers on CPU 0 and everything else on CPU 1.
 The open-file limit is raised as far as the hard limit allows; the servers and clients inherit it.
 """
 
@@ -321,31 +324,36 @@ class Client:
         return sum(not reader.done() for reader in self.readers)
 
     async def open_all(self) -> list[str]:
-        from websockets.asyncio.client import connect
-        from websockets.typing import Origin, Subprotocol
-
         gate, failures = asyncio.Semaphore(32), []
 
         async def one(user: User) -> None:
             user_id, token, conversation_id = user
             pair = base64.urlsafe_b64encode(f"{user_id}:{token}".encode()).rstrip(b"=").decode()
-            url = f"ws://127.0.0.1:{self.port}/sdk/v2/apps/{self.app_id}/appusers/{user_id}/stream"
             async with gate:
                 try:
-                    socket = await connect(url, subprotocols=[Subprotocol(PROTOCOL), Subprotocol(f"auth.{pair}")],
-                                           origin=Origin(ORIGIN), compression="deflate" if self.deflate else None,
-                                           ping_interval=None, open_timeout=120, max_queue=None, proxy=None)
-                    ready = json.loads(await asyncio.wait_for(socket.recv(), 120))
-                    assert ready["type"] == "ready", ready
+                    socket = await self.connect(f"/sdk/v2/apps/{self.app_id}/appusers/{user_id}/stream", pair)
                 except Exception as error:  # noqa: BLE001 (counted and reported, not fatal)
                     failures.append(f"{type(error).__name__}: {error}")
                     return
             self.sockets.append(socket)
             self.open_conversations.append(conversation_id)
-            self.readers.append(asyncio.create_task(self.read(socket)))
 
         await asyncio.gather(*(one(user) for user in self.users))
         return failures[:5] + ([f"... {len(failures)} in all"] if len(failures) > 5 else [])
+
+    async def connect(self, path: str, pair: str) -> Any:
+        """One stream, open once its `ready` came (read here: `read` notes the frames after it)."""
+        from websockets.asyncio.client import connect
+        from websockets.typing import Origin, Subprotocol
+
+        socket = await connect(f"ws://127.0.0.1:{self.port}{path}", origin=Origin(ORIGIN),
+                               subprotocols=[Subprotocol(PROTOCOL), Subprotocol(f"auth.{pair}")],
+                               compression="deflate" if self.deflate else None,
+                               ping_interval=None, open_timeout=120, max_queue=None, proxy=None)
+        ready = json.loads(await asyncio.wait_for(socket.recv(), 120))
+        assert ready["type"] == "ready", ready
+        self.readers.append(asyncio.create_task(self.read(socket)))
+        return socket
 
     async def read(self, socket: Any) -> None:
         """Note each message frame's arrival: the clock first, then the parsing."""
@@ -381,27 +389,12 @@ class LeanClient(Client):
     a `message` frame's JSON is decoded with msgspec to note its id. The clients stand in for browsers on other
     machines: what they cost here is taken from the server they measure (docs/performance.md)."""
 
-    async def open_all(self) -> list[str]:
+    async def connect(self, path: str, pair: str) -> Any:
         loop = asyncio.get_running_loop()
-        gate, failures = asyncio.Semaphore(32), []
-
-        async def one(user: User) -> None:
-            user_id, token, conversation_id = user
-            pair = base64.urlsafe_b64encode(f"{user_id}:{token}".encode()).rstrip(b"=").decode()
-            path = f"/sdk/v2/apps/{self.app_id}/appusers/{user_id}/stream"
-            async with gate:
-                try:
-                    _, socket = await loop.create_connection(lambda: LeanSocket(self, path, pair, self.port),
-                                                             "127.0.0.1", self.port)
-                    await asyncio.wait_for(socket.ready, 120)
-                except Exception as error:  # noqa: BLE001 (counted and reported, not fatal)
-                    failures.append(f"{type(error).__name__}: {error}")
-                    return
-            self.sockets.append(socket)
-            self.open_conversations.append(conversation_id)
-
-        await asyncio.gather(*(one(user) for user in self.users))
-        return failures[:5] + ([f"... {len(failures)} in all"] if len(failures) > 5 else [])
+        made = lambda: LeanSocket(self, path, pair, self.port)  # noqa: E731
+        _, socket = await loop.create_connection(made, "127.0.0.1", self.port)
+        await asyncio.wait_for(socket.ready, 120)
+        return socket
 
     async def close_all(self) -> None:
         for socket in self.sockets:
@@ -566,6 +559,18 @@ def collect(clients: Clients, sent: dict[str, float], timeout: float = 30.0) -> 
     return latencies, sum(m not in arrivals for m in sent), repeated
 
 
+def quiet_down(servers: list[Server], limit: float = 30.0) -> float:
+    """Wait until the servers use under 15% of a core over half a second (what opening or closing 10,000
+    sockets left them to do is done), at most `limit` seconds; how long it took."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        cpu = sum(server.cpu_seconds() for server in servers)
+        time.sleep(0.5)
+        if sum(server.cpu_seconds() for server in servers) - cpu < 0.075:
+            break
+    return time.perf_counter() - started
+
+
 def idle_memory(deployment: Deployment, clients: Clients, sockets: int, settle: float,
                 idle_seconds: float) -> dict[str, Any]:
     """Open the sockets; the socket server's VmRSS before and after, and its CPU while they idle."""
@@ -616,8 +621,10 @@ def latency(server: Server, clients: Clients, app_id: str, args: argparse.Namesp
             "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1), "p99_ms": round(q[98] * 1000, 1)}
 
 
-def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Closed-loop PostMessage with the sockets connected and without, alternating (they start connected)."""
+def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argparse.Namespace,
+               quiet: list[str]) -> dict[str, Any]:
+    """Closed-loop PostMessage with the sockets connected and without, alternating (they start connected):
+    into the sockets' conversations, or into the `quiet` ones, which have none."""
     rates: dict[str, list[float]] = {"with": [], "without": []}
     conversations = clients.conversations
     for round_ in range(args.rounds):
@@ -625,9 +632,11 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             if phase == "with" and round_ > 0:
                 clients.open()
             clients.arrivals()
+            waited = quiet_down(deployment.servers)  # so that neither phase pays for the sockets' coming and going
             sent: dict[str, float] = {}
-            chosen = random.sample(conversations, min(args.concurrency, len(conversations)))
-            print(f"  round {round_ + 1}, {phase} sockets:", flush=True)
+            chosen = quiet or random.sample(conversations, min(args.concurrency, len(conversations)))
+            print(f"  round {round_ + 1}, {phase} sockets (after {waited:.1f} s for the servers to quiet down):",
+                  flush=True)
             target = deployment.holder if args.throughput_to == "holder" else deployment.poster
             loop = closed_loop(target, app_id, chosen, args.throughput_seconds, sent)  # type: ignore[arg-type]
             stopped = phase == "with" and args.clients_stopped
@@ -639,7 +648,11 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             if stopped:
                 clients.signal(signal.SIGCONT)
             rates[phase].append(rate)
-            if phase == "with":
+            if phase == "with" and quiet:
+                print(f"    {rate:.0f} msg/s, into conversations without a socket (clients' CPU "
+                      f"{cpu / args.throughput_seconds:.0%} of a core)", flush=True)
+                clients.ask("close")
+            elif phase == "with":
                 lags, missing, repeated = collect(clients, sent)
                 latency = "(clients stopped)" if stopped else ms(lags, 50, 95, 99)
                 print(f"    {rate:.0f} msg/s; clients' CPU {cpu * 1000 / max(len(sent), 1):.3f} ms per message "
@@ -656,10 +669,20 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             "ratios": [round(r, 2) for r in pairs]}
 
 
+def pin(deployment: Deployment) -> None:
+    """`--pin`: every thread of the servers on CPU 0, this process and the clients it starts on CPU 1."""
+    for server in deployment.servers:
+        for task in Path(f"/proc/{server.process.pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), {0})
+    os.sched_setaffinity(0, {1})
+
+
 def run(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     deployment = Deployment(engine, args.processes, workdir)
     clients = None
     try:
+        if args.pin:
+            pin(deployment)
         started = time.perf_counter()
         app_id, users = asyncio.run(set_up(deployment.poster, args.sockets, args.through_api))
         made = time.perf_counter() - started
@@ -669,16 +692,18 @@ def run(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"{engine}, {args.processes} process(es) (pid {pids}), {args.sockets} sockets: {args.through_api} users "
               f"with a conversation made through the API in {made:.1f} s, {args.sockets - args.through_api} seeded "
               f"in {time.perf_counter() - started - made:.1f} s", flush=True)
-        clients = Clients(args.clients, deployment.holder.port, app_id, users, not args.no_deflate, args.client_nice,
+        quiet = users[-args.concurrency:] if args.throughput_into == "others" else []  # users without a socket
+        holding = users[:len(users) - len(quiet)]
+        clients = Clients(args.clients, deployment.holder.port, app_id, holding, not args.no_deflate, args.client_nice,
                           args.client)
-        memory = idle_memory(deployment, clients, args.sockets, args.settle, args.idle_seconds)
+        memory = idle_memory(deployment, clients, len(holding), args.settle, args.idle_seconds)
         result: dict[str, Any] = {"memory": memory}
         if args.rate:  # posted to the sockets' own process, then (with two) to the other one
             result["latency"] = latency(deployment.holder, clients, app_id, args)
             if len(deployment.servers) > 1:
                 result["latency_across"] = latency(deployment.poster, clients, app_id, args)
         if args.rounds:
-            result["throughput"] = throughput(deployment, clients, app_id, args)
+            result["throughput"] = throughput(deployment, clients, app_id, args, [user[2] for user in quiet])
         return result
     finally:
         if clients is not None:
@@ -703,6 +728,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="throughput rounds (with, without); 0 to skip")
     parser.add_argument("--throughput-seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--throughput-into", choices=("sockets", "others"), default="sockets",
+                        help="the closed loop posts into the sockets' conversations (each message is delivered) or "
+                             "into --concurrency other users' conversations, which hold no socket (the sockets wait)")
     parser.add_argument("--throughput-to", choices=("holder", "poster"), default="holder",
                         help="the closed loop's server: the one holding the sockets, or (--processes 2) the other")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
@@ -715,6 +743,9 @@ def main() -> None:
                         help="a diagnosis: stop the client processes (SIGSTOP) during each closed loop with the "
                              "sockets, so that only the server's side of each delivery is paid; frames wait in "
                              "the kernel's buffers and are counted once the clients go on (no latency then)")
+    parser.add_argument("--pin", action="store_true",
+                        help="the servers on CPU 0, the load generator and the clients on CPU 1 (two CPUs): as if "
+                             "they were on other machines, but for the shared cache and memory")
     parser.add_argument("--keep", action="store_true", help="keep the data directories and server logs")
     args = parser.parse_args()
     print(f"open files allowed: {raise_nofile()}", flush=True)

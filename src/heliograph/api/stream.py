@@ -68,7 +68,8 @@ class Tail:
         self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
         self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
         self.writer: Callable[[bytes], bool] | None = None  # writes a frame at once, if the socket can (`direct`)
-        self.sent_at = asyncio.get_running_loop().time()  # when the client was last sent something
+        self._loop = asyncio.get_running_loop()  # kept: asking for it costs a getpid() system call each time
+        self.sent_at = self._loop.time()  # when the client was last sent something
         self._rang = False
         self._timer: asyncio.TimerHandle | None = None
 
@@ -164,7 +165,7 @@ class Tail:
         if self.pending:
             return True
         self._rang = False
-        self._timer = asyncio.get_running_loop().call_at(until, self._ring)
+        self._timer = self._loop.call_at(until, self._ring)
         self.watch.direct = self.direct if self.writer is not None else None
         try:
             await self.watch.event.wait()
@@ -178,7 +179,7 @@ class Tail:
         with nothing else to do pings from here, without waking: the ping if it has been quiet a heartbeat
         (frames written at once count), and its timer set again for the next. Otherwise the stream wakes."""
         if self.watch.direct is not None and not self.watch.event.is_set():  # waiting, with a writer
-            loop = asyncio.get_running_loop()
+            loop = self._loop
             if loop.time() < self.sent_at + self.heartbeat or self._write({"type": "ping"}):
                 self._timer = loop.call_at(self.sent_at + self.heartbeat, self._ring)
                 return
@@ -194,7 +195,7 @@ class Tail:
             log.exception("writing a stream's frame at once failed")
             return False
         if written:
-            self.sent_at = asyncio.get_running_loop().time()
+            self.sent_at = self._loop.time()
         return written
 
     def direct(self, conversation_id: str, seq: int, frame: dict[str, Any] | None) -> bool:
