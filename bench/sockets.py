@@ -350,8 +350,12 @@ class Client:
                                subprotocols=[Subprotocol(PROTOCOL), Subprotocol(f"auth.{pair}")],
                                compression="deflate" if self.deflate else None,
                                ping_interval=None, open_timeout=120, max_queue=None, proxy=None)
-        ready = json.loads(await asyncio.wait_for(socket.recv(), 120))
-        assert ready["type"] == "ready", ready
+        try:
+            ready = json.loads(await asyncio.wait_for(socket.recv(), 120))
+            assert ready["type"] == "ready", ready
+        except BaseException:
+            await socket.close()  # not counted as open: the server must not hold it either
+            raise
         self.readers.append(asyncio.create_task(self.read(socket)))
         return socket
 
@@ -393,7 +397,11 @@ class LeanClient(Client):
         loop = asyncio.get_running_loop()
         made = lambda: LeanSocket(self, path, pair, self.port)  # noqa: E731
         _, socket = await loop.create_connection(made, "127.0.0.1", self.port)
-        await asyncio.wait_for(socket.ready, 120)
+        try:
+            await asyncio.wait_for(socket.ready, 120)
+        except BaseException:
+            socket.transport.abort()  # not counted as open: the server must not hold it either
+            raise
         return socket
 
     async def close_all(self) -> None:
@@ -457,9 +465,12 @@ class LeanSocket(asyncio.Protocol):
         head = bytes(self.buffer[:end]).decode("latin-1").lower()
         del self.buffer[:end + 4]
         accept = base64.b64encode(hashlib.sha1(self.key + WEBSOCKET_GUID).digest()).decode().lower()  # noqa: S324
-        if not head.startswith("http/1.1 101") or f"sec-websocket-accept: {accept}" not in head \
-                or "permessage-deflate" in head:
-            self.ready.set_exception(RuntimeError(head.splitlines()[0] if head else "no answer"))
+        problem = (head.splitlines()[0] if head else "no answer") if not head.startswith("http/1.1 101") \
+            else "a wrong sec-websocket-accept" if f"sec-websocket-accept: {accept}" not in head \
+            else "the server accepted permessage-deflate: --client websockets reads it" \
+            if "permessage-deflate" in head else None
+        if problem is not None:
+            self.ready.set_exception(RuntimeError(problem))
             self.transport.close()
             return False
         self.upgraded = True
@@ -568,6 +579,8 @@ def quiet_down(servers: list[Server], limit: float = 30.0) -> float:
         time.sleep(0.5)
         if sum(server.cpu_seconds() for server in servers) - cpu < 0.075:
             break
+    else:
+        print(f"  (the servers were still busy after {limit:.0f} s: measuring anyway)", flush=True)
     return time.perf_counter() - started
 
 
@@ -670,10 +683,14 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
 
 
 def pin(deployment: Deployment) -> None:
-    """`--pin`: every thread of the servers on CPU 0, this process and the clients it starts on CPU 1."""
+    """`--pin`: every thread of the servers on CPU 0, this process and the clients it starts on CPU 1 (PostgreSQL's
+    own processes are left where the system puts them)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        raise SystemExit("--pin needs two CPUs")
     for server in deployment.servers:
         for task in Path(f"/proc/{server.process.pid}/task").iterdir():
-            os.sched_setaffinity(int(task.name), {0})
+            with contextlib.suppress(ProcessLookupError, FileNotFoundError):  # a thread that just ended
+                os.sched_setaffinity(int(task.name), {0})
     os.sched_setaffinity(0, {1})
 
 
@@ -692,7 +709,7 @@ def run(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"{engine}, {args.processes} process(es) (pid {pids}), {args.sockets} sockets: {args.through_api} users "
               f"with a conversation made through the API in {made:.1f} s, {args.sockets - args.through_api} seeded "
               f"in {time.perf_counter() - started - made:.1f} s", flush=True)
-        quiet = users[-args.concurrency:] if args.throughput_into == "others" else []  # users without a socket
+        quiet = users[len(users) - args.concurrency:] if args.throughput_into == "others" else []  # no socket
         holding = users[:len(users) - len(quiet)]
         clients = Clients(args.clients, deployment.holder.port, app_id, holding, not args.no_deflate, args.client_nice,
                           args.client)

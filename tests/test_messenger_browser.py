@@ -229,7 +229,8 @@ def test_what_the_business_removes_goes_from_the_open_widget(
 
 
 def test_custom_text_and_menu_items_change_what_the_widget_says_and_offers(
-        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any]) -> None:
+        page: Page, server: Server, account: sc.ApiClient, app_id: str, shop: Site, shop_web: dict[str, Any],
+        tmp_path: Path) -> None:
     """Heliograph.init with customText in French and menuItems {fileUpload: false, shareLocation: true}: the
     launcher, the composer and the business's read speak French (a key the widget does not have is warned of
     and left out); the attachment button asks for images only, and a location button is there."""
@@ -250,6 +251,7 @@ def test_custom_text_and_menu_items_change_what_the_widget_says_and_offers(
     sc.ActivitiesApi(account).post_activity(app_id, conversation_of(page), sc.ActivityPost(
         author=sc.Author(type="business"), type="conversation:read"))
     expect(page.locator(".hg-seen")).to_have_text("Vu", timeout=WAIT_MS)
+    screenshot(page, tmp_path, "custom-text")
     assert "image/*" == page.locator("#hg-file").get_attribute("accept")
     assert ["Heliograph: customText.notAKey is not a text the messenger shows (docs/messenger.md, \"Text\")"] == [
         text for text in warnings if "customText" in text]

@@ -22,13 +22,14 @@ def table_keys() -> set[str]:
 
 
 def used_keys() -> set[str]:
-    """The keys core.js and render.js ask hgText for: `hgText("key"…)`, either key of `hgText(c ? "a" : "b")`,
-    and the form formats' `problem: "key"`."""
+    """The keys core.js and render.js ask hgText for: `hgText("key"…)`, either key of `hgText(c ? "a" : "b")`
+    and of `this.named("plain", "named", …)`, and the form formats' `problem: "key"`."""
     keys: set[str] = set()
     for name in ("core.js", "render.js"):
         script = _read(name)
         keys |= set(re.findall(r'hgText\("(\w+)"', script))
         keys |= {key for pair in re.findall(r'hgText\([^()"]*\? "(\w+)" : "(\w+)"', script) for key in pair}
+        keys |= {key for pair in re.findall(r'this\.named\("(\w+)", "(\w+)"', script) for key in pair}
         keys |= set(re.findall(r'problem: "(\w+)"', script))
     return keys
 

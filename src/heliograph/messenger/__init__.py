@@ -25,7 +25,7 @@ def _read(name: str) -> str:
 
 @functools.cache
 def bundle() -> bytes:
-    """The script served at /messenger.js: the styles as a JS string, then render.js and core.js."""
+    """The script served at /messenger.js: the styles as a JS string, then text.js, render.js and core.js."""
     styles = "\n".join(_read(name) for name in STYLESHEETS)
     scripts = "\n".join(_read(name) for name in SCRIPTS)
     return (f'(function () {{\n"use strict";\nconst STYLES = {json.dumps(styles)};\n{scripts}\n}})();\n').encode()

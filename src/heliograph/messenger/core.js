@@ -289,12 +289,12 @@
     async explainConfigError(error) { // [what to show, whether trying again is pointless]
       if (error.status === 404) return ["This messenger is not set up: the integration does not exist or is not a web integration.", true];
       if (error.status === 403) return [`This website (${location.origin}) is not allowed to use this messenger.`, true];
-      if (error.status !== 0 && !error.retryable) return [`The messenger could not start: ${error.message}`, true];
-      if (error.status !== 0) return [`The messenger could not start: ${error.message}. Trying again…`, false];
+      if (error.status !== 0 && !error.retryable) return [hgText("couldNotStart", { reason: error.message }), true];
+      if (error.status !== 0) return [hgText("couldNotStartRetrying", { reason: error.message }), false];
       try { // a CORS refusal and a server that cannot be reached fail alike; an opaque request tells them apart
         await fetch(this.apiBase + "/health", { mode: "no-cors", cache: "no-store" });
       } catch (_) {
-        return ["The messenger cannot reach its server. Trying again…", false];
+        return [hgText("couldNotConnect"), false];
       }
       return [`This website (${location.origin}) is not allowed to use this messenger: the integration's ` +
         "originWhitelist does not list it (or the integration does not exist).", true];
@@ -313,7 +313,7 @@
       try {
         response = await fetch(this.apiBase + path, { method, headers, body: payload, mode: "cors", credentials: "omit", signal });
       } catch (_) {
-        throw new HgError(0, "The server could not be reached");
+        throw new HgError(0, hgText("serverUnreachable"));
       }
       const text = await response.text();
       let json = null;
@@ -879,7 +879,7 @@
       ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": upload,
         hidden: !menu.fileUpload && !menu.imageUpload, onclick: () => ui.file.click() }, svg(ICONS.clip));
       ui.locationButton = el("button", { type: "button", class: "hg-icon-button hg-location-button", "aria-label": hgText("shareLocation"),
-        hidden: !menu.shareLocation, onclick: () => this.shareLocation().catch((error) => this.showError(error)) }, svg(ICONS.pin));
+        hidden: !menu.shareLocation, onclick: () => this.locate() }, svg(ICONS.pin));
       ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": hgText("sendButtonText") }, svg(ICONS.send));
       ui.composer = el("form", { class: "hg-composer", onsubmit: (event) => { event.preventDefault(); this.submitText(); } },
         el("label", { for: "hg-input", class: "hg-sr-only", text: hgText("messageLabel") }), ui.file, ui.fileButton, ui.locationButton, ui.input, ui.send);
@@ -919,7 +919,7 @@
       this.ui.box.classList.toggle("hg-fixed-intro", !!integration.fixedIntroPane);
       const name = this.businessName();
       this.ui.title.textContent = this.customized("headerText") ? hgText("headerText") : name || hgText("headerText");
-      this.ui.launcherText.textContent = name ? hgText("launcherTextNamed", { name }) : hgText("launcherText");
+      this.ui.launcherText.textContent = this.named("launcherText", "launcherTextNamed", name);
       this.ui.launcher.setAttribute("aria-label", this.launcherLabel(this.unread));
       this.setImage(this.ui.icon, this.options.businessIconUrl || integration.businessIconUrl);
       this.drawLauncherIcon(this.options.buttonIconUrl || integration.buttonIconUrl);
@@ -929,6 +929,10 @@
 
     customized(key) { // whether the page gave its own text for `key` (customText)
       return !!(this.options.customText && typeof this.options.customText[key] === "string");
+    }
+
+    named(plain, named, name) { // the text naming the business, unless the page replaced only the plain one
+      return name && (this.customized(named) || !this.customized(plain)) ? hgText(named, { name }) : hgText(plain);
     }
 
     setImage(img, url) {
@@ -985,7 +989,7 @@
 
     launcherLabel(unread) {
       const name = this.businessName();
-      const label = name ? hgText("openChatNamed", { name }) : hgText("openChat");
+      const label = this.named("openChat", "openChatNamed", name);
       if (!unread) return label;
       return unread === 1 ? hgText("unreadOne", { label }) : hgText("unreadMany", { label, count: unread });
     }
@@ -1150,13 +1154,21 @@
       };
     }
 
+    locate() { // the composer's location button: one request at a time
+      const button = this.ui.locationButton;
+      if (button.disabled) return;
+      button.disabled = true;
+      this.shareLocation().then(() => { this.ui.error.hidden = true; }, (error) => this.showError(error))
+        .finally(() => { button.disabled = this.refused; });
+    }
+
     shareLocation(conversationId) {
       return new Promise((resolve, reject) => {
         if (!navigator.geolocation) { reject(new Error(hgText("locationNotSupported"))); return; }
         navigator.geolocation.getCurrentPosition((position) => {
           const coordinates = { lat: position.coords.latitude, long: position.coords.longitude };
           resolve(this.sendContent({ type: "location", coordinates }, conversationId));
-        }, (error) => reject(new Error(error.message || "The location could not be read")));
+        }, (error) => reject(new Error(hgText(error.code === 1 ? "locationServicesDenied" : "locationSendingFailed"))));
       });
     }
 
@@ -1189,6 +1201,7 @@
       const text = this.ui.input.value.trim();
       if (!text || this.refused) return;
       this.ui.input.value = "";
+      this.ui.error.hidden = true; // what went wrong before (a refused file, the location) is past
       this.grow();
       this.stopTyping();
       this.sendContent({ type: "text", text }).catch(() => {});
@@ -1199,6 +1212,7 @@
       this.ui.file.value = "";
       if (!file || this.refused) return;
       if (!this.menu.fileUpload && !(file.type || "").startsWith("image/")) { this.showError(new Error(hgText("imagesOnly"))); return; }
+      this.ui.error.hidden = true;
       this.sendFile(file).catch(() => {});
     }
 
@@ -1252,7 +1266,7 @@
         this.showComposerOrPrechat();
         this.ui.input.focus();
       } catch (error) {
-        this.showError(new Error("Could not start the conversation: " + error.message));
+        this.showError(new Error(hgText("couldNotStartConversation", { reason: error.message })));
       } finally {
         button.disabled = false;
       }
@@ -1265,7 +1279,7 @@
         .sort((a, b) => ((b.conversation.lastUpdatedAt || "") > (a.conversation.lastUpdatedAt || "") ? 1 : -1));
       const items = conversations.map((conv, i) => {
         const last = Array.from(conv.messages.values()).pop();
-        const label = conv.conversation.displayName || `Conversation ${conversations.length - i}`;
+        const label = conv.conversation.displayName || hgText("conversationNumbered", { number: conversations.length - i });
         return el("li", {}, el("button", { type: "button", class: "hg-conversation-item", "aria-current": conv.conversation.id === this.currentId ? "true" : false,
           "data-conversation-id": conv.conversation.id, onclick: () => this.showConversation(conv.conversation.id) },
         el("span", { class: "hg-conversation-name", text: label }),

@@ -228,7 +228,7 @@ function hgRenderFallback(root, content) {
 
 function hgCard(item, i, count, id, ui) {
   const card = hgEl("li", "hg-card");
-  card.setAttribute("aria-label", `${i + 1} of ${count}: ${hgString(item.title)}`);
+  card.setAttribute("aria-label", hgText("cardLabel", { index: i + 1, count, title: hgString(item.title) }));
   const media = hgItemImage(item);
   if (media) card.append(media);
   const body = hgEl("div", "hg-card-body");
@@ -672,7 +672,7 @@ function hgFileName(url) {
 
 function hgFileExtension(name) {
   const dot = name.lastIndexOf(".");
-  return dot > 0 && name.length - dot <= 5 ? name.slice(dot + 1).toUpperCase() : "FILE";
+  return dot > 0 && name.length - dot <= 5 ? name.slice(dot + 1).toUpperCase() : hgText("fileBadge");
 }
 
 function hgFileSize(bytes) {

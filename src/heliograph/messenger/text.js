@@ -11,9 +11,15 @@ const HG_DEFAULT_TEXT = Object.freeze({
   unreadOne: "{label}, 1 unread message",
   unreadMany: "{label}, {count} unread messages",
   headerText: "Messages",
+  couldNotStart: "The messenger could not start: {reason}",
+  couldNotStartRetrying: "The messenger could not start: {reason}. Trying again…",
+  couldNotConnect: "The messenger cannot reach its server. Trying again…",
+  serverUnreachable: "The server could not be reached",
   closeChat: "Close the chat",
   conversationListHeaderText: "Your conversations",
   newConversationButtonText: "New conversation",
+  conversationNumbered: "Conversation {number}",
+  couldNotStartConversation: "Could not start the conversation: {reason}",
   // the introduction
   introductionTitle: "Welcome",
   introductionText: "We're here to help. Ask us anything, and we'll answer as soon as we can.",
@@ -36,6 +42,8 @@ const HG_DEFAULT_TEXT = Object.freeze({
   shareLocation: "Send my location",
   imagesOnly: "Only images can be sent here",
   locationNotSupported: "This browser cannot share its location",
+  locationServicesDenied: "This website may not read your location: allow it in the browser's settings",
+  locationSendingFailed: "Your location could not be read",
   // the prechat form
   prechatCaptureGreetingText: "Before we start, tell us how to reach you.",
   prechatCaptureNameLabel: "Name",
@@ -48,11 +56,13 @@ const HG_DEFAULT_TEXT = Object.freeze({
   image: "Image",
   openImage: "Open image: {alt}",
   file: "File",
+  fileBadge: "FILE",
   download: "Download",
   downloadNamed: "Download {name}",
   downloadSized: "Download {name} ({size})",
   openOnMap: "Open {label} on a map",
   viewOnMap: "View on map",
+  cardLabel: "{index} of {count}: {title}",
   carouselOne: "Carousel, 1 item",
   carouselMany: "Carousel, {count} items",
   carouselPrevious: "Previous items",
@@ -88,6 +98,7 @@ function hgSetText(custom) {
   if (!custom || typeof custom !== "object") return;
   for (const [key, value] of Object.entries(custom)) {
     if (Object.prototype.hasOwnProperty.call(HG_DEFAULT_TEXT, key) && typeof value === "string") HG_CUSTOM_TEXT[key] = value;
+    else if (typeof value !== "string") console.warn(`Heliograph: customText.${key} is not a string`);
     else console.warn(`Heliograph: customText.${key} is not a text the messenger shows (docs/messenger.md, "Text")`);
   }
 }
