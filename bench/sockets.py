@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sockets.py [--engines sqlite,postgresql] [--sockets 10000] [--processes 1|2]
         [--rate 200] [--seconds 20] [--clients 4] [--rounds 2] [--throughput-seconds 8] [--through-api 200]
-        [--no-deflate] [--client-nice 10] [--client lean|websockets] [--clients-stopped]
+        [--no-deflate] [--client-nice 10] [--client lean|websockets]
         [--throughput-to holder|poster] [--throughput-into sockets|others] [--pin] [--keep]
 
 For each engine, on a fresh database, it starts `heliograph serve` (with `--processes 2`, PostgreSQL
@@ -35,10 +35,8 @@ then:
    `--rounds` times (with, without, with, without …), each loop once the servers have quieted down
    after the sockets' opening or closing: the ratio of each pair, with the clients' CPU a message. With
    `--throughput-into others` the loop posts into `--concurrency` users' conversations that hold no
-   socket (those users open none), while the other sockets wait. `--clients-stopped` stops the clients
-   (SIGSTOP) during each loop with the sockets, a diagnosis: the server then pays its whole side of each
-   delivery (the frames wait in the kernel's buffers, counted when the clients go on) and the clients
-   nothing; `--pin` puts the servers on CPU 0 and everything else on CPU 1.
+   socket (those users open none), while the other sockets wait. `--pin` puts the servers on CPU 0 and
+   everything else on CPU 1.
 The open-file limit is raised as far as the hard limit allows; the servers and clients inherit it.
 """
 
@@ -55,7 +53,6 @@ import os
 import random
 import resource
 import secrets
-import signal
 import statistics
 import sys
 import tempfile
@@ -531,11 +528,6 @@ class Clients:
     def cpu_seconds(self) -> float:
         return sum(cpu_ns(process.pid) for process in self.processes if process.pid is not None) / 1e9
 
-    def signal(self, number: int) -> None:
-        for process in self.processes:
-            if process.pid is not None:
-                os.kill(process.pid, number)
-
     def stop(self) -> None:
         for pipe in self.pipes:
             pipe.send("stop")
@@ -652,14 +644,9 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
                   flush=True)
             target = deployment.holder if args.throughput_to == "holder" else deployment.poster
             loop = closed_loop(target, app_id, chosen, args.throughput_seconds, sent)  # type: ignore[arg-type]
-            stopped = phase == "with" and args.clients_stopped
-            if stopped:
-                clients.signal(signal.SIGSTOP)  # the frames wait in the kernel's socket buffers meanwhile
             cpu = clients.cpu_seconds()
             rate, _ = asyncio.run(loop)
             cpu = clients.cpu_seconds() - cpu
-            if stopped:
-                clients.signal(signal.SIGCONT)
             rates[phase].append(rate)
             if phase == "with" and quiet:
                 print(f"    {rate:.0f} msg/s, into conversations without a socket (clients' CPU "
@@ -667,9 +654,9 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
                 clients.ask("close")
             elif phase == "with":
                 lags, missing, repeated = collect(clients, sent)
-                latency = "(clients stopped)" if stopped else ms(lags, 50, 95, 99)
                 print(f"    {rate:.0f} msg/s; clients' CPU {cpu * 1000 / max(len(sent), 1):.3f} ms per message "
-                      f"({cpu / args.throughput_seconds:.0%} of a core); 201 -> socket at full throughput {latency} "
+                      f"({cpu / args.throughput_seconds:.0%} of a core); 201 -> socket at full throughput "
+                      f"{ms(lags, 50, 95, 99)} "
                       f"({missing} missing, {repeated} twice)", flush=True)
                 clients.ask("close")
             else:
@@ -756,10 +743,6 @@ def main() -> None:
     parser.add_argument("--client", choices=("lean", "websockets"), default="lean",
                         help="how the clients speak WebSocket: lean (the handshake by hand, a Protocol a socket) "
                              "or the websockets library's asyncio client")
-    parser.add_argument("--clients-stopped", action="store_true",
-                        help="a diagnosis: stop the client processes (SIGSTOP) during each closed loop with the "
-                             "sockets, so that only the server's side of each delivery is paid; frames wait in "
-                             "the kernel's buffers and are counted once the clients go on (no latency then)")
     parser.add_argument("--pin", action="store_true",
                         help="the servers on CPU 0, the load generator and the clients on CPU 1 (two CPUs): as if "
                              "they were on other machines, but for the shared cache and memory")
