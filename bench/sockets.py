@@ -621,9 +621,11 @@ def latency(server: Server, clients: Clients, app_id: str, args: argparse.Namesp
           f"{load:.1f} -> {os.getloadavg()[0]:.1f}): {len(sent)} messages, PostMessage {ms(posts, 50, 99)}; "
           f"201 -> socket {ms(lags, 50, 95, 99)} ({missing} missing, {repeated} twice, {early} before their 201)",
           flush=True)
-    q = statistics.quantiles(lags, n=100, method="inclusive")
-    return {"messages": len(sent), "missing": missing, "repeated": repeated,
-            "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1), "p99_ms": round(q[98] * 1000, 1)}
+    result: dict[str, Any] = {"messages": len(sent), "missing": missing, "repeated": repeated}
+    if len(lags) >= 2:  # (none arrived: the missing count says so)
+        q = statistics.quantiles(lags, n=100, method="inclusive")
+        result.update(p50_ms=round(q[49] * 1000, 1), p95_ms=round(q[94] * 1000, 1), p99_ms=round(q[98] * 1000, 1))
+    return result
 
 
 def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argparse.Namespace,
