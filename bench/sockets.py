@@ -62,7 +62,19 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from harness import PG_ADMIN, Http, basic_auth, cpu_ns, free_port, pg_admin, rss_kb, spawn, stop, wait_healthy
+from harness import (
+    PG_ADMIN,
+    Http,
+    basic_auth,
+    cpu_ns,
+    free_port,
+    percentiles,
+    pg_admin,
+    rss_kb,
+    spawn,
+    stop,
+    wait_healthy,
+)
 from throughput import closed_loop, open_loop
 
 ORIGIN = "https://shop.example"
@@ -392,8 +404,7 @@ class LeanClient(Client):
 
     async def connect(self, path: str, pair: str) -> Any:
         loop = asyncio.get_running_loop()
-        made = lambda: LeanSocket(self, path, pair, self.port)  # noqa: E731
-        _, socket = await loop.create_connection(made, "127.0.0.1", self.port)
+        _, socket = await loop.create_connection(lambda: LeanSocket(self, path, pair), "127.0.0.1", self.port)
         try:
             await asyncio.wait_for(socket.ready, 120)
         except BaseException:
@@ -414,13 +425,13 @@ class LeanClient(Client):
 class LeanSocket(asyncio.Protocol):
     """One stream: its handshake, then its frames."""
 
-    def __init__(self, client: Client, path: str, pair: str, port: int) -> None:
+    def __init__(self, client: Client, path: str, pair: str) -> None:
         loop = asyncio.get_running_loop()
         self.client, self.buffer, self.upgraded = client, bytearray(), False
         self.ready: asyncio.Future[None] = loop.create_future()
         self.lost: asyncio.Future[None] = loop.create_future()
         self.key = base64.b64encode(os.urandom(16))
-        self.request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        self.request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\nUpgrade: websocket\r\n"
                         f"Connection: Upgrade\r\nSec-WebSocket-Key: {self.key.decode()}\r\n"
                         f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {PROTOCOL}, auth.{pair}\r\n"
                         f"Origin: {ORIGIN}\r\n{DEFLATE if client.deflate else ''}\r\n").encode()
@@ -562,14 +573,18 @@ def collect(clients: Clients, sent: dict[str, float], timeout: float = 30.0) -> 
     return latencies, sum(m not in arrivals for m in sent), repeated
 
 
+QUIET = 0.15  # of a core: the servers are quiet below this, read over QUIET_SECONDS
+QUIET_SECONDS = 0.5
+
+
 def quiet_down(servers: list[Server], limit: float = 30.0) -> float:
-    """Wait until the servers use under 15% of a core over half a second (what opening or closing 10,000
+    """Wait until the servers use under QUIET of a core over QUIET_SECONDS (what opening or closing 10,000
     sockets left them to do is done), at most `limit` seconds; how long it took."""
     started = time.perf_counter()
     while time.perf_counter() - started < limit:
         cpu = sum(server.cpu_seconds() for server in servers)
-        time.sleep(0.5)
-        if sum(server.cpu_seconds() for server in servers) - cpu < 0.075:
+        time.sleep(QUIET_SECONDS)
+        if sum(server.cpu_seconds() for server in servers) - cpu < QUIET * QUIET_SECONDS:
             break
     else:
         print(f"  (the servers were still busy after {limit:.0f} s: measuring anyway)", flush=True)
@@ -623,8 +638,7 @@ def latency(server: Server, clients: Clients, app_id: str, args: argparse.Namesp
           flush=True)
     result: dict[str, Any] = {"messages": len(sent), "missing": missing, "repeated": repeated}
     if len(lags) >= 2:  # (none arrived: the missing count says so)
-        q = statistics.quantiles(lags, n=100, method="inclusive")
-        result.update(p50_ms=round(q[49] * 1000, 1), p95_ms=round(q[94] * 1000, 1), p99_ms=round(q[98] * 1000, 1))
+        result.update({f"{key}_ms": round(value, 1) for key, value in percentiles(lags).items() if key != "max"})
     return result
 
 
@@ -650,16 +664,16 @@ def throughput(deployment: Deployment, clients: Clients, app_id: str, args: argp
             rate, _ = asyncio.run(loop)
             cpu = clients.cpu_seconds() - cpu
             rates[phase].append(rate)
-            if phase == "with" and quiet:
-                print(f"    {rate:.0f} msg/s, into conversations without a socket (clients' CPU "
-                      f"{cpu / args.throughput_seconds:.0%} of a core)", flush=True)
-                clients.ask("close")
-            elif phase == "with":
-                lags, missing, repeated = collect(clients, sent)
-                print(f"    {rate:.0f} msg/s; clients' CPU {cpu * 1000 / max(len(sent), 1):.3f} ms per message "
-                      f"({cpu / args.throughput_seconds:.0%} of a core); 201 -> socket at full throughput "
-                      f"{ms(lags, 50, 95, 99)} "
-                      f"({missing} missing, {repeated} twice)", flush=True)
+            if phase == "with":
+                share = f"{cpu / args.throughput_seconds:.0%} of a core"
+                if quiet:
+                    print(f"    {rate:.0f} msg/s, into conversations without a socket (clients' CPU {share})",
+                          flush=True)
+                else:
+                    lags, missing, repeated = collect(clients, sent)
+                    print(f"    {rate:.0f} msg/s; clients' CPU {cpu * 1000 / max(len(sent), 1):.3f} ms per message "
+                          f"({share}); 201 -> socket at full throughput {ms(lags, 50, 95, 99)} ({missing} missing, "
+                          f"{repeated} twice)", flush=True)
                 clients.ask("close")
             else:
                 print(f"    {rate:.0f} msg/s", flush=True)

@@ -89,7 +89,7 @@ def test_a_proxy_that_refuses_websocket_upgrades_sends_the_widget_to_long_poll(
     proxy.refuse_upgrades = True
     page.clock.install()  # time flows as usual, until the test moves it on
     made = events_of(page)
-    conversation = chat(page, shop, proxy.url, shop_web, account, app_id, "Behind a proxy proxy",
+    conversation = chat(page, shop, proxy.url, shop_web, account, app_id, "Behind a strict proxy",
                         "Still reaching you.")
     assert (3, ["socket"] * 3) == (proxy.upgrades_refused, made[:3])
     assert {"poll"} == set(made[3:])

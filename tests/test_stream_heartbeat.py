@@ -1,6 +1,7 @@
 """What happens at a stream's heartbeat (docs/end-users.md §4, docs/socket-mode.md §2), on a live server of
 each engine started with HELIOGRAPH_STREAM_HEARTBEAT=0.3: pings come at the heartbeat, and a session that
-ended while connected (logout, an expired user JWT) closes the WebSocket with 4401, ends the SSE stream with
+ended while connected without a notice saying so (ended in the database, an expired user JWT) closes the
+WebSocket with 4401, ends the SSE stream with
 `event: closed` and answers a waiting long-poll with 401; an app socket whose webhook or key is gone closes
 with its documented code."""
 
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 import sqlalchemy as sa
 import sunshine_conversations_client as sc
@@ -28,7 +28,18 @@ from heliograph.config import Settings
 from heliograph.store.tables import sdk_sessions
 from tests.apps import new_key
 from tests.conftest import WAIT, Server, quick_heartbeat_server, sdk_client
-from tests.end_users import PROTOCOL, SHOP, SignedIn, Visitor, auth_protocol, basic, frame, frames_until_closed
+from tests.end_users import (
+    PROTOCOL,
+    SHOP,
+    SignedIn,
+    Visitor,
+    auth_protocol,
+    basic,
+    frame,
+    frames_until_closed,
+    log_in,
+    user_jwt,
+)
 from tests.integrations import custom_integration
 from tests.servers import free_port
 from tests.spec import SpecChecker
@@ -120,12 +131,9 @@ def test_an_identified_users_stream_closes_with_4401_when_the_jwt_expires(
         server: Server, account: sc.ApiClient, browserless: httpx.Client, app_id: str, web: str) -> None:
     """A session opened with a user JWT ends with it: the stream open when `exp` passes closes with 4401 at the
     next heartbeat."""
-    key = new_key(account, app_id)
     expires = time.time() + 2
-    token = jwt.encode({"scope": "user", "external_id": "ana", "exp": expires}, key.secret, algorithm="HS256",
-                       headers={"kid": key.id})
-    signed = browserless.post(f"/sdk/v2/apps/{app_id}/login", json={"integrationId": web},
-                              headers={"origin": SHOP, "authorization": f"Bearer {token}"}).json()
+    token = user_jwt(new_key(account, app_id), external_id="ana", exp=expires)
+    signed = log_in(browserless, app_id, token, integrationId=web).json()
     user_id, session = signed["user"]["id"], signed["sessionToken"]
     with SignedIn(browserless, app_id, user_id, session).connect(server.base_url) as socket:
         ready = frame(socket)

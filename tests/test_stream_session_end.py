@@ -14,6 +14,7 @@ import pytest
 import sunshine_conversations_client as sc
 
 from heliograph.services.stream import DELETED, LOGGED_IN, LOGGED_OUT, MERGED
+from tests.apps import new_key
 from tests.conftest import WAIT, Server
 from tests.end_users import SignedIn, Visitor, basic, frame, frames_until_closed, log_in, texts, user_jwt
 from tests.servers import Process
@@ -26,7 +27,7 @@ def log_out(visitor: Visitor) -> None:
 
 @pytest.fixture
 def app_key(account: sc.ApiClient, app_id: str) -> sc.AppKey:
-    return sc.AppKeysApi(account).create_app_key(app_id, sc.AppKeyCreateBody(display_name="Site")).key
+    return new_key(account, app_id)
 
 
 def test_a_logout_from_another_tab_closes_the_stream_at_once(server: Server, visitor: Visitor) -> None:
@@ -84,6 +85,8 @@ def test_logging_in_closes_the_anonymous_sessions_stream(server: Server, browser
                         userId=visitor.id, sessionToken=visitor.token)
         _, code, reason = frames_until_closed(socket, WAIT)
     assert ((200, visitor.id), 4401, LOGGED_IN) == ((signed.status_code, signed.json()["user"]["id"]), code, reason)
+    with SignedIn(browserless, app_id, visitor.id, signed.json()["sessionToken"]).connect(server.base_url) as socket:
+        assert "ready" == frame(socket)["type"]
 
 
 def test_a_login_merge_closes_the_anonymous_stream_and_hands_its_conversation_to_the_identified_users_streams(

@@ -195,8 +195,15 @@ class Tail:
             log.exception("writing a stream's frame at once failed")
             return False
         if written:
-            self.sent_at = self._loop.time()
+            self.sent()
         return written
+
+    def sent(self) -> None:
+        """The client was sent something just now (a heartbeat is due one heartbeat later)."""
+        self.sent_at = self._loop.time()
+
+    def now(self) -> float:
+        return self._loop.time()
 
     def direct(self, conversation_id: str, seq: int, frame: dict[str, Any] | None) -> bool:
         """While the stream waits with nothing else to send, take a notice of the conversation's `seq` without
@@ -313,7 +320,6 @@ async def _serve(websocket: WebSocket, tail: Tail) -> None:
     """`ready`, then every frame as it is ready, a `ping` after each quiet heartbeat; until the client closes
     (or sends something malformed: 4400), or the session ends (4401, quiet or busy: realtime/sessions.py)."""
     client = _Client(websocket, tail.watch.event.set)
-    clock = asyncio.get_running_loop().time
     try:
         await _send(websocket, tail, _ready(tail))
         tail.writer = client.write_text
@@ -323,7 +329,7 @@ async def _serve(websocket: WebSocket, tail: Tail) -> None:
                 if client.arrived():  # the client's close is answered at once, not after a backlog
                     break
                 await _send(websocket, tail, frame)
-            if not await tail.wait(tail.sent_at + tail.heartbeat) and clock() >= tail.sent_at + tail.heartbeat:
+            if not await tail.wait(tail.sent_at + tail.heartbeat) and tail.now() >= tail.sent_at + tail.heartbeat:
                 await _send(websocket, tail, {"type": "ping"})
     finally:
         tail.writer = None
@@ -332,7 +338,7 @@ async def _serve(websocket: WebSocket, tail: Tail) -> None:
 
 async def _send(websocket: WebSocket, tail: Tail, frame: dict[str, Any]) -> None:
     await websocket.send_text(_encode(frame).decode())
-    tail.sent_at = asyncio.get_running_loop().time()
+    tail.sent()
 
 
 def _encode(frame: dict[str, Any]) -> bytes:
@@ -453,7 +459,7 @@ async def _long_poll(services: Services, request: Request, end_user: EndUser, co
         tail.wake_when(gone)
         try:
             if not frames:
-                frames = await _wait_for_frames(tail, asyncio.get_running_loop().time() + timeout, gone)
+                frames = await _wait_for_frames(tail, tail.now() + timeout, gone)
         finally:
             gone.cancel()
         return JSONResponse({"frames": frames, "cursor": tail.cursor}, 200, cors)
@@ -462,9 +468,8 @@ async def _long_poll(services: Services, request: Request, end_user: EndUser, co
 async def _wait_for_frames(tail: Tail, deadline: float, gone: asyncio.Future[None]) -> list[dict[str, Any]]:
     """The first frames ready before `deadline` (none if it passes, or once the client is gone); 401 once the
     session has ended."""
-    clock = asyncio.get_running_loop().time
     frames: list[dict[str, Any]] = []
-    while not frames and not gone.done() and deadline > clock():
+    while not frames and not gone.done() and deadline > tail.now():
         if await tail.wait(deadline) and not gone.done():
             frames = await tail.read(POLL_LIMIT)
     return frames
@@ -502,7 +507,7 @@ async def _sse(services: Services, request: Request, end_user: EndUser, cors: di
                 while True:
                     for frame in await tail.read():
                         yield _event(frame)
-                    if not await tail.wait(asyncio.get_running_loop().time() + tail.heartbeat):
+                    if not await tail.wait(tail.now() + tail.heartbeat):
                         yield ": ping\n\n"
             except Unauthorized as error:  # the session ended: say so, and end the stream
                 yield _event({"type": "closed", "code": 4401, "reason": error.title})

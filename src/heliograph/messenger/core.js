@@ -275,7 +275,7 @@
       for (let attempt = 0; ; attempt++) {
         try {
           const found = await this.call("GET", path);
-          this.ui.error.hidden = true;
+          this.hideError();
           return found.config;
         } catch (error) {
           const [message, final] = await this.explainConfigError(error);
@@ -344,13 +344,17 @@
     forgetSession() {
       const stored = storage.get(this.keys.session);
       if (!stored || !this.session || stored.sessionToken === this.session.sessionToken) storage.set(this.keys.session, null);
-      this.session = null; // another tab's newer session stays stored
+      this.resetUser(null); // (another tab's newer session stays stored)
+    }
+
+    resetUser(session) { // another user's turn in this tab: nothing of the last one stays on screen
+      this.session = session;
       this.closeSocket();
       this.cursor = null;
       this.conversations.clear();
       this.currentId = null;
       this.user = null;
-      for (const item of this.queue) item.conversationId = null; // they go to the next session's conversation
+      for (const item of this.queue) item.conversationId = null; // they go to the next user's conversation
       this.saveQueue();
       if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
     }
@@ -368,28 +372,15 @@
       this.closeSocket();
       this.later(() => {
         this.forgetting = null;
-        if (this.session !== used) return; // taken meanwhile
-        const now = storage.get(this.keys.session);
-        if (now && now.sessionToken !== used.sessionToken) this.takeSession(now);
-        else this.forgetSession();
+        if (this.session === used) this.forgetSession(); // not taken meanwhile
       }, SESSION_GRACE_MS);
     }
 
     // The tabs of a site share one session, the one stored: another tab stored a new one (it logged in, or
     // started the visitor's first conversation), so this tab becomes that user, with their history.
     takeSession(session) {
-      for (const item of this.queue) item.conversationId = null; // they go to that user's conversation
-      this.saveQueue();
-      if (!this.config) { this.session = session; return; } // still starting: start() signs in with it
-      this.closeSocket();
-      this.session = session;
-      this.cursor = null;
-      this.conversations.clear();
-      this.currentId = null;
-      this.user = null;
-      this.resync = true;
-      if (this.ui) { this.drawConversation(); this.showComposerOrPrechat(); }
-      this.reconnect();
+      this.resetUser(session);
+      if (this.config) this.reconnect(); // (still starting: start() signs in with it)
     }
 
     async ensureSession(profile) {
@@ -799,7 +790,6 @@
       this.setSession({ userId: done.user.id, sessionToken: done.sessionToken });
       this.user = done.user;
       await this.syncAndConnect();
-      this.showComposerOrPrechat();
       return done.user;
     }
 
@@ -878,7 +868,7 @@
         accept: menu.fileUpload ? null : "image/*", "aria-hidden": "true", onchange: () => this.pickedFile() }); // the button stands for it
       ui.fileButton = el("button", { type: "button", class: "hg-icon-button hg-file-button", "aria-label": upload,
         hidden: !menu.fileUpload && !menu.imageUpload, onclick: () => ui.file.click() }, svg(ICONS.clip));
-      ui.locationButton = el("button", { type: "button", class: "hg-icon-button hg-location-button", "aria-label": hgText("shareLocation"),
+      ui.locationButton = el("button", { type: "button", class: "hg-icon-button", "aria-label": hgText("shareLocation"),
         hidden: !menu.shareLocation, onclick: () => this.locate() }, svg(ICONS.pin));
       ui.send = el("button", { type: "submit", class: "hg-icon-button hg-send", "aria-label": hgText("sendButtonText") }, svg(ICONS.send));
       ui.composer = el("form", { class: "hg-composer", onsubmit: (event) => { event.preventDefault(); this.submitText(); } },
@@ -918,7 +908,7 @@
       this.ui.box.classList.toggle("hg-tab", tab);
       this.ui.box.classList.toggle("hg-fixed-intro", !!integration.fixedIntroPane);
       const name = this.businessName();
-      this.ui.title.textContent = this.customized("headerText") ? hgText("headerText") : name || hgText("headerText");
+      this.ui.title.textContent = name && !hgCustomized("headerText") ? name : hgText("headerText");
       this.ui.launcherText.textContent = this.named("launcherText", "launcherTextNamed", name);
       this.ui.launcher.setAttribute("aria-label", this.launcherLabel(this.unread));
       this.setImage(this.ui.icon, this.options.businessIconUrl || integration.businessIconUrl);
@@ -927,12 +917,8 @@
       this.ui.listButton.hidden = !this.multiConversation();
     }
 
-    customized(key) { // whether the page gave its own text for `key` (customText)
-      return !!(this.options.customText && typeof this.options.customText[key] === "string");
-    }
-
     named(plain, named, name) { // the text naming the business, unless the page replaced only the plain one
-      return name && (this.customized(named) || !this.customized(plain)) ? hgText(named, { name }) : hgText(plain);
+      return name && (hgCustomized(named) || !hgCustomized(plain)) ? hgText(named, { name }) : hgText(plain);
     }
 
     setImage(img, url) {
@@ -1154,11 +1140,10 @@
       };
     }
 
-    locate() { // the composer's location button: one request at a time
+    locate() { // the composer's location button: one request at a time (disabled meanwhile)
       const button = this.ui.locationButton;
-      if (button.disabled) return;
       button.disabled = true;
-      this.shareLocation().then(() => { this.ui.error.hidden = true; }, (error) => this.showError(error))
+      this.shareLocation().then(() => this.hideError(), (error) => this.showError(error))
         .finally(() => { button.disabled = this.refused; });
     }
 
@@ -1201,7 +1186,7 @@
       const text = this.ui.input.value.trim();
       if (!text || this.refused) return;
       this.ui.input.value = "";
-      this.ui.error.hidden = true; // what went wrong before (a refused file, the location) is past
+      this.hideError(); // what went wrong before (a refused file, the location) is past
       this.grow();
       this.stopTyping();
       this.sendContent({ type: "text", text }).catch(() => {});
@@ -1212,7 +1197,7 @@
       this.ui.file.value = "";
       if (!file || this.refused) return;
       if (!this.menu.fileUpload && !(file.type || "").startsWith("image/")) { this.showError(new Error(hgText("imagesOnly"))); return; }
-      this.ui.error.hidden = true;
+      this.hideError();
       this.sendFile(file).catch(() => {});
     }
 
@@ -1294,6 +1279,10 @@
     showError(error) {
       this.ui.error.textContent = error.message;
       this.ui.error.hidden = false;
+    }
+
+    hideError() {
+      this.ui.error.hidden = true;
     }
 
     // -- the rest --

@@ -103,9 +103,14 @@ function hgSetText(custom) {
   }
 }
 
+// Whether the page gave its own text for `key`.
+function hgCustomized(key) {
+  return Object.prototype.hasOwnProperty.call(HG_CUSTOM_TEXT, key);
+}
+
 // The text of `key`, its `{slot}`s filled from `values`.
 function hgText(key, values) {
-  const text = Object.prototype.hasOwnProperty.call(HG_CUSTOM_TEXT, key) ? HG_CUSTOM_TEXT[key] : HG_DEFAULT_TEXT[key];
+  const text = hgCustomized(key) ? HG_CUSTOM_TEXT[key] : HG_DEFAULT_TEXT[key];
   if (!values) return text;
   return text.replace(/\{(\w+)\}/g, (slot, name) => (Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : slot));
 }

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 HANDED = 64  # frames a watch keeps per conversation between two looks; past that, its stream reads them
+_USER_NOTICES = frozenset("@-~")  # a user joined (@) or left (-) a conversation, or a session of theirs ended (~)
 
 
 class Watch:
@@ -41,16 +42,13 @@ class Watch:
         self.typing: list[dict[str, Any]] = []  # typing frames heard since it last looked (nothing stores them)
         self.left = False  # the user left one of its conversations (or it went) since it last looked
         self.ended: str | None = None  # why its session ended, once it has: the stream closes (401)
-        self.told = False  # whether `ended` is what the change that ended it said
         self.event = asyncio.Event()
         # While its stream waits with nothing to send: takes a change itself if it can (True; `change`)
         self.direct: Callable[[str, int, Any], bool] | None = None
 
-    def end(self, reason: str, *, told: bool = False) -> None:
-        """The stream's session has ended: wake it to close, with the first reason it was `told` (by the
-        change that ended it: `~` notices), else the first found (the heartbeat's check)."""
-        if self.ended is None or (told and not self.told):
-            self.ended, self.told = reason, told
+    def end(self, reason: str) -> None:
+        """The stream's session has ended: wake it to close, with `reason`."""
+        self.ended = reason
         self.event.set()
 
     def change(self, conversation_id: str, seq: int | None = None, frame: Any = None) -> None:
@@ -125,10 +123,12 @@ class Hub:
         return {session_id: next(iter(watches)).expires_at for session_id, watches in self._by_session.items()}
 
     def end_sessions(self, session_ids: Iterable[str], reason: str) -> None:
-        """These sessions have ended: their streams close (401, with `reason`)."""
+        """These sessions were found ended (the heartbeat's check): their streams close (401, with `reason`),
+        unless the change that ended them said why already."""
         for session_id in session_ids:
             for watch in self._by_session.get(session_id, ()):
-                watch.end(reason)
+                if watch.ended is None:
+                    watch.end(reason)
 
     def heard_one(self, notice: str) -> None:
         self.heard((notice,))
@@ -144,15 +144,15 @@ class Hub:
         event (from this process's commits, a message's with its frame: store/fast.Notice), `<id>:typing:
         start|stop:<author type>:<user id>` for typing, which the stream sends as it is."""
         for notice in notices:
-            if notice.startswith("@"):
-                self._joined(*notice[1:].partition(":")[::2])
-                continue
-            if notice.startswith("-"):
-                self._left(*notice[1:].partition(":")[::2])
-                continue
-            if notice.startswith("~"):
-                user_id, _, rest = notice[1:].partition(":")
-                self._ended(user_id, *rest.partition(":")[::2])
+            sign = notice[:1]
+            if sign in _USER_NOTICES:  # (a message's notice starts with its conversation's id: one test)
+                first, _, rest = notice[1:].partition(":")
+                if sign == "@":
+                    self._joined(first, rest)
+                elif sign == "-":
+                    self._left(first, rest)
+                else:
+                    self._ended(first, *rest.partition(":")[::2])
                 continue
             conversation_id, _, rest = notice.partition(":")
             if rest.isdigit():
@@ -179,10 +179,10 @@ class Hub:
             watch.change(conversation_id)
 
     def _ended(self, user_id: str, session_id: str, reason: str) -> None:
-        """The user's session (none named: every session of theirs) has ended: its streams close."""
-        for watch in self._by_user.get(user_id, ()):
-            if not session_id or watch.session_id == session_id:
-                watch.end(reason, told=True)
+        """The user's session (none named: every session of theirs) has ended: its streams close, with the
+        reason the change that ended it gave."""
+        for watch in self._by_session.get(session_id, ()) if session_id else self._by_user.get(user_id, ()):
+            watch.end(reason)
 
     def _left(self, user_id: str, conversation_id: str) -> None:
         """The user left the conversation (or it was deleted): their streams stop watching it, and look again

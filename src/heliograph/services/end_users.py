@@ -155,10 +155,10 @@ async def login(conn: AsyncConnection, *, ids: IdFactory, app_id: str, claims: U
     elif anonymous is not None and anonymous["user"]["id"] != user["id"]:
         user = await merge_users(conn, ids=ids, app_id=app_id, surviving=user, discarded=anonymous["user"],
                                  reason="sdkLogin")
-    if anonymous is not None:
-        await sessions.delete_session(conn, session_id=anonymous["session"]["id"])
-        await stream.sessions_ended(conn, user_id=anonymous["user"]["id"], session_id=anonymous["session"]["id"],
-                                    reason=stream.LOGGED_IN)
+    if anonymous is not None:  # (merged, its user's sessions have ended already, saying so)
+        handed_over = anonymous["user"]["id"] == user["id"]
+        await _end_session(conn, anonymous["user"]["id"], anonymous["session"]["id"],
+                           stream.LOGGED_IN if handed_over else None)
     client = await open_sdk_client(conn, ids=ids, app_id=app_id, user=user, integration=integration, reason="sdkLogin")
     token = await _open_session(conn, ids, app_id, user["id"], client["id"], integration["id"], claims.expires_at)
     return {"user": await wire_user(conn, user), "client": wire_client(client), "sessionToken": token}
@@ -168,9 +168,14 @@ async def logout(conn: AsyncConnection, *, end_user: EndUser, user_id: str, orig
     """End the session these credentials belong to (its token stops working at once)."""
     await signed_in(conn, end_user=end_user, origin=origin)
     _own(end_user, user_id)
-    await sessions.delete_session(conn, session_id=end_user.session_id)
-    await stream.sessions_ended(conn, user_id=end_user.user_id, session_id=end_user.session_id,
-                                reason=stream.LOGGED_OUT)
+    await _end_session(conn, end_user.user_id, end_user.session_id, stream.LOGGED_OUT)
+
+
+async def _end_session(conn: AsyncConnection, user_id: str, session_id: str, reason: str | None) -> None:
+    """Delete the session; with a `reason`, its streams close at once, saying it."""
+    await sessions.delete_session(conn, session_id=session_id)
+    if reason is not None:
+        await stream.sessions_ended(conn, user_id=user_id, session_id=session_id, reason=reason)
 
 
 async def _anonymous(conn: AsyncConnection, app_id: str, body: LoginBody) -> dict[str, Any] | None:

@@ -264,7 +264,13 @@ async def list_messages(conn: AsyncConnection, *, app_id: str, conversation_id: 
 async def delete_all_messages(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation_id: str) -> None:
     """Delete the conversation's messages; its participants' streams show `conversation:cleared`."""
     await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
-    await stream.record(conn, conversation_id=conversation_id, type="conversation:cleared", body={}, now=ids.clock())
+    await clear_messages(conn, conversation_id=conversation_id, now=ids.clock())
+
+
+async def clear_messages(conn: AsyncConnection, *, conversation_id: str, now: int) -> None:
+    """Delete the conversation's messages, recorded first as `conversation:cleared` on its streams
+    (DeleteAllMessages, and retention emptying an inactive conversation)."""
+    await stream.record(conn, conversation_id=conversation_id, type="conversation:cleared", body={}, now=now)
     await store.delete_messages(conn, conversation_id=conversation_id)
 
 

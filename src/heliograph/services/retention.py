@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from heliograph.services import stream
+from heliograph.services.messages import clear_messages
 from heliograph.store import apps as app_store
 from heliograph.store import messages as store
 
@@ -34,8 +34,7 @@ async def expire_messages(conn: AsyncConnection, *, now: int, limit: int = 100) 
         due = await store.stale_conversations(conn, app_id=app_id, updated_before=now - int(retention) * 1000,
                                               limit=limit - emptied)
         for conversation_id in due:
-            await stream.record(conn, conversation_id=conversation_id, type="conversation:cleared", body={}, now=now)
-            await store.delete_messages(conn, conversation_id=conversation_id)
+            await clear_messages(conn, conversation_id=conversation_id, now=now)
         emptied += len(due)
         if emptied >= limit:
             break
