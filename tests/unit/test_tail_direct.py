@@ -18,10 +18,16 @@ from heliograph.services.stream import decode_cursor
 USER = EndUser(app_id="a", user_id="u", client_id="c", integration_id="i", session_id="s")
 
 
+def tail_at(positions: dict[str, int]) -> Tail:
+    """A stream of USER's at these positions, on a hub of its own."""
+    hub = Hub()
+    services: Any = SimpleNamespace(hub=hub, settings=SimpleNamespace(stream_heartbeat=25.0))
+    return Tail(services, USER, hub.watch((), USER.user_id, USER.session_id), positions, recheck=False)
+
+
 def test_the_next_frame_goes_out_at_once_and_anything_else_is_left_to_the_stream() -> None:
     async def scenario() -> tuple[list[bool], list[dict[str, Any]], dict[str, int]]:
-        services: Any = SimpleNamespace(hub=Hub(), settings=SimpleNamespace(stream_heartbeat=25.0))
-        tail = Tail(services, USER, {"c1": 4, "c2": 0}, recheck=False)
+        tail = tail_at({"c1": 4, "c2": 0})
         tail.pending.clear()  # as after its first read
         written: list[bytes] = []
         taking = [True]
@@ -50,8 +56,7 @@ def test_a_waiting_stream_pings_from_its_timer_without_waking() -> None:
     heartbeat on; either way the stream sleeps on. A socket that cannot take the ping wakes the stream, which
     sends it itself; so does anything else that woke it first."""
     async def scenario() -> list[tuple[list[bytes], bool, float | None]]:
-        services: Any = SimpleNamespace(hub=Hub(), settings=SimpleNamespace(stream_heartbeat=25.0))
-        tail = Tail(services, USER, {"c1": 0}, recheck=False)
+        tail = tail_at({"c1": 0})
         tail.pending.clear()
         written: list[bytes] = []
         taking = [True]

@@ -60,12 +60,12 @@ class Tail:
     """One client's place in the user's stream: the position in each of their conversations, those with
     more to read (`pending`), and the hub's watch that wakes it when one of them commits something."""
 
-    def __init__(self, services: Services, end_user: EndUser, positions: dict[str, int], *, recheck: bool) -> None:
+    def __init__(self, services: Services, end_user: EndUser, watch: Any, positions: dict[str, int], *,
+                 recheck: bool) -> None:
         assert services.hub is not None
-        self.services, self.end_user, self.positions = services, end_user, positions
-        self.watch = services.hub.watch(positions, user_id=end_user.user_id, session_id=end_user.session_id or None,
-                                        expires_at=end_user.expires_at)  # ended with the session (401)
-        self.pending = set(positions)  # from the positions on: what committed before the watch began is read too
+        self.services, self.end_user, self.watch, self.positions = services, end_user, watch, positions
+        services.hub.follow(watch, positions)
+        self.pending = set(positions)  # from the positions on: what committed while they were read is read too
         self.recheck = recheck  # whether every position is a conversation of the user's (a cursor's may not be)
         self.writer: Callable[[bytes], bool] | None = None  # writes a frame at once, if the socket can (`direct`)
         self._loop = asyncio.get_running_loop()  # kept: asking for it costs a getpid() system call each time
@@ -228,19 +228,19 @@ class Tail:
         """Wake the wait once `done` is (the client has gone)."""
         done.add_done_callback(lambda _: self.watch.event.set())
 
-    def close(self) -> None:
-        assert self.services.hub is not None
-        self.services.hub.unwatch(self.watch)
-
 
 @contextlib.asynccontextmanager
 async def _tail(services: Services, end_user: EndUser, cursor: str | None) -> AsyncIterator[Tail]:
     """The user's tail from `cursor` (a malformed one: 400), or from now without one; closed on leaving."""
-    tail = Tail(services, end_user, await _positions(services, end_user, cursor), recheck=cursor is not None)
+    assert services.hub is not None
+    # Watched before the positions are read: a conversation the user joins meanwhile is heard (and read from
+    # its start), not missed between the read and the watch.
+    watch = services.hub.watch((), user_id=end_user.user_id, session_id=end_user.session_id or None,
+                               expires_at=end_user.expires_at)  # ended with the session (401)
     try:
-        yield tail
+        yield Tail(services, end_user, watch, await _positions(services, end_user, cursor), recheck=cursor is not None)
     finally:
-        tail.close()
+        services.hub.unwatch(watch)
 
 
 async def _positions(services: Services, end_user: EndUser, cursor: str | None) -> dict[str, int]:

@@ -101,14 +101,20 @@ class Hub:
         """A stream's watch over these conversations; with `user_id`, also over those the user joins; with
         `session_id`, ended when that session ends, or when it expires at `expires_at` (ms) if it does
         (`sessions`, `end_sessions`)."""
-        watch = Watch(conversation_ids, user_id, session_id, expires_at)
-        for conversation_id in watch.conversation_ids:
-            self._watches[conversation_id].add(watch)
+        watch = Watch((), user_id, session_id, expires_at)
+        self.follow(watch, conversation_ids)
         if user_id is not None:
             self._by_user[user_id].add(watch)
         if session_id is not None:
             self._by_session[session_id].add(watch)
         return watch
+
+    def follow(self, watch: Watch, conversation_ids: Iterable[str]) -> None:
+        """The watch also watches these conversations."""
+        for conversation_id in conversation_ids:
+            if conversation_id not in watch.conversation_ids:
+                watch.conversation_ids.add(conversation_id)
+                self._watches[conversation_id].add(watch)
 
     def unwatch(self, watch: Watch) -> None:
         if watch.user_id is not None:
@@ -173,9 +179,7 @@ class Hub:
     def _joined(self, user_id: str, conversation_id: str) -> None:
         """The user joined a conversation: their streams watch it from now on, from its first message."""
         for watch in self._by_user.get(user_id, ()):
-            if conversation_id not in watch.conversation_ids:
-                watch.conversation_ids.add(conversation_id)
-                self._watches[conversation_id].add(watch)
+            self.follow(watch, (conversation_id,))
             watch.change(conversation_id)
 
     def _ended(self, user_id: str, session_id: str, reason: str) -> None:
