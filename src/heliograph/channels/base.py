@@ -1,0 +1,148 @@
+"""What every channel adapter speaks (docs/channels.md): the inbound request as the channel sent it, the events
+read from it, the calls a business message becomes, and how a channel's API refused one.
+
+An adapter is pure where it can be: `verify`, `parse`, `acknowledge` and `render` take values and return
+values. Only `provision`, `deprovision` and `send` do I/O, through the httpx client they are given, against
+the base URL they are given (a setting per channel type: the real API, a proxy, or a fake).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+
+@dataclasses.dataclass(frozen=True)
+class InboundRequest:
+    """A channel's webhook request, before anything of it is trusted: `url` is the public URL it was sent to
+    (some signatures cover it), `headers` have lower-case names, `body` is the raw body the signature covers."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """What the channel says of the person writing (each may be missing)."""
+
+    given_name: str | None = None
+    surname: str | None = None
+    display_name: str | None = None
+    avatar_url: str | None = None
+    raw: Mapping[str, Any] | None = None  # the channel's own description of them (the client's `raw`)
+
+
+@dataclasses.dataclass(frozen=True)
+class UserMessage:
+    """The person wrote: `content` is Sunshine content (text, image, file, location); `external_id` names the
+    message uniquely on this integration (a replayed webhook is recognised by it), `original_id` is the
+    channel's own message id (the source's originalMessageId), `sent_at` when the channel received it (ms)."""
+
+    user: str  # the person's id on the channel: the client's externalId
+    profile: Profile
+    external_id: str
+    original_id: str
+    sent_at: int | None
+    content: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Postback:
+    """The person pressed a postback button: `action_id` names it as the end-user API does
+    (`<messageId>:<n>` or `<messageId>:<item>:<n>`, services/postbacks.py)."""
+
+    user: str
+    profile: Profile
+    external_id: str
+    action_id: str
+
+
+InboundEvent = UserMessage | Postback
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What the channel's request is answered with once its events are stored (200, and a body if the channel
+    takes one: Telegram lets the answer carry one more API call)."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
+class Refused(Exception):
+    """The inbound request is not the channel's, or not one it would send: answered with `status`, and nothing
+    of it is stored."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One request to the channel's API, relative to its base URL."""
+
+    method: str
+    path: str
+    json: Mapping[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """The channel accepted a call: the ids it gave what it made (delivery events' externalMessages)."""
+
+    external_ids: Sequence[str]
+
+
+class ChannelError(Exception):
+    """The channel refused or failed. `retry_after` (seconds) when it asked to be called again later (429);
+    `retryable` when trying again may succeed (5xx, timeouts, refused connections); otherwise it is final
+    and becomes conversation:message:delivery:failure with `code`."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.retryable, self.retry_after = code, message, retryable, retry_after
+
+
+class Unsupported(ChannelError):
+    """A message the channel cannot carry in any form (a form on Telegram): a failure, never retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("uncategorized_error", message)
+
+
+class Adapter(Protocol):
+    """A channel: an integration type whose users write through a third-party API."""
+
+    type: ClassVar[str]  # the integration's and the client's type
+    default_base_url: ClassVar[str]
+
+    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
+        """Raise Refused unless the request is the channel's, for this integration (`secret`: its own)."""
+
+    def parse(self, request: InboundRequest) -> list[InboundEvent]:
+        """The events of a verified request that Heliograph stores (others are answered and dropped)."""
+
+    def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
+        """What the request is answered with once its events are stored."""
+
+    def render(self, content: Mapping[str, Any], *, message_id: str, to: str) -> list[Call]:
+        """The calls that carry a business message's content to the person `to` (Unsupported if none can)."""
+
+    async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
+        """Make one call (ChannelError if the channel refused or failed)."""
+
+    async def provision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], *,
+                        webhook_url: str, secret: str) -> dict[str, Any]:
+        """Set the channel up for a new integration: check its credentials, point its webhook at
+        `webhook_url`; the read-only fields it learnt (ChannelError if it refused)."""
+
+    async def deprovision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any]) -> None:
+        """Undo `provision` for an integration being deleted (ChannelError if the channel refused)."""

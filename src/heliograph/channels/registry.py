@@ -1,0 +1,13 @@
+"""The channels Heliograph talks to, by integration type (docs/channels.md); other types are stored only."""
+
+from __future__ import annotations
+
+from heliograph.channels.base import Adapter
+from heliograph.channels.telegram import Telegram
+
+ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(),)}
+
+
+def adapter(kind: str) -> Adapter | None:
+    """The adapter of an integration type, or None for a type Heliograph only stores."""
+    return ADAPTERS.get(kind)
