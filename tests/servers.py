@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+from tests import channel_fakes
+
 READY = {"serve": "is ready at", "worker": "is delivering webhooks"}
 
 
@@ -30,7 +32,7 @@ class Process:
         variables = {k: v for k, v in os.environ.items() if not k.startswith("HELIOGRAPH_")}
         variables.update({"HELIOGRAPH_DATABASE_URL": database_url, "HELIOGRAPH_DATA_DIR": str(data_dir),
                           "HELIOGRAPH_ACCOUNT_KEY_ID": account_key[0],
-                          "HELIOGRAPH_ACCOUNT_KEY_SECRET": account_key[1], **(env or {})})
+                          "HELIOGRAPH_ACCOUNT_KEY_SECRET": account_key[1], **channel_fakes.env(), **(env or {})})
         args = [sys.executable, "-m", "heliograph.cli", command]
         if command == "serve":
             args += ["--port", str(self.port)]

@@ -118,7 +118,8 @@ def test_an_integration_without_a_whitelist_takes_any_origin(browserless: httpx.
         response = browserless.post(f"/sdk/v2/apps/{app_id}/appusers", json={"integrationId": integration},
                                     headers={"origin": EVIL})
         assert (201, EVIL) == (response.status_code, response.headers.get("access-control-allow-origin"))
-    not_sdk = http.post(f"/v2/apps/{app_id}/integrations", json={"type": "telegram", "token": "t"}).json()
+    not_sdk = http.post(f"/v2/apps/{app_id}/integrations",
+                        json={"type": "telegram", "token": "192033615:AAEuee"}).json()
     response = browserless.post(f"/sdk/v2/apps/{app_id}/appusers",
                                 json={"integrationId": not_sdk["integration"]["id"]})
     assert (404, "integration_not_found") == error_of(response)

@@ -18,22 +18,23 @@ MAY_IMPORT: dict[str, set[str]] = {
     "schemas": {BASE},
     "store": {BASE},
     "events": {"schemas", BASE},
-    "services": {"auth", "store", "events", "schemas", BASE},
+    "services": {"auth", "store", "events", "schemas", "channels", BASE},
     "auth": {"store", BASE},
-    "worker": {"store", "events", BASE},
+    "worker": {"store", "events", "channels", BASE},
     "channels": {"events", "schemas", BASE},
+    "simulator": {"channels", BASE},  # the fakes of the channels' APIs (docs/channels.md)
     "realtime": {"store", "events", "schemas", BASE},
     "messenger": {BASE},  # the web messenger's files (JavaScript, CSS, the demo page) and their bundling
     "api": {"services", "auth", "schemas", "messenger", BASE, "store.db"},
     "console": {"services", "auth", "schemas", BASE, "store.db"},
-    "root": {"api", "messenger", "console", "realtime", "channels", "worker", "services", "auth", "events", "store",
-             "schemas", BASE},
+    "root": {"api", "messenger", "console", "realtime", "channels", "simulator", "worker", "services", "auth",
+             "events", "store", "schemas", BASE},
 }
 ROOM_OF_TOP_LEVEL = {"ids": BASE, "errors": BASE, "config": BASE, "pagination": BASE, "auth": "auth",
                      "app": "root", "cli": "root", "__init__": BASE}
 # Third-party packages that belong to one floor only: HTTP serving stays above the services.
 WEB_PACKAGES = ("starlette", "uvicorn")
-MAY_SERVE_HTTP = {"api", "console", "realtime", "root"}
+MAY_SERVE_HTTP = {"api", "console", "realtime", "simulator", "root"}
 
 
 def modules() -> Iterator[tuple[str, Path]]:

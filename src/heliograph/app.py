@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from heliograph.api import all_routes, endpoints
 from heliograph.api.http import Api, Services, method_not_allowed
 from heliograph.auth import Authenticator
+from heliograph.channels.apis import ChannelApis
 from heliograph.config import Settings
 from heliograph.ids import Clock, IdFactory
 from heliograph.realtime import sessions
@@ -37,7 +38,8 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     db = Database(settings)
     hub, sockets = Hub(), Sockets()
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
-                        auth=Authenticator(db, settings.key_cache_seconds), hub=hub, sockets=sockets)
+                        auth=Authenticator(db, settings.key_cache_seconds), hub=hub, sockets=sockets,
+                        channels=ChannelApis(settings.channel_base_urls))
     db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
     db.on_stream_commit(hub.heard)  # this process's commits wake its streams at once
     db.on_stream_commit(sockets.heard)  # and its app sockets (docs/socket-mode.md)
@@ -67,6 +69,7 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
             if on_ready is not None:
                 on_ready(key)
             yield
+        await services.channels.aclose()
         await db.dispose()
 
     # The registry (heliograph.api), mounted: Starlette's few routes first, the Api for every other path

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 MAX_WEBHOOK_BATCH = 250  # events per webhook POST at most, when batching (HELIOGRAPH_WEBHOOK_BATCH)
+CHANNEL_BASE_URL = "HELIOGRAPH_CHANNEL_BASE_URL_"  # + a channel type in capitals: where its API is called
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Settings:
     public_url: str | None = None  # scheme://host[/prefix] of mediaUrls; None: the request's scheme and host
     retention_interval: float = 60.0  # seconds between runs of the conversationRetentionSeconds job; 0: never
     stream_heartbeat: float = 25.0  # seconds: a quiet stream's ping; a stream's credentials checked again as often
+    # (channel type, base URL of its API) pairs, HELIOGRAPH_CHANNEL_BASE_URL_<TYPE>: a proxy, a fake; the rest
+    # call the channel's own API (docs/channels.md)
+    channel_base_urls: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -39,7 +44,7 @@ class Settings:
         return self.attachments_dir or self.data_dir / "attachments"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("HELIOGRAPH_DATA_DIR", "data")).resolve()
         default_url = f"sqlite+aiosqlite:///{data_dir / 'heliograph.sqlite3'}"
@@ -57,6 +62,7 @@ class Settings:
             public_url=_public_url(env.get("HELIOGRAPH_PUBLIC_URL")),
             retention_interval=_interval(env.get("HELIOGRAPH_RETENTION_INTERVAL"), cls.retention_interval),
             stream_heartbeat=_heartbeat(env.get("HELIOGRAPH_STREAM_HEARTBEAT"), cls.stream_heartbeat),
+            channel_base_urls=_channel_base_urls(env),
         )
 
 
@@ -84,6 +90,17 @@ def _public_url(value: str | None) -> str | None:
     if not value.startswith(("http://", "https://")):
         raise ValueError(f"HELIOGRAPH_PUBLIC_URL must start with http:// or https://, not {value!r}")
     return value.rstrip("/")
+
+
+def _channel_base_urls(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM=http://127.0.0.1:8081 …: each an http(s) URL, trailing slash dropped."""
+    found = []
+    for name, value in sorted(env.items()):
+        if name.startswith(CHANNEL_BASE_URL) and value:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError(f"{name} must start with http:// or https://, not {value!r}")
+            found.append((name[len(CHANNEL_BASE_URL):].lower(), value.rstrip("/")))
+    return tuple(found)
 
 
 def _interval(value: str | None, default: float) -> float:

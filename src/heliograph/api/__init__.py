@@ -20,6 +20,7 @@ from heliograph.api import (
     app_stream,
     apps,
     attachments,
+    channels,
     clients,
     conversations,
     end_users,
@@ -61,6 +62,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     end_users.routes,  # /sdk/v2/…: the end users' SDK API (docs/end-users.md)
     oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
     messenger.routes,  # /messenger.js and /messenger/demo: the web messenger (docs/messenger.md)
+    channels.routes,  # /api/{type}/webhooks/…: what people do on the channels (docs/channels.md)
     media,
     health,
     stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import msgspec
 from python_multipart.multipart import parse_options_header
@@ -78,6 +78,7 @@ class Services:
     ready: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)  # set once the lifespan has run
     hub: StreamHub | None = None  # the end users' streams (docs/end-users.md); None where none are served
     sockets: AppSockets | None = None  # the apps' sockets (docs/socket-mode.md); None where none are served
+    channels: Any = None  # the channels' APIs (channels/apis.ChannelApis), which the composition root provides
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +157,7 @@ class Call:
     origin: str | None = None  # the request's Origin header (a browser's cross-origin request)
     # Headers for the answer, error answers included, once a handler set them (CORS, docs/end-users.md)
     response_headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    headers: dict[bytes, bytes] = dataclasses.field(default_factory=dict)  # the request's, names in lower case
 
     def body(self, model: type[T]) -> T:
         if self.content_type == FORM:
@@ -165,6 +167,14 @@ class Call:
     def query_value(self, name: str) -> str | None:
         values = [v for k, v in self.query if k == name]
         return values[-1] if values else None
+
+
+def public_base(call: Call) -> str:
+    """Where the world reaches this server: HELIOGRAPH_PUBLIC_URL, else the scheme and host of the request."""
+    if call.services.settings.public_url is not None:
+        return call.services.settings.public_url
+    url = urlsplit(call.base_url)
+    return f"{url.scheme}://{url.netloc}"
 
 
 class Api:
@@ -213,7 +223,8 @@ class Api:
         host = _header(headers, b"host") or "localhost"
         base_url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
         call = Call(self.services, principal, params, query, base_url, body,
-                    _header(headers, b"authorization"), _content_type(headers), origin=_header(headers, b"origin"))
+                    _header(headers, b"authorization"), _content_type(headers), origin=_header(headers, b"origin"),
+                    headers=headers)
         if multipart:
             call.form = await _read_form(scope, receive, settings.max_upload_bytes)
         try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from heliograph.api.http import APP, Call, Reply, Routes
+from heliograph.api.http import APP, Call, Reply, Routes, public_base
 from heliograph.api.lists import listing, string_filter
 from heliograph.pagination import parse_page
 from heliograph.schemas.integrations import IntegrationBody
+from heliograph.services import channels
 from heliograph.services import integrations as service
 
 routes = Routes()
@@ -16,9 +17,9 @@ INTEGRATION = "/v2/apps/{appId}/integrations/{integrationId}"
 async def create_integration(call: Call) -> Reply:
     """POST /v2/apps/{appId}/integrations (CreateIntegration)."""
     body: IntegrationBody = call.body(IntegrationBody)  # type: ignore[arg-type]  # a union msgspec decodes
-    async with call.services.db.write() as conn:
-        integration = await service.create_integration(conn, ids=call.services.ids,
-                                                       app_id=call.params["appId"], body=body)
+    integration = await channels.create_integration(
+        call.services.db, call.services.channels, ids=call.services.ids, app_id=call.params["appId"], body=body,
+        public_base=public_base(call))
     return 201, {"integration": integration}
 
 
@@ -54,8 +55,7 @@ async def update_integration(call: Call) -> Reply:
 @routes("DELETE", INTEGRATION, "DeleteIntegration", APP)
 async def delete_integration(call: Call) -> Reply:
     """DELETE /v2/apps/{appId}/integrations/{integrationId} (DeleteIntegration)."""
-    async with call.services.db.write() as conn:
-        await service.delete_integration(conn, app_id=call.params["appId"],
-                                         integration_id=call.params["integrationId"])
+    await channels.delete_integration(call.services.db, call.services.channels, app_id=call.params["appId"],
+                                      integration_id=call.params["integrationId"])
     call.services.auth.forget_integration(call.params["integrationId"])
     return 200, {}

@@ -41,6 +41,19 @@ from heliograph.store import webhooks as webhook_store
 from heliograph.store.apps import require_app
 
 MAX_WEBHOOKS_PER_APP = 10
+# Third-party channels (the rest are SDKs and custom): stored inactive unless Heliograph talks to the type
+CHANNEL_TYPES = frozenset({"apple", "instagram", "line", "mailgun", "messagebird", "messenger", "telegram", "twilio",
+                           "twitter", "viber", "whatsapp"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Channel:
+    """A channel set up for a new integration before it is stored: its id (in the webhook URL the channel was
+    given), the secret that proves the channel's requests, and what the channel told of itself."""
+
+    integration_id: str
+    secret: str
+    learnt: Mapping[str, Any]
 OAUTH = "oauth"
 _NOT_CONFIG = ("type", "displayName", "defaultResponderId", "webhooks")  # columns, or never stored
 
@@ -80,22 +93,42 @@ async def add_webhook(conn: AsyncConnection, *, ids: IdFactory, app_id: str, int
 
 # --- integrations ------------------------------------------------------------------------------
 
-async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: str,
-                             body: IntegrationBody) -> dict[str, Any]:
+def type_of(body: IntegrationBody) -> str:
+    kind = type(body).__struct_config__.tag
+    assert isinstance(kind, str)
+    return kind
+
+
+def check_integration(body: IntegrationBody) -> None:
+    """What CreateIntegration checks of the body before anything is done with it (400 otherwise)."""
+    if isinstance(body, Custom):
+        check_webhook(body.webhooks[0], field="webhooks[0].")
+    _check_rules(body)
+
+
+def given_config(body: IntegrationBody) -> dict[str, Any]:
+    """The integration's stored fields as the body gives them, with the spec's defaults."""
+    return {**DEFAULTS[type_of(body)], **_given(body)}
+
+
+async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: str, body: IntegrationBody,
+                             channel: Channel | None = None) -> dict[str, Any]:
+    """CreateIntegration. A type Heliograph talks to comes `channel`-set-up already (services/channels.py);
+    any other channel type is stored `inactive`: nothing is sent through it."""
     hook = check_webhook(body.webhooks[0], field="webhooks[0].") if isinstance(body, Custom) else None
     _check_rules(body)
     await require_app(conn, app_id=app_id)
-    kind = type(body).__struct_config__.tag
-    assert isinstance(kind, str)
-    config = {**DEFAULTS[kind], **_given(body)}
+    kind = type_of(body)
+    config = {**given_config(body), **(channel.learnt if channel else {})}
     if isinstance(body, Messagebird):
         config["webhookSecret"] = new_webhook_secret()
     responders = await _responders(conn, app_id)
-    integration_id, now = ids.new_at()
-    row = {"id": integration_id, "app_id": app_id, "type": kind, "status": "active",
+    integration_id, now = (channel.integration_id, ids.clock()) if channel else ids.new_at()
+    status = "inactive" if kind in CHANNEL_TYPES and channel is None else "active"
+    row = {"id": integration_id, "app_id": app_id, "type": kind, "status": status,
            "display_name": None if body.display_name is UNSET else body.display_name, "config": config,
            "default_responder_id": responders.check(getattr(body, "default_responder_id", UNSET)),
-           "created_at": now}
+           "created_at": now, "inbound_secret": channel.secret if channel else None}
     await store.insert_integration(conn, row)
     if hook is None:
         return responders.show(row, render.integration(row))

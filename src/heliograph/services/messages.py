@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.errors import BadRequest, Conflict, Locked, NotFound, UserNotFound
 from heliograph.events import payloads as events
-from heliograph.ids import IdFactory
+from heliograph.ids import IdFactory, iso
 from heliograph.pagination import Page, Window
 from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
@@ -46,17 +46,23 @@ API_SOURCE = events.API_SOURCE
 
 @dataclasses.dataclass(frozen=True)
 class Through:
-    """How an end user's message arrived: the SDK integration (its type is the source's), and the client's
-    own id for it (`clientMessageId`), with which a retried send finds the message it made."""
+    """How an end user's message arrived: the SDK integration or channel (its type is the source's), the
+    client's own id for it (`clientMessageId`), with which a retried send finds the message it made, and a
+    channel's id for it and when the channel received it (`originalMessageId`, `originalMessageTimestamp`)."""
 
     integration_id: str
     integration_type: str
     client_message_id: str | None = None
+    original_id: str | None = None
+    original_at: int | None = None  # ms
 
     def source(self) -> dict[str, Any]:
-        source = {"type": self.integration_type, "integrationId": self.integration_id}
-        if self.client_message_id is not None:
-            source["originalMessageId"] = self.client_message_id
+        source: dict[str, Any] = {"type": self.integration_type, "integrationId": self.integration_id}
+        original = self.original_id or self.client_message_id
+        if original is not None:
+            source["originalMessageId"] = original
+        if self.original_at is not None:
+            source["originalMessageTimestamp"] = iso(self.original_at)
         return source
 
 
@@ -112,6 +118,23 @@ async def post_prepared_message(db: Database, *, ids: IdFactory, limit: int, app
     except _Uncounted:
         async with db.read() as conn:
             await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+        raise Locked(f"Message limit of {limit} per conversation reached.") from None
+
+
+async def post_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
+                  body: MessagePost, through: Through) -> dict[str, Any]:
+    """`post_message` of a user's message inside the caller's transaction, which writes more with it: a
+    channel's inbound message (services/channels.py), a postback's echo. No clientMessageId here."""
+    assert through.client_message_id is None
+    check_author(body.author)
+    content = content_rules.prepare(body.content, author_type=body.author.type, schema=None)
+    masked = cards.mask_content(content)
+    try:
+        return await drive(conn, _post_message(
+            ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
+            masked=masked, metadata=None, caller=None, through=through))
+    except _Uncounted:
+        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise Locked(f"Message limit of {limit} per conversation reached.") from None
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from heliograph.auth import EndUser
 from heliograph.errors import BadRequest, NotFound, UserNotFound
 from heliograph.events import payloads as events
@@ -29,30 +31,39 @@ from heliograph.store.users import find_user
 
 async def postback(db: Database, *, ids: IdFactory, limit: int, end_user: EndUser, conversation_id: str,
                    body: PostbackBody, origin: str | None) -> None:
-    """conversation:postback for the clicked action; with the app's echoPostback on, the action's text is
-    posted first as the user's message (through their SDK integration, as any message of theirs)."""
-    message_id, path = parse_action_id(body.action_id)
+    """conversation:postback for the clicked action (`press`), through the user's SDK integration."""
+    parse_action_id(body.action_id)
     async with db.read() as conn:
         integration = await own_conversation(conn, end_user=end_user, conversation_id=conversation_id,
                                              origin=origin)
-        row = await message_store.find_message(conn, conversation_id=conversation_id, message_id=message_id)
-        app = await require_app(conn, app_id=end_user.app_id)
-    if row is None:
-        raise NotFound(f"Action {body.action_id} not found in this conversation")
-    action = find_action(row["content"], path, body.action_id)
-    through = Through(integration["id"], integration["type"])
-    if app["settings"].get("echoPostback"):
-        echo = MessagePost(author=Author(type="user", user_id=end_user.user_id), content=Text(text=action["text"]))
-        await messages.post_message(db, ids=ids, limit=limit, app_id=end_user.app_id,
-                                    conversation_id=conversation_id, body=echo, through=through)
     async with db.write() as conn:
-        conversation = await require_conversation(conn, app_id=end_user.app_id, conversation_id=conversation_id)
         user = await find_user(conn, app_id=end_user.app_id, user_id=end_user.user_id)
         if user is None:
             raise UserNotFound()
-        await emit(conn, ids=ids, app_id=end_user.app_id, type="conversation:postback", lane=conversation_id,
-                   payload=lambda control: events.conversation_postback(
-                       {**conversation, **control}, action, user, through.source()))
+        await press(conn, ids=ids, limit=limit, app_id=end_user.app_id, conversation_id=conversation_id, user=user,
+                    action_id=body.action_id, through=Through(integration["id"], integration["type"]))
+
+
+async def press(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
+                user: Any, action_id: str, through: Through) -> None:
+    """The user pressed a postback button of a message of the conversation (400 for a malformed action id or
+    one of another kind, 404 for none): conversation:postback; with the app's echoPostback on, the action's
+    text is posted first as the user's message, in the same transaction, through the same integration."""
+    message_id, path = parse_action_id(action_id)
+    row = await message_store.find_message(conn, conversation_id=conversation_id, message_id=message_id)
+    if row is None:
+        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+        raise NotFound(f"Action {action_id} not found in this conversation")
+    action = find_action(row["content"], path, action_id)
+    app = await require_app(conn, app_id=app_id)
+    if app["settings"].get("echoPostback"):
+        echo = MessagePost(author=Author(type="user", user_id=user["id"]), content=Text(text=action["text"]))
+        await messages.post_in(conn, ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id,
+                               body=echo, through=through)
+    conversation = await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
+    await emit(conn, ids=ids, app_id=app_id, type="conversation:postback", lane=conversation_id,
+               payload=lambda control: events.conversation_postback(
+                   {**conversation, **control}, action, user, through.source()))
 
 
 def parse_action_id(action_id: str) -> tuple[str, tuple[int, ...]]:

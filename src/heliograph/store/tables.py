@@ -144,6 +144,9 @@ integrations = sa.Table(
     sa.Column("created_at", Ms, nullable=False),
     # defaultResponderId (revision 0009): a switchboard integration's id; no foreign key (see 0009)
     sa.Column("default_responder_id", Id),
+    # revision 0016: a channel's proof that an inbound request is for this integration (Telegram's secret
+    # token); Heliograph's own, never shown
+    sa.Column("inbound_secret", sa.String(64)),
 )
 
 webhooks = sa.Table(
@@ -284,6 +287,7 @@ clients = sa.Table(
     sa.Column("link", Json),  # a pending channel link: matchCriteria, confirmation, target (never returned)
     sa.Column("created_at", Ms, nullable=False),
     sa.Index("ix_clients_user", "user_id", "id"),
+    sa.Index("ix_clients_external", "integration_id", "external_id"),  # revision 0016: a channel's person
 )
 
 devices = sa.Table(
@@ -407,4 +411,16 @@ stream_tickets = sa.Table(  # a short-lived ticket for an EventSource, which can
     sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 hex: the ticket is shown once
     sa.Column("session_id", Id, _cascade("sdk_sessions.id"), nullable=False, index=True),
     sa.Column("expires_at", Ms, nullable=False),
+)
+
+# --- channels (revision 0016) ------------------------------------------------------------------------
+# The channel messages an integration took in, by the channel's own id for them (docs/channels.md): a
+# webhook the channel sends again finds its row and adds nothing. A button press has no message.
+
+channel_messages = sa.Table(
+    "channel_messages", metadata,
+    sa.Column("integration_id", Id, _cascade("integrations.id"), primary_key=True),
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    sa.Column("message_id", Id, _cascade("messages.id"), index=True),
+    sa.Column("created_at", Ms, nullable=False),
 )

@@ -1,0 +1,35 @@
+"""The channels' webhooks (docs/channels.md): one route shape for every channel, the one the spec documents
+for LINE and MessageBird.
+
+    POST /api/{type}/webhooks/{appId}/{integrationId}    what a person did on the channel (no credentials:
+                                                         the channel's own proof, checked on the raw body)
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from heliograph.api.http import FORM, JSON, PUBLIC, Call, Raw, Reply, Routes, exact_pattern, public_base
+from heliograph.services import channels as service
+
+routes = Routes(exact_pattern)  # Heliograph's own: the channels call it as they were told, never under /sc
+WEBHOOK = "/api/{type}/webhooks/{appId}/{integrationId}"
+
+
+@routes("POST", WEBHOOK, "ChannelWebhook", PUBLIC, content_types=JSON | {FORM})
+async def channel_webhook(call: Call) -> Reply:
+    """POST /api/{type}/webhooks/{appId}/{integrationId}: the channel's request, taken in; answered as the
+    channel expects (401 or 400 in the error envelope for a request that is not the channel's)."""
+    answer = await service.receive(
+        call.services.db, ids=call.services.ids, limit=call.services.settings.message_limit, kind=call.params["type"],
+        app_id=call.params["appId"], integration_id=call.params["integrationId"], method="POST",
+        url=_public_url(call), headers={k.decode("latin-1"): v.decode("latin-1") for k, v in call.headers.items()},
+        query=dict(call.query), body=call.raw_body)
+    return answer.status, Raw(answer.body, answer.content_type)
+
+
+def _public_url(call: Call) -> str:
+    """The URL the channel was told to call (some channels sign it): under HELIOGRAPH_PUBLIC_URL if set."""
+    url = public_base(call) + urlsplit(call.base_url).path
+    query = "&".join(f"{k}={v}" for k, v in call.query)
+    return url + (f"?{query}" if query else "")

@@ -1,0 +1,219 @@
+"""What people write on a channel, taken in (docs/channels.md): the channel's webhook request checked on its raw
+body, then, in one transaction, each of its events recorded by the channel's id for it (a request sent again
+adds nothing), the person found or made (a user, and a client of the channel's type whose externalId is their
+id there), their conversation found or made, and their message written with its events, as PostMessage
+writes a user's; a button press becomes conversation:postback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.channels.apis import ChannelApis
+from heliograph.channels.base import (
+    Adapter,
+    Answer,
+    ChannelError,
+    InboundEvent,
+    InboundRequest,
+    Profile,
+    Refused,
+    UserMessage,
+)
+from heliograph.channels.registry import adapter
+from heliograph.errors import BadRequest, IntegrationNotFound, NotFound, Unauthorized
+from heliograph.events import clients as client_events
+from heliograph.ids import IdFactory, new_webhook_secret
+from heliograph.schemas.common import decode
+from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
+from heliograph.schemas.integrations import IntegrationBody
+from heliograph.schemas.messages import Author, Content, MessagePost
+from heliograph.schemas.users import Profile as UserProfile
+from heliograph.schemas.users import UserCreateBody
+from heliograph.services import conversations, integrations, messages, postbacks
+from heliograph.services.messages import Through
+from heliograph.services.users import insert_new_user
+from heliograph.store import channels as store
+from heliograph.store import clients as client_store
+from heliograph.store import integrations as integration_store
+from heliograph.store.apps import require_app
+from heliograph.store.db import Database
+from heliograph.store.outbox import emit
+from heliograph.store.users import find_user
+
+log = logging.getLogger("heliograph.channels")
+
+
+# --- setting a channel up ---------------------------------------------------------------------------
+
+async def create_integration(db: Database, apis: ChannelApis, *, ids: IdFactory, app_id: str, body: IntegrationBody,
+                             public_base: str) -> dict[str, Any]:
+    """CreateIntegration. For a channel Heliograph talks to, the channel is set up first (its credentials
+    checked, its webhook pointed at `<public_base>/api/<type>/webhooks/<appId>/<integrationId>` with a secret
+    of the integration's own), outside any transaction; a refusal is a 400 and nothing is stored, and should the
+    integration then not be stored, the channel is set back."""
+    kind = integrations.type_of(body)
+    channel = adapter(kind)
+    if channel is None:
+        async with db.write() as conn:
+            return await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body)
+    integrations.check_integration(body)
+    async with db.read() as conn:
+        await require_app(conn, app_id=app_id)
+    integration_id, secret, config = ids.new(), new_webhook_secret(), integrations.given_config(body)
+    url = f"{public_base}/api/{kind}/webhooks/{app_id}/{integration_id}"
+    try:
+        learnt = await channel.provision(apis.http, apis.base_url(channel), config, webhook_url=url, secret=secret)
+    except ChannelError as error:
+        raise BadRequest(f"The {kind} integration could not be set up: {error.message}") from None
+    try:
+        async with db.write() as conn:
+            return await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body,
+                                                         channel=integrations.Channel(integration_id, secret, learnt))
+    except BaseException:
+        await _set_back(channel, apis, config, integration_id)
+        raise
+
+
+async def delete_integration(db: Database, apis: ChannelApis, *, app_id: str, integration_id: str) -> None:
+    """DeleteIntegration; a channel Heliograph set up stops calling it first (a channel that refuses, say
+    because its token was revoked meanwhile, is logged: the integration goes anyway)."""
+    async with db.read() as conn:
+        row = await integrations.require_integration(conn, app_id=app_id, integration_id=integration_id)
+    channel = adapter(row["type"])
+    if channel is not None and row["inbound_secret"]:
+        await _set_back(channel, apis, row["config"], integration_id)
+    async with db.write() as conn:
+        await integrations.delete_integration(conn, app_id=app_id, integration_id=integration_id)
+
+
+async def _set_back(channel: Adapter, apis: ChannelApis, config: Mapping[str, Any], integration_id: str) -> None:
+    try:
+        await channel.deprovision(apis.http, apis.base_url(channel), config)
+    except ChannelError as error:
+        log.warning("%s integration %s: could not be set back: %s", channel.type, integration_id, error.message)
+
+
+# --- taking in what people write --------------------------------------------------------------------
+
+
+async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id: str, integration_id: str,
+                  method: str, url: str, headers: Mapping[str, str], query: Mapping[str, str],
+                  body: bytes) -> Answer:
+    """Take in one webhook request of the channel `kind` for the app's integration: 404 unless the integration
+    is of that kind and set up for it; 401 or 400 if the request is not the channel's (nothing is written);
+    then its events, in one transaction, and the answer the channel expects."""
+    channel = adapter(kind)
+    async with db.read() as conn:
+        integration = await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id)
+    if channel is None or integration is None or integration["type"] != kind or not integration["inbound_secret"]:
+        raise IntegrationNotFound()
+    request = InboundRequest(method, url, headers, query, body)
+    try:
+        channel.verify(integration["config"], integration["inbound_secret"], request)
+        events = channel.parse(request)
+    except Refused as refused:
+        raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
+    if events:
+        async with db.write() as conn:
+            for event in events:
+                await _take_in(conn, ids=ids, limit=limit, integration=integration, event=event)
+    return channel.acknowledge(events)
+
+
+async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integration: Any,
+                   event: InboundEvent) -> None:
+    """One event of the request, unless the integration took it in before."""
+    now = ids.clock()
+    if not await store.take_in(conn, integration_id=integration["id"], external_id=event.external_id, now=now):
+        return  # the channel sent it again
+    client, user = await _person(conn, ids=ids, integration=integration, event=event)
+    conversation_id = await _conversation(conn, ids=ids, integration=integration, user=user, client=client)
+    author = Author(type="user", user_id=user["id"])
+    try:
+        if isinstance(event, UserMessage):
+            through = Through(integration["id"], integration["type"], original_id=event.original_id,
+                              original_at=event.sent_at)
+            content: Any = decode(msgspec.json.encode(event.content), Content)  # type: ignore[arg-type]
+            message = await messages.post_in(conn, ids=ids, limit=limit, app_id=integration["app_id"],
+                                             conversation_id=conversation_id,
+                                             body=MessagePost(author=author, content=content), through=through)
+            await store.set_message(conn, integration_id=integration["id"], external_id=event.external_id,
+                                    message_id=message["id"])
+        else:
+            await postbacks.press(conn, ids=ids, limit=limit, app_id=integration["app_id"],
+                                  conversation_id=conversation_id, user=user, action_id=event.action_id,
+                                  through=Through(integration["id"], integration["type"]))
+    except (BadRequest, NotFound) as refused:  # a press of a button that is gone, content we cannot keep:
+        log.warning("%s integration %s: dropped %s: %s", integration["type"], integration["id"],  # the channel
+                    event.external_id, refused.title)  # would only send it again: answered, and dropped
+    await store.seen(conn, client_id=client["id"], now=now)
+
+
+async def _person(conn: AsyncConnection, *, ids: IdFactory, integration: Any, event: InboundEvent) -> tuple[Any, Any]:
+    """The client of the integration for the person who wrote, with its user; both made on their first message
+    (client:add, with the channel as its source). Concurrent first messages of one person make one user: the
+    integration's row is locked while none is found."""
+    found = await store.find_person(conn, integration_id=integration["id"], external_id=event.user)
+    if found is None:
+        await integration_store.find_integration(conn, app_id=integration["app_id"], integration_id=integration["id"],
+                                                 lock=True)
+        found = await store.find_person(conn, integration_id=integration["id"], external_id=event.user)
+    if found is not None:
+        user = await find_user(conn, app_id=integration["app_id"], user_id=found["user_id"])
+        return found, user
+    profile = _user_profile(event.profile)
+    user = await insert_new_user(conn, ids=ids, app_id=integration["app_id"], body=UserCreateBody(profile=profile))
+    client_id, now = ids.new_at()
+    client = {"id": client_id, "app_id": integration["app_id"], "user_id": user["id"], "type": integration["type"],
+              "status": "active", "integration_id": integration["id"], "external_id": event.user,
+              "display_name": event.profile.display_name, "avatar_url": event.profile.avatar_url, "info": None,
+              "raw": None if event.profile.raw is None else dict(event.profile.raw), "last_seen": now,
+              "linked_at": now, "link": None, "created_at": now}
+    await client_store.insert_client(conn, client)
+    source = {"type": integration["type"], "integrationId": integration["id"]}
+    await emit(conn, ids=ids, app_id=integration["app_id"], type="client:add", lane=user["id"],
+               payload=client_events.client_add(client, user, None, source=source))
+    return client, user
+
+
+def _user_profile(profile: Profile) -> UserProfile:
+    return UserProfile(**{name: value for name, value in (("given_name", profile.given_name),
+                                                          ("surname", profile.surname),
+                                                          ("avatar_url", profile.avatar_url)) if value})
+
+
+async def _conversation(conn: AsyncConnection, *, ids: IdFactory, integration: Any, user: Any, client: Any) -> str:
+    """Where the person's messages on this channel go: the personal conversation their client is associated with
+    (the latest active), else their default one, else a new one (conversation:create, reason `message`), which
+    the client is then associated with."""
+    mine = await store.personal_conversations(conn, user_id=user["id"])
+    linked = [row for row in mine if any(a["clientId"] == client["id"] for a in row["client_associations"])]
+    chosen = max(linked, key=lambda row: row["last_updated_at"], default=None) or next(
+        (row for row in mine if row["is_default"]), None)
+    if chosen is not None:
+        if chosen not in linked:
+            await _associate(conn, conversation_id=chosen["id"], user_id=user["id"], client=client,
+                             current=chosen["client_associations"])
+        return str(chosen["id"])
+    body = ConversationCreateBody(type="personal", participants=[ParticipantSubSchema(user_id=user["id"])])
+    made = await conversations.create_conversation(
+        conn, ids=ids, app_id=integration["app_id"], body=body, reason="message",
+        source={"type": integration["type"], "integrationId": integration["id"]}, integration_id=integration["id"])
+    await _associate(conn, conversation_id=made["id"], user_id=user["id"], client=client, current=[])
+    return str(made["id"])
+
+
+async def _associate(conn: AsyncConnection, *, conversation_id: str, user_id: str, client: Any,
+                     current: list[dict[str, str]]) -> None:
+    """The client becomes the participant's first client association (the channel they used last)."""
+    associations = [{"type": client["type"], "clientId": client["id"]},
+                    *(a for a in current if a["clientId"] != client["id"])]
+    await client_store.update_associations(conn, conversation_id=conversation_id, user_id=user_id,
+                                           client_associations=associations)
+

@@ -1,0 +1,1 @@
+"""Heliograph's channel simulator (docs/channels.md): fakes of the channels' APIs, served over HTTP."""

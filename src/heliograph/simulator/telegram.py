@@ -1,0 +1,272 @@
+"""A fake Telegram Bot API (docs/channels.md#the-fakes): what Heliograph calls, checked as Telegram checks it,
+answered as Telegram answers, and recorded; and the updates a person's actions make, signed as Telegram
+signs them, for the bot's webhook.
+
+Any token of Telegram's form (`<bot id>:<secret>`) is a bot, unless `revoke`d. The checks are those of the
+Bot API's documentation: a text of 1 to 4,096 characters, a caption of at most 1,024, `callback_data` of 1 to
+64 bytes, an inline button with exactly one of `callback_data` and `url`, a webhook secret of 1 to 256 of
+`A-Za-z0-9_-`. A fault set with `fail` answers the next calls of a method instead (429 with `retry_after`,
+a 5xx), as Telegram would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+TOKEN = re.compile(r"(\d{1,20}):[A-Za-z0-9_-]{1,100}")
+SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class BadRequest(Exception):
+    """400, with Telegram's description after "Bad Request: "."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """A message a bot sent, as the fake recorded it."""
+
+    token: str
+    method: str
+    body: dict[str, Any]
+    message_id: int
+
+
+@dataclasses.dataclass
+class Fault:
+    status: int
+    description: str
+    retry_after: int | None
+    times: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """An update for a bot's webhook: where to POST it, with which headers, and its JSON body."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class FakeTelegram:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.webhooks: dict[str, dict[str, Any]] = {}  # token -> setWebhook's body
+        self.sent: list[Sent] = []
+        self.revoked: set[str] = set()
+        self._faults: dict[str, list[Fault]] = defaultdict(list)
+        self._ids = itertools.count(1)  # message ids (Telegram's are per chat; unique here is enough)
+        self._updates = itertools.count(100_000)
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    # --- the Bot API --------------------------------------------------------------------------------
+
+    def call(self, token: str, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One Bot API call: the status and JSON Telegram would answer with."""
+        with self._lock:
+            faults = self._faults.get(method)
+            if faults:
+                fault = faults[0]
+                fault.times -= 1
+                if fault.times <= 0:
+                    faults.pop(0)
+                answer: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
+                if fault.retry_after is not None:
+                    answer["parameters"] = {"retry_after": fault.retry_after}
+                return fault.status, answer
+            if not TOKEN.fullmatch(token) or token in self.revoked:
+                return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            handler = _METHODS.get(method)
+            if handler is None:
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+            try:
+                result = handler(self, token, body)
+            except BadRequest as error:
+                return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
+            self._changed.notify_all()
+            return 200, {"ok": True, "result": result}
+
+    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1,
+             description: str | None = None) -> None:
+        """The next `times` calls of `method` fail with `status` (and `retry_after`, for a 429)."""
+        said = description or {429: f"Too Many Requests: retry after {retry_after}"}.get(status, f"Error {status}")
+        with self._lock:
+            self._faults[method].append(Fault(status, said, retry_after, times))
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self.revoked.add(token)
+
+    def wait_sent(self, count: int, timeout: float = 10.0) -> list[Sent]:
+        """The messages sent, once there are at least `count` (AssertionError after `timeout` seconds)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.sent) >= count, timeout):
+                raise AssertionError(f"{len(self.sent)} messages sent to the fake Telegram, not {count}")
+            return list(self.sent)
+
+    # --- a person's actions, for the bot's webhook --------------------------------------------------
+
+    def message(self, token: str, *, user_id: int, first_name: str, text: str | None = None,
+                location: tuple[float, float] | None = None, last_name: str | None = None) -> Delivery:
+        """The update of a person writing to the bot in a private chat (a text, or a location)."""
+        person = _person(user_id, first_name, last_name)
+        message: dict[str, Any] = {"message_id": next(self._ids), "from": person,
+                                   "chat": {"id": user_id, "type": "private", "first_name": first_name},
+                                   "date": int(self.clock())}
+        if text is not None:
+            message["text"] = text
+        if location is not None:
+            message["location"] = {"latitude": location[0], "longitude": location[1]}
+        return self._delivery(token, {"update_id": next(self._updates), "message": message})
+
+    def press(self, token: str, *, user_id: int, first_name: str, data: str, under: Sent | None = None) -> Delivery:
+        """The update of a person pressing an inline button (its `callback_data`) under a message the bot sent."""
+        person = _person(user_id, first_name, None)
+        bot = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Bot"}
+        query = {"id": str(next(self._updates)), "from": person, "chat_instance": str(user_id), "data": data,
+                 "message": {"message_id": under.message_id if under else next(self._ids), "from": bot,
+                             "chat": {"id": user_id, "type": "private"}, "date": int(self.clock()),
+                             "text": under.body.get("text", "") if under else ""}}
+        return self._delivery(token, {"update_id": next(self._updates), "callback_query": query})
+
+    def _delivery(self, token: str, update: dict[str, Any]) -> Delivery:
+        with self._lock:
+            hook = self.webhooks.get(token)
+        if hook is None:
+            raise LookupError(f"The bot {token.split(':')[0]} has no webhook")
+        headers = {"Content-Type": "application/json"}
+        if hook.get("secret_token"):
+            headers[SECRET_HEADER] = hook["secret_token"]
+        return Delivery(hook["url"], headers, json.dumps(update).encode())
+
+
+def _person(user_id: int, first_name: str, last_name: str | None) -> dict[str, Any]:
+    person: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if last_name:
+        person["last_name"] = last_name
+    return person
+
+
+# --- the methods ------------------------------------------------------------------------------------
+
+def _get_me(fake: FakeTelegram, token: str, _body: dict[str, Any]) -> dict[str, Any]:
+    bot_id = int(token.split(":")[0])
+    return {"id": bot_id, "is_bot": True, "first_name": "Bot", "username": f"bot{bot_id}_bot",
+            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+
+def _set_webhook(fake: FakeTelegram, token: str, body: dict[str, Any]) -> bool:
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise BadRequest("bad webhook: an HTTPS URL must be provided for webhook")
+    secret = body.get("secret_token")
+    if secret is not None and not (isinstance(secret, str) and SECRET.fullmatch(secret)):
+        raise BadRequest("bad webhook: secret token contains unallowed characters")
+    fake.webhooks[token] = dict(body)
+    return True
+
+
+def _delete_webhook(fake: FakeTelegram, token: str, _body: dict[str, Any]) -> bool:
+    fake.webhooks.pop(token, None)
+    return True
+
+
+def _webhook_info(fake: FakeTelegram, token: str, _body: dict[str, Any]) -> dict[str, Any]:
+    hook = fake.webhooks.get(token, {})
+    return {"url": hook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0,
+            "allowed_updates": hook.get("allowed_updates", [])}
+
+
+def _sender(kind: str, check: Callable[[dict[str, Any]], None]) -> Callable[[FakeTelegram, str, dict[str, Any]],
+                                                                             dict[str, Any]]:
+    def send(fake: FakeTelegram, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        chat = body.get("chat_id")
+        if not (isinstance(chat, int) or isinstance(chat, str) and chat.lstrip("-").isdigit()):
+            raise BadRequest("chat not found")
+        check(body)
+        _markup(body.get("reply_markup"))
+        message_id = next(fake._ids)
+        fake.sent.append(Sent(token, kind, dict(body), message_id))
+        shown = {k: v for k, v in body.items() if k in ("text", "caption")}
+        return {"message_id": message_id, "chat": {"id": int(chat), "type": "private"}, "date": int(fake.clock()),
+                **shown}
+    return send
+
+
+def _text(body: dict[str, Any]) -> None:
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("message text is empty")
+    if len(text) > 4096:
+        raise BadRequest("message is too long")
+
+
+def _media(field: str) -> Callable[[dict[str, Any]], None]:
+    def check(body: dict[str, Any]) -> None:
+        if not isinstance(body.get(field), str) or not body[field]:
+            raise BadRequest(f"there is no {field} in the request")
+        if len(body.get("caption") or "") > 1024:
+            raise BadRequest("message caption is too long")
+    return check
+
+
+def _location(body: dict[str, Any]) -> None:
+    for field, limit in (("latitude", 90), ("longitude", 180)):
+        value = body.get(field)
+        if not isinstance(value, int | float) or isinstance(value, bool) or abs(value) > limit:
+            raise BadRequest(f"wrong {field}")
+
+
+def _markup(markup: Any) -> None:
+    """reply_markup as the Bot API takes it: inline buttons (callback_data or url) or a keyboard."""
+    if markup is None:
+        return
+    if not isinstance(markup, dict):
+        raise BadRequest("can't parse reply keyboard markup JSON object")
+    if "inline_keyboard" in markup:
+        for row in markup["inline_keyboard"]:
+            for button in row:
+                _inline_button(button)
+    elif "keyboard" in markup:
+        for row in markup["keyboard"]:
+            for button in row:
+                if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"]:
+                    raise BadRequest("keyboard button text is empty")
+    else:
+        raise BadRequest("can't parse reply keyboard markup JSON object")
+
+
+def _inline_button(button: Any) -> None:
+    if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"]:
+        raise BadRequest("text buttons are unallowed in the inline keyboard")
+    kinds = [kind for kind in ("callback_data", "url") if kind in button]
+    if len(kinds) != 1:
+        raise BadRequest("can't parse inline keyboard button: exactly one optional field must be used")
+    if kinds == ["callback_data"] and not 1 <= len(str(button["callback_data"]).encode()) <= 64:
+        raise BadRequest("BUTTON_DATA_INVALID")
+    if kinds == ["url"] and not str(button["url"]).startswith(("http://", "https://", "tg://")):
+        raise BadRequest("inline keyboard button URL is invalid")
+
+
+_METHODS: dict[str, Callable[[FakeTelegram, str, dict[str, Any]], Any]] = {
+    "getMe": _get_me, "setWebhook": _set_webhook, "deleteWebhook": _delete_webhook, "getWebhookInfo": _webhook_info,
+    "sendMessage": _sender("sendMessage", _text), "sendPhoto": _sender("sendPhoto", _media("photo")),
+    "sendDocument": _sender("sendDocument", _media("document")), "sendLocation": _sender("sendLocation", _location),
+    "answerCallbackQuery": lambda _fake, _token, body: _answered(body),
+}
+
+
+def _answered(body: dict[str, Any]) -> bool:
+    if not isinstance(body.get("callback_query_id"), str):
+        raise BadRequest("query is too old and response timeout expired or query ID is invalid")
+    return True

@@ -1,0 +1,50 @@
+"""The fakes of the channels' APIs (heliograph.simulator), served on loopback for the whole test session:
+every server a test starts calls them instead of the real APIs (tests/servers.py gives it their base URLs), so
+no test reaches the internet, and a test reads what its server sent there and writes as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import uvicorn
+
+from heliograph.simulator.app import Fakes, fake_apis
+from heliograph.simulator.telegram import Delivery
+
+_lock = threading.Lock()
+_running: tuple[Fakes, str] | None = None
+
+
+def fakes() -> Fakes:
+    return _started()[0]
+
+
+def env() -> dict[str, str]:
+    """The variables that point a server's channels at the fakes."""
+    url = _started()[1]
+    return {"HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM": f"{url}/telegram"}
+
+
+def deliver(delivery: Delivery) -> httpx.Response:
+    """POST a channel's request (a person's action, made by a fake) to the server it names."""
+    return httpx.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=10)
+
+
+def _started() -> tuple[Fakes, str]:
+    global _running
+    with _lock:
+        if _running is None:
+            made = Fakes()
+            server = uvicorn.Server(uvicorn.Config(fake_apis(made), host="127.0.0.1", port=0, log_level="warning",
+                                                   lifespan="off"))
+            thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="channel-fakes")
+            thread.start()
+            while not server.started:  # a few milliseconds: uvicorn binds, then says so
+                if not thread.is_alive():
+                    raise RuntimeError("the channels' fakes did not start")
+                threading.Event().wait(0.005)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            _running = (made, f"http://127.0.0.1:{port}")
+        return _running
