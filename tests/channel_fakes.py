@@ -5,6 +5,7 @@ no test reaches the internet, and a test reads what its server sent there and wr
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 
 import httpx
@@ -25,6 +26,11 @@ def env() -> dict[str, str]:
     """The variables that point a server's channels at the fakes."""
     url = _started()[1]
     return {"HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM": f"{url}/telegram"}
+
+
+def new_bot_token() -> str:
+    """A Telegram bot token of Telegram's form, of a bot no other test has (the fake serves the session)."""
+    return f"{secrets.randbelow(10**9) + 10**9}:AAH-{secrets.token_hex(8)}"
 
 
 def deliver(delivery: Delivery) -> httpx.Response:

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 import sunshine_conversations_client as sc
 
+from tests import channel_fakes
 from tests.receiver import Receiver
 from tests.servers import Process
 from tests.spec import SpecChecker, operations
@@ -285,6 +286,12 @@ def user(account: sc.ApiClient, app_id: str) -> sc.User:
 def conversation_id(account: sc.ApiClient, app_id: str, user: sc.User) -> str:
     """A personal conversation with the user as its participant."""
     return str(make_conversation(account, app_id, user).id)
+
+
+@pytest.fixture
+def bot_token() -> str:
+    """A Telegram bot token of this test's own (the fake Bot API, tests/channel_fakes.py, serves the session)."""
+    return channel_fakes.new_bot_token()
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ from tests.integrations import custom_integration
 from tests.receiver import Receiver
 from tests.utils import row_count
 
-TOKEN = "555000111:AAH-fake_token"
-TRIGGERS = ["conversation:message", "conversation:create", "client:add", "conversation:postback"]
+TRIGGERS = ["conversation:message", "conversation:create", "client:add", "conversation:postback",
+            "conversation:message:delivery:channel", "conversation:message:delivery:failure"]
 
 
-def telegram_integration(account: sc.ApiClient, app_id: str, token: str = TOKEN) -> Any:
+def telegram_integration(account: sc.ApiClient, app_id: str, token: str) -> Any:
     return sc.IntegrationsApi(account).create_integration(
         app_id, sc.Telegram(type="telegram", token=token, display_name="Shop bot")).integration
 
@@ -38,18 +38,18 @@ def by_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 
 def test_creating_the_integration_sets_the_bots_webhook_and_deleting_it_removes_it(
-        server: Server, account: sc.ApiClient, app_id: str) -> None:
-    integration = telegram_integration(account, app_id)
-    assert ("active", "555000111", "bot555000111_bot") == (integration.status, integration.bot_id,
-                                                             integration.username)
-    hook = channel_fakes.fakes().telegram.webhooks[TOKEN]
+        server: Server, account: sc.ApiClient, app_id: str, bot_token: str) -> None:
+    integration = telegram_integration(account, app_id, bot_token)
+    bot_id = bot_token.split(":")[0]
+    assert ("active", bot_id, f"bot{bot_id}_bot") == (integration.status, integration.bot_id, integration.username)
+    hook = channel_fakes.fakes().telegram.webhooks[bot_token]
     assert f"{server.base_url}/api/telegram/webhooks/{app_id}/{integration.id}" == hook["url"]
     assert 32 == len(hook["secret_token"]) and ["message", "callback_query"] == hook["allowed_updates"]
     shown = sc.IntegrationsApi(account).get_integration(app_id, integration.id).integration
     assert shown.to_dict().get("token") is None  # write-only, and the secret is never shown at all
     assert hook["secret_token"] not in json.dumps(shown.to_dict())
     sc.IntegrationsApi(account).delete_integration(app_id, integration.id)
-    assert TOKEN not in channel_fakes.fakes().telegram.webhooks
+    assert bot_token not in channel_fakes.fakes().telegram.webhooks
 
 
 def test_a_token_telegram_refuses_is_a_400_and_nothing_is_made(http: httpx.Client, app_id: str) -> None:
@@ -63,11 +63,11 @@ def test_a_token_telegram_refuses_is_a_400_and_nothing_is_made(http: httpx.Clien
 
 
 def test_a_persons_first_message_makes_their_user_client_and_conversation(
-        account: sc.ApiClient, app_id: str, receiver: Receiver) -> None:
+        account: sc.ApiClient, app_id: str, receiver: Receiver, bot_token: str) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    integration = telegram_integration(account, app_id)
+    integration = telegram_integration(account, app_id, bot_token)
     fake = channel_fakes.fakes().telegram
-    first = fake.message(TOKEN, user_id=4711, first_name="Ann", last_name="Lee", text="Do you ship to Lyon?")
+    first = fake.message(bot_token, user_id=4711, first_name="Ann", last_name="Lee", text="Do you ship to Lyon?")
     answered = deliver(first)
     assert (200, b"") == (answered.status_code, answered.content)
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
@@ -94,7 +94,7 @@ def test_a_persons_first_message_makes_their_user_client_and_conversation(
     [participant] = sc.ParticipantsApi(account).list_participants(app_id, conversation_id).participants
     assert [("telegram", client.id)] == [(a.type, a.client_id) for a in participant.client_associations]
 
-    second = deliver(fake.message(TOKEN, user_id=4711, first_name="Ann", location=(45.75, 4.85)))
+    second = deliver(fake.message(bot_token, user_id=4711, first_name="Ann", location=(45.75, 4.85)))
     assert 200 == second.status_code
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 2)
     assert 3 + 1 == len(events)  # the same user, client and conversation: one message more, nothing else
@@ -103,14 +103,16 @@ def test_a_persons_first_message_makes_their_user_client_and_conversation(
         moved["conversation"]["id"], moved["message"]["content"]["type"], moved["message"]["content"]["coordinates"])
 
 
-def test_an_update_sent_again_adds_nothing(account: sc.ApiClient, app_id: str, receiver: Receiver) -> None:
+def test_an_update_sent_again_adds_nothing(account: sc.ApiClient, app_id: str, receiver: Receiver,
+                                           bot_token: str) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    telegram_integration(account, app_id)
-    delivery = channel_fakes.fakes().telegram.message(TOKEN, user_id=4712, first_name="Bo", text="hello")
+    telegram_integration(account, app_id, bot_token)
+    delivery = channel_fakes.fakes().telegram.message(bot_token, user_id=4712, first_name="Bo", text="hello")
     assert [200, 200, 200] == [deliver(delivery).status_code for _ in range(3)]
     events = receiver.wait_for(lambda got: len(got) >= 3)
     [conversation] = [e["payload"]["conversation"]["id"] for e in events if e["type"] == "conversation:create"]
-    later = deliver(channel_fakes.fakes().telegram.message(TOKEN, user_id=4712, first_name="Bo", text="still there?"))
+    later = deliver(channel_fakes.fakes().telegram.message(bot_token, user_id=4712, first_name="Bo",
+                                                           text="still there?"))
     assert 200 == later.status_code
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) >= 2)
     assert ["hello", "still there?"] == [e["payload"]["message"]["content"]["text"]
@@ -122,16 +124,17 @@ def test_an_update_sent_again_adds_nothing(account: sc.ApiClient, app_id: str, r
 @pytest.mark.parametrize("forge", ["no secret", "wrong secret", "another integration", "another app", "other type",
                                    "not json"])
 def test_a_forged_request_is_refused_and_writes_nothing(server: Server, account: sc.ApiClient, app_id: str,
-                                                        forge: str) -> None:
-    integration = telegram_integration(account, app_id)
-    telegram_integration(account, app_id, "555000222:AAH-other")  # its secret is not this integration's
-    delivery = channel_fakes.fakes().telegram.message(TOKEN, user_id=4713, first_name="Eve", text="let me in")
+                                                        forge: str, bot_token: str) -> None:
+    integration = telegram_integration(account, app_id, bot_token)
+    other = channel_fakes.new_bot_token()
+    telegram_integration(account, app_id, other)  # its secret is not this integration's
+    delivery = channel_fakes.fakes().telegram.message(bot_token, user_id=4713, first_name="Eve", text="let me in")
     url, headers, body = delivery.url, dict(delivery.headers), delivery.body
     expected = 401
     if forge == "no secret":
         del headers[SECRET_HEADER]
     elif forge == "wrong secret":
-        headers[SECRET_HEADER] = channel_fakes.fakes().telegram.webhooks["555000222:AAH-other"]["secret_token"]
+        headers[SECRET_HEADER] = channel_fakes.fakes().telegram.webhooks[other]["secret_token"]
     elif forge == "another integration":
         url, expected = url.replace(integration.id, "5f74a0d52b5315fc007e7900"), 404
     elif forge == "another app":
@@ -148,18 +151,18 @@ def test_a_forged_request_is_refused_and_writes_nothing(server: Server, account:
 
 
 def test_a_button_press_is_a_postback_answered_at_once(account: sc.ApiClient, http: httpx.Client, app_id: str,
-                                                       receiver: Receiver) -> None:
+                                                       receiver: Receiver, bot_token: str) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
     sc.AppsApi(account).update_app(app_id, sc.AppUpdateBody(settings=sc.AppSettings(echo_postback=True)))
-    integration = telegram_integration(account, app_id)
+    integration = telegram_integration(account, app_id, bot_token)
     fake = channel_fakes.fakes().telegram
-    assert 200 == deliver(fake.message(TOKEN, user_id=4714, first_name="Cy", text="Which size?")).status_code
+    assert 200 == deliver(fake.message(bot_token, user_id=4714, first_name="Cy", text="Which size?")).status_code
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
     conversation = by_type(events, "conversation:create")[0]["payload"]["conversation"]["id"]
     question = http.post(f"/v2/apps/{app_id}/conversations/{conversation}/messages", json={
         "author": {"type": "business"}, "content": {"type": "text", "text": "Pick one", "actions": [
             {"type": "postback", "text": "Large", "payload": "SIZE_L"}]}}).json()["messages"][0]["id"]
-    pressed = deliver(fake.press(TOKEN, user_id=4714, first_name="Cy", data=f"{question}:0"))
+    pressed = deliver(fake.press(bot_token, user_id=4714, first_name="Cy", data=f"{question}:0"))
     assert 200 == pressed.status_code
     assert {"method": "answerCallbackQuery"} == {k: v for k, v in pressed.json().items() if k == "method"}
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:postback")) == 1)
@@ -168,5 +171,99 @@ def test_a_button_press_is_a_postback_answered_at_once(account: sc.ApiClient, ht
         postback["source"], postback["postback"]["payload"])
     echoed = [e["payload"]["message"] for e in by_type(events, "conversation:message")][-1]
     assert ("Large", "telegram") == (echoed["content"]["text"], echoed["source"]["type"])
-    gone = deliver(fake.press(TOKEN, user_id=4714, first_name="Cy", data=f"{question}:7"))
+    gone = deliver(fake.press(bot_token, user_id=4714, first_name="Cy", data=f"{question}:7"))
     assert 200 == gone.status_code  # a button that is gone: answered (Telegram would send it again), no event
+
+
+# --- business messages out ----------------------------------------------------------------------------------
+
+def reply(http: httpx.Client, app_id: str, conversation: str, content: dict[str, Any], **fields: Any) -> str:
+    """The bot answers through the API; the message's id."""
+    response = http.post(f"/v2/apps/{app_id}/conversations/{conversation}/messages",
+                         json={"author": {"type": "business"}, "content": content, **fields})
+    assert 201 == response.status_code, response.text
+    return str(response.json()["messages"][0]["id"])
+
+
+def person_writes(receiver: Receiver, token: str, user_id: int, text: str) -> str:
+    """A person writes to the bot on Telegram; the conversation it went to."""
+    assert 200 == deliver(channel_fakes.fakes().telegram.message(token, user_id=user_id, first_name="Di",
+                                                                 text=text)).status_code
+    events = receiver.wait_for(lambda got: any(e["type"] == "conversation:message" and
+                                               e["payload"]["message"]["content"].get("text") == text for e in got))
+    return str(next(e["payload"]["conversation"]["id"] for e in events if e["type"] == "conversation:message"))
+
+
+def test_the_bots_answers_reach_telegram_in_order_with_delivery_events(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, bot_token: str) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration = telegram_integration(account, app_id, bot_token)
+    conversation = person_writes(receiver, bot_token, 4720, "Do you have it in blue?")
+    answers = [reply(http, app_id, conversation, {"type": "text", "text": f"Answer {n}"}) for n in range(5)]
+    sent = channel_fakes.fakes().telegram.wait_sent(bot_token, 5)
+    assert [("sendMessage", "4720", f"Answer {n}") for n in range(5)] == [
+        (one.method, one.body["chat_id"], one.body["text"]) for one in sent]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 5)
+    delivered = [e["payload"] for e in by_type(events, "conversation:message:delivery:channel")]
+    assert sorted(answers) == sorted(d["message"]["id"] for d in delivered)
+    first = next(d for d in delivered if d["message"]["id"] == answers[0])
+    assert {"type": "telegram", "integrationId": integration.id} == first["destination"]
+    assert [{"id": str(sent[0].message_id)}] == first["externalMessages"]
+    assert (True, conversation) == (first["isFinalEvent"], first["conversation"]["id"])
+    assert "4720" == sc.ClientsApi(account).list_clients(app_id, first["user"]["id"]).clients[0].external_id
+
+
+def test_buttons_go_out_as_telegram_buttons_and_a_press_comes_back_as_a_postback(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, bot_token: str) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    telegram_integration(account, app_id, bot_token)
+    conversation = person_writes(receiver, bot_token, 4721, "Which sizes?")
+    question = reply(http, app_id, conversation, {"type": "text", "text": "Pick one", "actions": [
+        {"type": "postback", "text": "Large", "payload": "SIZE_L"},
+        {"type": "link", "text": "Size guide", "uri": "https://shop.example/sizes"}]})
+    [sent] = channel_fakes.fakes().telegram.wait_sent(bot_token, 1)
+    buttons = sent.body["reply_markup"]["inline_keyboard"]
+    assert [[{"text": "Large", "callback_data": f"{question}:0"}],
+            [{"text": "Size guide", "url": "https://shop.example/sizes"}]] == buttons
+    pressed = deliver(channel_fakes.fakes().telegram.press(bot_token, user_id=4721, first_name="Di",
+                                                           data=buttons[0][0]["callback_data"], under=sent))
+    assert 200 == pressed.status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:postback")) == 1)
+    assert "SIZE_L" == by_type(events, "conversation:postback")[0]["payload"]["postback"]["payload"]
+
+
+def test_what_telegram_cannot_carry_or_refuses_ends_in_a_delivery_failure(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, bot_token: str) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    telegram_integration(account, app_id, bot_token)
+    conversation = person_writes(receiver, bot_token, 4722, "Sign me up")
+    form = reply(http, app_id, conversation, {"type": "form", "fields": [
+        {"type": "text", "name": "name", "label": "Your name"}]})
+    channel_fakes.fakes().telegram.fail("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    blocked = reply(http, app_id, conversation, {"type": "text", "text": "Welcome!"})
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:failure")) == 2)
+    failures = {e["payload"]["message"]["id"]: e["payload"] for e in by_type(events,
+                                                                          "conversation:message:delivery:failure")}
+    assert {"code": "uncategorized_error", "message": "Unsupported message type `form`"} == failures[form]["error"]
+    assert {"code": "forbidden", "message": "Telegram refused sendMessage: Forbidden: bot was blocked by the user"
+            } == failures[blocked]["error"]
+    assert failures[blocked]["isFinalEvent"] and "externalMessages" not in failures[blocked]
+    assert [] == channel_fakes.fakes().telegram.sent_by(bot_token)
+
+
+def test_destination_targets_the_channel_or_none(account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                                 receiver: Receiver, bot_token: str) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration = telegram_integration(account, app_id, bot_token)
+    conversation = person_writes(receiver, bot_token, 4723, "Hello?")
+    reply(http, app_id, conversation, {"type": "text", "text": "silent"}, destination={"integrationType": "none"})
+    reply(http, app_id, conversation, {"type": "text", "text": "by type"}, destination={"integrationType": "telegram"})
+    reply(http, app_id, conversation, {"type": "text", "text": "by id"}, destination={"integrationId": integration.id})
+    sent = channel_fakes.fakes().telegram.wait_sent(bot_token, 2)
+    assert ["by type", "by id"] == [one.body["text"] for one in sent]
+    for destination, said in (({"integrationType": "twilio"}, "the user has no twilio client"),
+                              ({"integrationId": "5f74a0d52b5315fc007e7900"}, "integration 5f74a0d52b5315fc007e7900")):
+        refused = http.post(f"/v2/apps/{app_id}/conversations/{conversation}/messages", json={
+            "author": {"type": "business"}, "content": {"type": "text", "text": "x"}, "destination": destination})
+        assert 400 == refused.status_code and said in refused.json()["errors"][0]["title"], refused.text
+    assert 2 == len(channel_fakes.fakes().telegram.sent_by(bot_token))

@@ -25,7 +25,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "simulator": {"channels", BASE},  # the fakes of the channels' APIs (docs/channels.md)
     "realtime": {"store", "events", "schemas", BASE},
     "messenger": {BASE},  # the web messenger's files (JavaScript, CSS, the demo page) and their bundling
-    "api": {"services", "auth", "schemas", "messenger", BASE, "store.db"},
+    "api": {"services", "auth", "schemas", "messenger", "simulator", BASE, "store.db"},
     "console": {"services", "auth", "schemas", BASE, "store.db"},
     "root": {"api", "messenger", "console", "realtime", "channels", "simulator", "worker", "services", "auth",
              "events", "store", "schemas", BASE},

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.routing import Match, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -23,6 +24,7 @@ from heliograph.realtime.hub import Hub
 from heliograph.realtime.sockets import Sockets
 from heliograph.services import retention
 from heliograph.services.account import AccountKey, ensure_account_key
+from heliograph.simulator.app import TYPES, Fakes, fake_apis
 from heliograph.store import media
 from heliograph.store.db import Database
 from heliograph.store.fast import STREAM_CHANNEL
@@ -37,9 +39,10 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
                on_ready: Callable[[AccountKey | None], None] | None = None) -> Front:
     db = Database(settings)
     hub, sockets = Hub(), Sockets()
+    fakes = Fakes.lenient() if settings.simulate_channels else None
     services = Services(settings=settings, db=db, ids=ids or IdFactory(),
                         auth=Authenticator(db, settings.key_cache_seconds), hub=hub, sockets=sockets,
-                        channels=ChannelApis(settings.channel_base_urls))
+                        channels=channel_apis(settings, fakes), simulator=fakes)
     db.on_delete_commit(lambda: media.sweep(db, settings.attachments_path))  # files of deleted attachments
     db.on_stream_commit(hub.heard)  # this process's commits wake its streams at once
     db.on_stream_commit(sockets.heard)  # and its app sockets (docs/socket-mode.md)
@@ -58,7 +61,7 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
                 listener.on(STREAM_CHANNEL, hub.heard_one, on_connect=hub.wake_all)
                 listener.on(STREAM_CHANNEL, sockets.heard_one, on_connect=sockets.wake_all)
             if settings.dispatcher:
-                await stack.enter_async_context(delivering(settings, db, listener))
+                await stack.enter_async_context(delivering(settings, db, listener, services.ids, services.channels))
             if listener is not None:
                 await stack.enter_async_context(_running(listener.run()))
             await stack.enter_async_context(  # the end users' streams end with their sessions
@@ -78,6 +81,18 @@ def create_app(settings: Settings, *, ids: IdFactory | None = None,
     app.router.default = Api(services, all_routes())
     app.router.redirect_slashes = False  # the API answers those paths itself
     return Front(app)
+
+
+def channel_apis(settings: Settings, fakes: Fakes | None) -> ChannelApis:
+    """The channels' APIs: the real ones (or their HELIOGRAPH_CHANNEL_BASE_URL_<TYPE>), or, simulating, the
+    fakes, called in this process through ASGI (docs/channels.md, the simulator)."""
+    if fakes is None:
+        return ChannelApis(settings.channel_base_urls)
+    return ChannelApis([(kind, f"{SIMULATED}/{kind}") for kind in TYPES],
+                       transport=httpx.ASGITransport(app=fake_apis(fakes)))
+
+
+SIMULATED = "http://simulator.invalid"  # the fakes' base URL in simulate mode: never a real host (RFC 2606)
 
 
 class Front:

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("app_id", "user", "zendesk_id"):
         link.add_argument(name)
     _oauth_client_parser(commands.add_parser("oauth-client", help="register, list and delete OAuth clients"))
+    _sim_parser(commands.add_parser("sim", help="the channel simulator: write as a person, read what was sent "
+                                                "(a server started with HELIOGRAPH_CHANNELS=simulate)"))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.command == "serve":
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_deliveries(settings, args))
     if args.command == "oauth-client":
         return asyncio.run(_oauth_client(settings, args))
+    if args.command == "sim":
+        return asyncio.run(_sim(settings, args))
     if args.command == "worker":
         return _worker(settings)
     if args.command == "migrate":
@@ -190,7 +195,129 @@ async def _link_zendesk(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_database(settings, work)
 
 
+def _sim_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=os.environ.get("HELIOGRAPH_URL", "http://127.0.0.1:8000"),
+                        help="the server (HELIOGRAPH_URL; default http://127.0.0.1:8000)")
+    parser.add_argument("--json", action="store_true", help="print the simulator's JSON answers")
+    actions = parser.add_subparsers(dest="action", required=True)
+    write = actions.add_parser("write", help="a person writes to the integration's channel")
+    write.add_argument("integration_id")
+    write.add_argument("text", nargs="?", help="what they write")
+    write.add_argument("--from", dest="person", default="4711", help="their id on the channel (default 4711)")
+    write.add_argument("--name", default="Ann", help="their name: given name, then surname")
+    write.add_argument("--location", help="LAT,LONG: they share a location instead")
+    write.add_argument("--postback", help="they press the button with this data (as `outbox` shows it)")
+    outbox = actions.add_parser("outbox", help="what Heliograph sent to the integration's channel")
+    outbox.add_argument("integration_id")
+    outbox.add_argument("--follow", action="store_true", help="keep printing new messages until Ctrl-C")
+    fail = actions.add_parser("fail", help="the channel's API fails its next calls of a method")
+    fail.add_argument("integration_id")
+    fail.add_argument("method", help="sendMessage, sendPhoto, …")
+    fail.add_argument("status", type=int, help="429, 500, 403, …")
+    fail.add_argument("--retry-after", type=int, dest="retry_after")
+    fail.add_argument("--times", type=int, default=1)
+
+
+async def _sim(settings: Settings, args: argparse.Namespace) -> int:
+    """The CLI face of the simulator's endpoints (api/simulator.py), with the account key of the database."""
+    import httpx
+
+    from heliograph.services.account import account_keys
+
+    db = Database(settings)
+    try:
+        async with db.read() as conn:
+            keys = await account_keys(conn)
+    finally:
+        await db.dispose()
+    if not keys:
+        print("no account key in the database: start the server once first", file=sys.stderr)
+        return 1
+    base = f"{args.url.rstrip('/')}/_heliograph/sim/integrations/{args.integration_id}"
+    async with httpx.AsyncClient(auth=(keys[0].id, keys[0].secret), timeout=30) as http:
+        try:
+            if args.action == "write":
+                return _said(await http.post(f"{base}/messages", json=_sim_write(args)), args.json, _show_write)
+            if args.action == "fail":
+                fault = {"method": args.method, "status": args.status, "times": args.times,
+                         **({"retryAfter": args.retry_after} if args.retry_after else {})}
+                return _said(await http.post(f"{base}/faults", json=fault), args.json, lambda _: "set")
+            return await _sim_outbox(http, f"{base}/outbox", args)
+        except httpx.HTTPError as error:
+            print(f"could not reach {args.url}: {error}", file=sys.stderr)
+            return 1
+
+
+def _sim_write(args: argparse.Namespace) -> dict[str, object]:
+    given, _, surname = args.name.partition(" ")
+    body: dict[str, object] = {"from": {"id": args.person, "givenName": given, **({"surname": surname} if surname
+                                                                                 else {})}}
+    if args.location:
+        lat, _, long = args.location.partition(",")
+        body["location"] = {"lat": float(lat), "long": float(long)}
+    elif args.postback:
+        body["postback"] = args.postback
+    elif args.text:
+        body["text"] = args.text
+    return body
+
+
+def _said(response: object, as_json: bool, show: Callable[[dict[str, object]], str]) -> int:
+    """Print the simulator's answer (or its error); the exit code."""
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    found = response.json()
+    if response.status_code >= 400:
+        print(found["errors"][0]["title"], file=sys.stderr)
+        return 1
+    print(json.dumps(found, indent=2) if as_json else show(found))
+    return 0
+
+
+def _show_write(found: dict[str, object]) -> str:
+    answer = found["answer"]
+    assert isinstance(answer, dict)
+    return f"sent to {found['request']['url']}: answered {answer['status']}"  # type: ignore[index]
+
+
+async def _sim_outbox(http: object, url: str, args: argparse.Namespace) -> int:
+    import httpx
+
+    assert isinstance(http, httpx.AsyncClient)
+    shown = 0
+    while True:
+        response = await http.get(url)
+        if response.status_code >= 400:
+            return _said(response, args.json, str)
+        messages = response.json()["messages"]
+        for message in messages[shown:]:
+            print(json.dumps(message) if args.json else _line(message), flush=True)
+        shown = len(messages)
+        if not args.follow:
+            return 0
+        await asyncio.sleep(0.5)  # a person's screen, refreshed: the server has no push for the simulator
+
+
+def _line(message: dict[str, object]) -> str:
+    """One message as the person sees it: `#371 to 4711: Pick one  [Large → 01a2…:0] [Guide → https://…]`."""
+    parts = [f"#{message['id']} to {message['to']}:"]
+    for field in ("text", "mediaUrl"):
+        if field in message:
+            parts.append(str(message[field]))
+    if "location" in message:
+        parts.append(f"location {message['location']}")
+    buttons = message.get("buttons") or []
+    assert isinstance(buttons, list)
+    parts += [f"[{b['text']} → {b.get('callback_data') or b.get('url') or 'location'}]" for b in buttons]
+    return "  ".join(parts)
+
+
 def _worker(settings: Settings) -> int:
+    if settings.simulate_channels:
+        print("heliograph worker cannot simulate channels: the fakes live in `heliograph serve`, which sends "
+              "itself when HELIOGRAPH_CHANNELS=simulate", file=sys.stderr)
+        return 2
     if settings.is_sqlite:
         print("heliograph worker needs PostgreSQL: on SQLite, `heliograph serve` delivers webhooks itself",
               file=sys.stderr)

@@ -34,6 +34,13 @@ class Settings:
     # (channel type, base URL of its API) pairs, HELIOGRAPH_CHANNEL_BASE_URL_<TYPE>: a proxy, a fake; the rest
     # call the channel's own API (docs/channels.md)
     channel_base_urls: tuple[tuple[str, str], ...] = ()
+    # HELIOGRAPH_CHANNELS: `live` (the channels' APIs, or their base URLs above), or `simulate`: every channel
+    # call goes to the built-in fakes instead, and the simulator's endpoints and `heliograph sim` work
+    channels: str = "live"
+
+    @property
+    def simulate_channels(self) -> bool:
+        return self.channels == "simulate"
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,6 +70,7 @@ class Settings:
             retention_interval=_interval(env.get("HELIOGRAPH_RETENTION_INTERVAL"), cls.retention_interval),
             stream_heartbeat=_heartbeat(env.get("HELIOGRAPH_STREAM_HEARTBEAT"), cls.stream_heartbeat),
             channel_base_urls=_channel_base_urls(env),
+            channels=_channels(env.get("HELIOGRAPH_CHANNELS")),
         )
 
 
@@ -101,6 +109,14 @@ def _channel_base_urls(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
                 raise ValueError(f"{name} must start with http:// or https://, not {value!r}")
             found.append((name[len(CHANNEL_BASE_URL):].lower(), value.rstrip("/")))
     return tuple(found)
+
+
+def _channels(value: str | None) -> str:
+    """HELIOGRAPH_CHANNELS: `live` (the default) or `simulate`."""
+    mode = (value or "live").strip().lower()
+    if mode not in ("live", "simulate"):
+        raise ValueError(f"HELIOGRAPH_CHANNELS must be live or simulate, not {value!r}")
+    return mode
 
 
 def _interval(value: str | None, default: float) -> float:

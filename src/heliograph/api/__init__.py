@@ -31,6 +31,7 @@ from heliograph.api import (
     messenger,
     oauth,
     participants,
+    simulator,
     stream,
     switchboard_actions,
     switchboards,
@@ -63,6 +64,7 @@ OUTSIDE_SPEC: tuple[Routes | Callable[[Services], BaseRoute], ...] = (
     oauth.consent,  # /oauth/consent: the page an OAuth authorization leads to
     messenger.routes,  # /messenger.js and /messenger/demo: the web messenger (docs/messenger.md)
     channels.routes,  # /api/{type}/webhooks/…: what people do on the channels (docs/channels.md)
+    simulator.routes,  # /_heliograph/sim/…: the channel simulator (HELIOGRAPH_CHANNELS=simulate)
     media,
     health,
     stream.stream,  # /sdk/v2/apps/{appId}/appusers/{userId}/stream: an end user's realtime stream

@@ -79,6 +79,7 @@ class Services:
     hub: StreamHub | None = None  # the end users' streams (docs/end-users.md); None where none are served
     sockets: AppSockets | None = None  # the apps' sockets (docs/socket-mode.md); None where none are served
     channels: Any = None  # the channels' APIs (channels/apis.ChannelApis), which the composition root provides
+    simulator: Any = None  # the fakes of the channels' APIs when simulating (simulator/app.Fakes), else None
 
 
 @dataclasses.dataclass(frozen=True)

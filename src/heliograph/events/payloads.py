@@ -7,7 +7,7 @@ webhook asked for (`includeFullUser`, `includeFullSource`) just before it is sen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from heliograph.schemas import render
@@ -75,6 +75,24 @@ def conversation_message(conversation_row: Row, message: Mapping[str, Any], user
     wire = dict(message)
     wire["author"] = _author(message["author"], user_row)
     return {"conversation": conversation(conversation_row), "message": wire}
+
+
+def message_delivery(conversation_row: Row, user_row: Row | None, *, message_id: str,
+                     destination: Mapping[str, Any], external_ids: Sequence[str],
+                     error: Mapping[str, str] | None) -> dict[str, Any]:
+    """conversation:message:delivery:channel (the channel took the message: the ids it gave it, if any), or
+    :failure with `error` ({code, message}); each the last event of its message and destination."""
+    payload: dict[str, Any] = {"conversation": conversation(conversation_row)}
+    if user_row is not None:
+        payload["user"] = user(user_row)
+    payload["destination"] = dict(destination)
+    if external_ids:
+        payload["externalMessages"] = [{"id": external_id} for external_id in external_ids]
+    payload["message"] = {"id": message_id}
+    payload["isFinalEvent"] = True
+    if error is not None:
+        payload["error"] = dict(error)
+    return payload
 
 
 def conversation_activity(conversation_row: Row, activity_type: str, author_type: str,

@@ -33,8 +33,8 @@ from heliograph.services import content as content_rules
 from heliograph.services.animals import animal_name
 from heliograph.services.assignment import assign_plan
 from heliograph.store import attachments as uploads
+from heliograph.store import channel_sends, participants
 from heliograph.store import messages as store
-from heliograph.store import participants
 from heliograph.store.conversations import require_conversation, update_conversation
 from heliograph.store.db import Database
 from heliograph.store.fast import Plan, drive, notice
@@ -42,6 +42,7 @@ from heliograph.store.outbox import emit, emit_plan
 from heliograph.store.users import find_user_plan
 
 API_SOURCE = events.API_SOURCE
+_SDK_TYPES = frozenset({"web", "ios", "android", "unity", "sdk"})  # reached through the streams, never sent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +197,7 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     for token in claims:
         yield uploads.claim(token=token, message_id=message_id)
     yield participants.mark_unread(conversation_id=conversation_id, author_id=author.get("userId"), now=now)
+    yield from _channel_sends(app_id=app_id, conversation=conversation, message_id=message_id, body=body, now=now)
     message = render.message({**row, "quoted": shown})
     yield notice(f"{conversation_id}:{row['seq']}", notified=True,  # the count statement NOTIFYed it (PostgreSQL)
                  frame=stream.message_frame(conversation_id, message))  # this process's streams send it unread
@@ -225,11 +227,43 @@ def _check_destination(body: MessagePost, conversation_type: str) -> None:
     integration_id, integration_type = body.destination.integration_id, body.destination.integration_type
     if (integration_id is UNSET) == (integration_type is UNSET):
         raise BadRequest("destination: one of integrationId or integrationType is required, but not both")
-    if integration_id is not UNSET:
-        raise BadRequest(f"destination.integrationId: integration {integration_id} not found")
-    if integration_type != "none":
-        raise BadRequest(f"destination.integrationType: the user has no {integration_type} client "
-                         "attached to the conversation")
+
+
+def _channel_sends(*, app_id: str, conversation: Mapping[str, Any], message_id: str, body: MessagePost,
+                   now: int) -> Plan[None]:
+    """A business message in a personal conversation goes out on the user's channel (docs/channels.md): the
+    one `destination` names, else the one they used last (the first of their client associations), if that is
+    a channel; a channel send is written for it, in this transaction. A destination the user has no client
+    attached for is a 400; `integrationType: none` is a silent message, and an SDK type reaches the user's
+    SDK clients through their streams, with nothing to send."""
+    if body.author.type != "business" or conversation["type"] != "personal":
+        return
+    destination = body.destination
+    if destination is not UNSET and destination.integration_type == "none":
+        return
+    found = yield channel_sends.routes(conversation_id=conversation["id"])
+    channels = {row["client_id"]: row for row in found}
+    attached = found[0]["client_associations"] if found else []  # (a personal conversation has one participant)
+    chosen = None
+    if destination is UNSET:
+        first = attached[0]["clientId"] if attached else None
+        chosen = channels.get(first) if first is not None else None
+    else:
+        listed = [channels[a["clientId"]] for a in attached if a["clientId"] in channels]
+        if destination.integration_id is not UNSET:
+            chosen = next((row for row in listed if row["integration_id"] == destination.integration_id), None)
+            if chosen is None:
+                raise BadRequest(f"destination.integrationId: integration {destination.integration_id} not found, "
+                                 "or the user has no client of it attached to the conversation")
+        else:
+            chosen = next((row for row in listed if row["type"] == destination.integration_type), None)
+            if chosen is None and destination.integration_type not in _SDK_TYPES:
+                raise BadRequest(f"destination.integrationType: the user has no {destination.integration_type} "
+                                 "client attached to the conversation")
+    if chosen is not None:
+        yield from channel_sends.insert(row=channel_sends.new_row(
+            app_id=app_id, integration_id=chosen["integration_id"], conversation_id=conversation["id"],
+            message_id=message_id, client_id=chosen["client_id"], recipient=chosen["external_id"], now=now))
 
 
 def check_author(author: Author, *, field: str = "author") -> None:

@@ -17,10 +17,17 @@ from starlette.routing import Route
 
 from heliograph.simulator.telegram import FakeTelegram
 
+TYPES = ("telegram",)  # the channels the fakes stand in for
+
 
 @dataclasses.dataclass
 class Fakes:
     telegram: FakeTelegram = dataclasses.field(default_factory=FakeTelegram)
+
+    @classmethod
+    def lenient(cls) -> Fakes:
+        """The simulator's fakes: any credential works."""
+        return cls(telegram=FakeTelegram(strict=False))
 
 
 def fake_apis(fakes: Fakes) -> Starlette:

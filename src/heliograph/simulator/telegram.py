@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -40,12 +41,23 @@ class Sent:
     message_id: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Called:
+    """A call the fake answered: whose, which method, with what status, when (the fake's clock, seconds)."""
+
+    token: str
+    method: str
+    status: int
+    at: float
+
+
 @dataclasses.dataclass
 class Fault:
     status: int
     description: str
     retry_after: int | None
     times: int
+    after: int  # calls of the method let through first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +70,14 @@ class Delivery:
 
 
 class FakeTelegram:
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self.clock = clock
+    """`strict`: only tokens of Telegram's form are bots (the tests' fake); not strict, any token is, so that the
+    simulator takes whatever a developer types (its bot id is then the token's CRC-32)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
+        self.clock, self.strict = clock, strict
         self.webhooks: dict[str, dict[str, Any]] = {}  # token -> setWebhook's body
         self.sent: list[Sent] = []
+        self.calls: list[Called] = []  # every call, answered or refused
         self.revoked: set[str] = set()
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._ids = itertools.count(1)  # message ids (Telegram's are per chat; unique here is enough)
@@ -72,10 +88,18 @@ class FakeTelegram:
     # --- the Bot API --------------------------------------------------------------------------------
 
     def call(self, token: str, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """One Bot API call: the status and JSON Telegram would answer with."""
+        """One Bot API call: the status and JSON Telegram would answer with (and its record in `calls`)."""
+        status, answer = self._answer(token, method, body)
+        with self._lock:
+            self.calls.append(Called(token, method, status, self.clock()))
+        return status, answer
+
+    def _answer(self, token: str, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self._lock:
             faults = self._faults.get(method)
-            if faults:
+            if faults and faults[0].after > 0:
+                faults[0].after -= 1
+            elif faults:
                 fault = faults[0]
                 fault.times -= 1
                 if fault.times <= 0:
@@ -84,7 +108,7 @@ class FakeTelegram:
                 if fault.retry_after is not None:
                     answer["parameters"] = {"retry_after": fault.retry_after}
                 return fault.status, answer
-            if not TOKEN.fullmatch(token) or token in self.revoked:
+            if not self._is_bot(token):
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             handler = _METHODS.get(method)
             if handler is None:
@@ -96,23 +120,35 @@ class FakeTelegram:
             self._changed.notify_all()
             return 200, {"ok": True, "result": result}
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1,
+    def _is_bot(self, token: str) -> bool:
+        return token not in self.revoked and (TOKEN.fullmatch(token) is not None or not self.strict and bool(token))
+
+    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
              description: str | None = None) -> None:
-        """The next `times` calls of `method` fail with `status` (and `retry_after`, for a 429)."""
+        """`times` calls of `method` fail with `status` (and `retry_after`, for a 429), once `after` more calls
+        of it went through; faults set one after the other take their turns."""
         said = description or {429: f"Too Many Requests: retry after {retry_after}"}.get(status, f"Error {status}")
         with self._lock:
-            self._faults[method].append(Fault(status, said, retry_after, times))
+            self._faults[method].append(Fault(status, said, retry_after, times, after))
 
     def revoke(self, token: str) -> None:
         with self._lock:
             self.revoked.add(token)
 
-    def wait_sent(self, count: int, timeout: float = 10.0) -> list[Sent]:
-        """The messages sent, once there are at least `count` (AssertionError after `timeout` seconds)."""
+    def sent_by(self, token: str) -> list[Sent]:
+        """The messages the bot of `token` sent, oldest first."""
+        with self._lock:
+            return [sent for sent in self.sent if sent.token == token]
+
+    def wait_sent(self, token: str, count: int, timeout: float = 10.0) -> list[Sent]:
+        """The messages the bot of `token` sent, once there are at least `count` (AssertionError after
+        `timeout` seconds)."""
+        def mine() -> list[Sent]:
+            return [sent for sent in self.sent if sent.token == token]
         with self._changed:
-            if not self._changed.wait_for(lambda: len(self.sent) >= count, timeout):
-                raise AssertionError(f"{len(self.sent)} messages sent to the fake Telegram, not {count}")
-            return list(self.sent)
+            if not self._changed.wait_for(lambda: len(mine()) >= count, timeout):
+                raise AssertionError(f"{len(mine())} messages sent by the bot to the fake Telegram, not {count}")
+            return mine()
 
     # --- a person's actions, for the bot's webhook --------------------------------------------------
 
@@ -132,7 +168,7 @@ class FakeTelegram:
     def press(self, token: str, *, user_id: int, first_name: str, data: str, under: Sent | None = None) -> Delivery:
         """The update of a person pressing an inline button (its `callback_data`) under a message the bot sent."""
         person = _person(user_id, first_name, None)
-        bot = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Bot"}
+        bot = {"id": bot_id(token), "is_bot": True, "first_name": "Bot"}
         query = {"id": str(next(self._updates)), "from": person, "chat_instance": str(user_id), "data": data,
                  "message": {"message_id": under.message_id if under else next(self._ids), "from": bot,
                              "chat": {"id": user_id, "type": "private"}, "date": int(self.clock()),
@@ -159,9 +195,15 @@ def _person(user_id: int, first_name: str, last_name: str | None) -> dict[str, A
 
 # --- the methods ------------------------------------------------------------------------------------
 
+def bot_id(token: str) -> int:
+    """The bot's id: the digits a token of Telegram's form starts with, else the token's CRC-32."""
+    found = TOKEN.fullmatch(token)
+    return int(found.group(1)) if found else zlib.crc32(token.encode())
+
+
 def _get_me(fake: FakeTelegram, token: str, _body: dict[str, Any]) -> dict[str, Any]:
-    bot_id = int(token.split(":")[0])
-    return {"id": bot_id, "is_bot": True, "first_name": "Bot", "username": f"bot{bot_id}_bot",
+    bot_id_ = bot_id(token)
+    return {"id": bot_id_, "is_bot": True, "first_name": "Bot", "username": f"bot{bot_id_}_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
@@ -270,3 +312,25 @@ def _answered(body: dict[str, Any]) -> bool:
     if not isinstance(body.get("callback_query_id"), str):
         raise BadRequest("query is too old and response timeout expired or query ID is invalid")
     return True
+
+
+def preview(sent: Sent) -> dict[str, Any]:
+    """What the person sees of a message the bot sent, read from its Bot API call: its text (or caption),
+    media, location and buttons (each with the `callback_data` a press sends back, or its URL)."""
+    body = sent.body
+    shown: dict[str, Any] = {"id": str(sent.message_id), "method": sent.method, "to": str(body.get("chat_id"))}
+    text = body.get("text") or body.get("caption")
+    if text:
+        shown["text"] = text
+    media = body.get("photo") or body.get("document")
+    if media:
+        shown["mediaUrl"] = media
+    if "latitude" in body:
+        shown["location"] = {"lat": body["latitude"], "long": body["longitude"]}
+    markup = body.get("reply_markup") or {}
+    rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+    buttons = [{k: v for k, v in button.items() if k in ("text", "callback_data", "url", "request_location")}
+               for row in rows for button in row]
+    if buttons:
+        shown["buttons"] = buttons
+    return shown

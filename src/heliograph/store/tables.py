@@ -424,3 +424,34 @@ channel_messages = sa.Table(
     sa.Column("message_id", Id, _cascade("messages.id"), index=True),
     sa.Column("created_at", Ms, nullable=False),
 )
+
+# --- channel sends (revision 0017) -------------------------------------------------------------------
+# The outbox of business messages going out on the channels (docs/channels.md): one row per message and
+# recipient client, written in the message's transaction. A lane is one integration's sends in one
+# conversation; they leave in seq order. `progress` counts the channel calls of the message made already
+# (a long text is several), so that a retry goes on from there and sends nothing twice.
+
+channel_sends = sa.Table(
+    "channel_sends", metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("app_id", Id, nullable=False),
+    sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False),
+    sa.Column("conversation_id", Id, _cascade("conversations.id"), nullable=False),
+    sa.Column("message_id", Id, _cascade("messages.id"), nullable=False, index=True),
+    sa.Column("client_id", Id, _cascade("clients.id"), nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False),  # the person's id on the channel (the client's externalId)
+    sa.Column("lane", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False),
+    sa.Column("external_ids", Json, nullable=False),
+    sa.Column("next_attempt_at", Ms, nullable=False),
+    sa.Column("leased_until", Ms),
+    sa.Column("created_at", Ms, nullable=False),
+    sa.Column("finished_at", Ms),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_channel_sends_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'"),
+             sqlite_where=sa.text("status = 'pending'")),
+    sa.Index("ix_channel_sends_lane", "lane", "seq", postgresql_where=sa.text("status = 'pending'"),
+             sqlite_where=sa.text("status = 'pending'")),
+)

@@ -1,0 +1,127 @@
+"""Channel sends (docs/channels.md): the outbox of business messages going out on the channels.
+
+A business message's transaction writes one row per recipient client (`insert`), after reading where the
+conversation's user can be reached (`routes`). A sender claims the head of each lane that is due (a lane is
+one integration's sends in one conversation, so they leave in seq order and a retry holds back what follows
+it), leases it, makes the channel's calls, and records what came of it (`record`): sent, a retry later (with
+the calls made so far, which a retry does not make again), or failed. On PostgreSQL the heads are locked with
+FOR UPDATE SKIP LOCKED, so senders in several processes never take the same lane at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.store import tables as t
+from heliograph.store.fast import WAKE, Fast, Plan, Step, rows, run
+
+_s, _p, _c, _i, _m = t.channel_sends, t.participants, t.clients, t.integrations, t.messages
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+# The clients of the conversation's participants that a channel reaches, with each participant's
+# associations (the first is the channel they used last).
+_ROUTES = Fast(sa.select(_p.c.user_id, _p.c.client_associations, _c.c.id.label("client_id"), _c.c.type,
+                         _c.c.integration_id, _c.c.external_id)
+               .select_from(_p.join(_c, sa.and_(_c.c.user_id == _p.c.user_id, _c.c.integration_id.is_not(None),
+                                                _c.c.status == "active", _c.c.external_id.is_not(None))))
+               .where(_p.c.conversation_id == sa.bindparam("p_conversation_id")).order_by(_c.c.id))
+_INSERT = Fast(_s.insert().values({c.key: sa.bindparam(c.key) for c in _s.c if c.key != "seq"}))
+
+_IS_PENDING = _s.c.status == PENDING
+_HEADS = sa.select(sa.func.min(_s.c.seq)).where(_IS_PENDING).group_by(_s.c.lane)
+_DUE = sa.and_(_s.c.next_attempt_at <= sa.bindparam("p_now"),
+               sa.or_(_s.c.leased_until.is_(None), _s.c.leased_until < sa.bindparam("p_now")))
+_CLAIMABLE = Fast(sa.select(_s.c.seq).where(_s.c.seq.in_(_HEADS), _DUE).order_by(_s.c.seq)
+                  .limit(sa.bindparam("p_limit")).with_for_update(skip_locked=True, of=_s))
+_SEQS = _s.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
+_LEASE = Fast(_s.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
+_CLAIMED = Fast(sa.select(_s, _i.c.type.label("integration_type"), _i.c.status.label("integration_status"),
+                          _i.c.config, _m.c.content, _c.c.user_id)
+                .join(_i, _i.c.id == _s.c.integration_id).join(_m, _m.c.id == _s.c.message_id)
+                .join(_c, _c.c.id == _s.c.client_id)
+                .where(_SEQS).order_by(_s.c.seq))
+_NEXT_DUE = sa.select(sa.func.min(sa.case((_s.c.leased_until > _s.c.next_attempt_at, _s.c.leased_until),
+                                          else_=_s.c.next_attempt_at))).where(_s.c.seq.in_(_HEADS))
+
+
+def routes(*, conversation_id: str) -> Step:
+    """Step: the channel clients of the conversation's participants (`user_id`, `client_associations`,
+    `client_id`, `type`, `integration_id`, `external_id`)."""
+    return rows(_ROUTES, {"p_conversation_id": conversation_id})
+
+
+def insert(*, row: dict[str, Any]) -> Plan[None]:
+    """Plan: a send to make, pending now; the senders are woken once the transaction commits."""
+    yield run(_INSERT, row)
+    yield WAKE
+
+
+def new_row(*, app_id: str, integration_id: str, conversation_id: str, message_id: str, client_id: str,
+            recipient: str, now: int) -> dict[str, Any]:
+    return {"app_id": app_id, "integration_id": integration_id, "conversation_id": conversation_id,
+            "message_id": message_id, "client_id": client_id, "recipient": recipient,
+            "lane": f"{integration_id}:{conversation_id}", "status": PENDING, "attempts": 0, "progress": 0,
+            "external_ids": [], "next_attempt_at": now, "leased_until": None, "created_at": now,
+            "finished_at": None, "last_error": None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    """A send, leased: what to send (the message's content), where, and how far earlier attempts got."""
+
+    seq: int
+    app_id: str
+    integration_id: str
+    integration_type: str
+    integration_status: str
+    config: dict[str, Any]
+    conversation_id: str
+    message_id: str
+    client_id: str
+    user_id: str
+    recipient: str
+    content: dict[str, Any]
+    attempts: int
+    progress: int
+    external_ids: list[str]
+
+
+def claim_plan(*, now: int, lease_ms: int, limit: int) -> Plan[list[Claimed]]:
+    """Lease up to `limit` due lane heads until `now + lease_ms`, oldest first."""
+    heads = yield rows(_CLAIMABLE, {"p_now": now, "p_limit": limit})
+    if not heads:
+        return []
+    seqs = [head["seq"] for head in heads]
+    yield run(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
+    claimed = yield rows(_CLAIMED, {"p_seqs": seqs})
+    fields = {field.name for field in dataclasses.fields(Claimed)}
+    return [Claimed(**{k: v for k, v in row.items() if k in fields}) for row in claimed]
+
+
+async def record(conn: AsyncConnection, *, seq: int, status: str, at: int, progress: int, external_ids: list[str],
+                 retry_at: int | None, error: str | None) -> bool:
+    """What an attempt came to: `sent`, `failed`, or still `pending` until `retry_at`; False if the send is gone
+    (its message, conversation or integration was deleted meanwhile)."""
+    values: dict[str, Any] = {"status": status, "attempts": _s.c.attempts + 1, "progress": progress,
+                              "external_ids": external_ids, "leased_until": None, "last_error": error}
+    if status == PENDING:
+        values["next_attempt_at"] = retry_at
+    else:
+        values["finished_at"] = at
+    found = await conn.execute(_s.update().where(_s.c.seq == seq).values(values).returning(_s.c.seq))
+    return found.first() is not None
+
+
+async def next_due(conn: AsyncConnection) -> int | None:
+    """When the next lane head falls due (or its lease runs out), in ms; None if nothing is pending."""
+    value = await conn.scalar(_NEXT_DUE)
+    return None if value is None else int(value)
+
+
+async def release_leases(conn: AsyncConnection) -> None:
+    """Make every leased send claimable now (only safe when no other process is sending)."""
+    await conn.execute(_s.update().where(_IS_PENDING, _s.c.leased_until.is_not(None)).values(leased_until=None))

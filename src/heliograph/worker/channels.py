@@ -1,0 +1,166 @@
+"""The channel sender: claim due channel sends, make the channel's calls, record the outcome and its event.
+
+It runs beside the webhooks' dispatcher (worker/runner.py), woken by the same signals: this process's commits
+that wrote a send, other processes' through PostgreSQL's NOTIFY, a send that finished (its lane may have a
+next one), or the next send falling due. A lane (one integration's sends in one conversation) has one send
+out at a time, so a person gets a conversation's messages in order; lanes go out in parallel.
+
+What a send comes to (docs/channels.md):
+- all of the message's calls accepted: `sent`, and conversation:message:delivery:channel with the ids the
+  channel gave them (`externalMessages`);
+- a refusal that trying again may get past (429, 5xx, a timeout): pending again, after the retry policy's next
+  delay or the channel's `retry_after` if longer, going on from the first call not made yet; past the
+  policy's last attempt, or for any other refusal: `failed`, and conversation:message:delivery:failure with
+  the channel's error;
+- a channel Heliograph does not talk to, or a message it cannot carry: `failed` at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from heliograph.channels.apis import ChannelApis
+from heliograph.channels.base import ChannelError
+from heliograph.channels.registry import adapter
+from heliograph.events import payloads as events
+from heliograph.ids import Clock, IdFactory, system_clock
+from heliograph.store import channel_sends as store
+from heliograph.store.conversations import require_conversation
+from heliograph.store.db import Database
+from heliograph.store.outbox import emit
+from heliograph.store.users import find_user
+from heliograph.worker.policy import Policy
+
+log = logging.getLogger("heliograph.channels")
+FALLBACK_SLEEP = 5.0  # seconds: a safety net for changes no signal reports
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    progress: int  # calls of the message made, in all
+    external_ids: list[str]
+    error: ChannelError | None
+    done: bool = True  # False: the lease ran out before the last call (nothing failed: it goes on at once)
+
+
+class ChannelSender:
+    def __init__(self, db: Database, apis: ChannelApis, policy: Policy, ids: IdFactory, *,
+                 clock: Clock = system_clock, claim_limit: int = 100, max_in_flight: int = 64) -> None:
+        self.db, self.apis, self.policy, self.ids, self.clock = db, apis, policy, ids, clock
+        self.claim_limit = claim_limit
+        self.lease_ms = int((policy.timeout * 3 + 10) * 1000)  # a few calls of a message; checked before each
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled."""
+        try:
+            while True:
+                self._wake.clear()
+                if not await self.send_once():
+                    await self._sleep()
+        finally:
+            for task in self._in_flight:
+                task.cancel()  # their leases run out and the sends are claimed again
+
+    async def send_once(self) -> int:
+        """Claim what is due and start sending it; how many sends were claimed."""
+        now = self.clock()
+        claimed = await self.db.transact(lambda: store.claim_plan(now=now, lease_ms=self.lease_ms,
+                                                                  limit=self.claim_limit))
+        for send in claimed:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._send(send, leased_until=now + self.lease_ms))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Wait for the sends already started (tests and shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
+
+    async def _send(self, send: store.Claimed, *, leased_until: int) -> None:
+        try:
+            outcome = await self._attempt(send, leased_until)
+            async with self.db.write() as conn:
+                await self._record(conn, send, outcome)
+        except Exception:  # a bug must not stop sending: the lease will hand this send out again
+            log.exception("channel send %s failed unexpectedly", send.seq)
+        finally:
+            self._slots.release()
+            self.wake()
+
+    async def _attempt(self, send: store.Claimed, leased_until: int) -> _Outcome:
+        """Make the message's calls not made yet, in order, until one fails."""
+        progress, ids = send.progress, list(send.external_ids)
+        channel = adapter(send.integration_type)
+        if channel is None or send.integration_status != "active":
+            return _Outcome(progress, ids, ChannelError(
+                "uncategorized_error", f"The {send.integration_type} channel is not supported by this server"))
+        try:
+            calls = channel.render(send.content, message_id=send.message_id, to=send.recipient)
+        except ChannelError as error:
+            return _Outcome(progress, ids, error)
+        base_url = self.apis.base_url(channel)
+        for call in calls[progress:]:
+            if self.clock() + self.policy.timeout * 1000 >= leased_until:  # another sender may take it after
+                return _Outcome(progress, ids, None, done=False)
+            try:
+                sent = await channel.send(self.apis.http, base_url, send.config, call)
+            except ChannelError as error:
+                return _Outcome(progress, ids, error)
+            progress += 1
+            ids += sent.external_ids
+        return _Outcome(progress, ids, None)
+
+    async def _record(self, conn: AsyncConnection, send: store.Claimed, outcome: _Outcome) -> None:
+        """Store the outcome and, once the send is over, its delivery event (in the same transaction)."""
+        now, error = self.clock(), outcome.error
+        if error is None:
+            status, retry_at = (store.SENT, None) if outcome.done else (store.PENDING, now)
+        else:
+            wait = self._retry_in(send.attempts + 1, error)
+            status, retry_at = (store.FAILED, None) if wait is None else (store.PENDING, now + int(wait * 1000))
+        described = None if error is None else f"{error.code}: {error.message}"
+        if not await store.record(conn, seq=send.seq, status=status, at=now, progress=outcome.progress,
+                                  external_ids=outcome.external_ids, retry_at=retry_at, error=described):
+            return  # gone with its message, conversation or integration
+        if status == store.PENDING:
+            if error is not None:
+                log.info("channel send %s: %s; again in %d ms", send.seq, described, (retry_at or now) - now)
+            return
+        conversation = await require_conversation(conn, app_id=send.app_id, conversation_id=send.conversation_id)
+        user = await find_user(conn, app_id=send.app_id, user_id=send.user_id)
+        destination = {"type": send.integration_type, "integrationId": send.integration_id}
+        kind = "conversation:message:delivery:channel" if error is None else "conversation:message:delivery:failure"
+        await emit(conn, ids=self.ids, app_id=send.app_id, type=kind, lane=send.conversation_id,
+                   payload=lambda control: events.message_delivery(
+                       {**conversation, **control}, user, message_id=send.message_id, destination=destination,
+                       external_ids=outcome.external_ids, error=None if error is None else {
+                           "code": error.code, "message": error.message}))
+
+    def _retry_in(self, attempts_made: int, error: ChannelError) -> float | None:
+        """Seconds until the next attempt, or None when there is none (a final refusal, or the last attempt)."""
+        if not error.retryable:
+            return None
+        if attempts_made >= self.policy.max_attempts:
+            return None
+        return max(self.policy.delays[attempts_made - 1], error.retry_after or 0.0)
+
+    async def _sleep(self) -> None:
+        async with self.db.read() as conn:
+            due = await store.next_due(conn)
+        timeout = FALLBACK_SLEEP if due is None else min(FALLBACK_SLEEP, max(0.0, (due - self.clock()) / 1000))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+

@@ -1,0 +1,95 @@
+"""The channel simulator (docs/channels.md), on both engines: a server started with HELIOGRAPH_CHANNELS=simulate
+sets a Telegram integration up with any token, a person "writes on Telegram" through its endpoints or
+`heliograph sim`, signed as Telegram signs and through the real inbound route, the bot's answer is read from
+the outbox with its buttons, a press comes back as a postback, and a fault set there fails the next send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sunshine_conversations_client as sc
+
+from tests.conftest import Server, serve_new_database
+from tests.integrations import custom_integration
+from tests.receiver import Receiver
+from tests.servers import run_cli
+from tests.test_channel_telegram import TRIGGERS, by_type, reply
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's own server of each engine (in place of the suite's), simulating the channels."""
+    yield from serve_new_database(request.param, tmp_path_factory.mktemp(f"simulator-{request.param}"),
+                                  env={"HELIOGRAPH_CHANNELS": "simulate"})
+
+
+def sim(http: httpx.Client, integration_id: str, action: str, body: dict[str, object] | None = None) -> httpx.Response:
+    path = f"/_heliograph/sim/integrations/{integration_id}/{action}"
+    return http.get(path) if body is None else http.post(path, json=body)
+
+
+def test_a_person_writes_on_telegram_and_reads_the_bots_answer(
+        server: Server, account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration = sc.IntegrationsApi(account).create_integration(
+        app_id, sc.Telegram(type="telegram", token="any token at all")).integration
+    assert "active" == integration.status
+    written = sim(http, integration.id, "messages", {"from": {"id": "4711", "givenName": "Ann"}, "text": "Hi bot"})
+    assert 200 == written.status_code, written.text
+    shown = written.json()
+    assert (200, "Hi bot") == (shown["answer"]["status"], shown["request"]["body"]["message"]["text"])
+    assert shown["request"]["url"].endswith(f"/api/telegram/webhooks/{app_id}/{integration.id}")
+    assert "X-Telegram-Bot-Api-Secret-Token" in shown["request"]["headers"]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+
+    question = reply(http, app_id, conversation, {"type": "text", "text": "Tea or coffee?", "actions": [
+        {"type": "postback", "text": "Tea", "payload": "TEA"}]})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    [sent] = sim(http, integration.id, "outbox").json()["messages"]
+    assert ("4711", "Tea or coffee?", [{"text": "Tea", "callback_data": f"{question}:0"}]) == (
+        sent["to"], sent["text"], sent["buttons"])
+
+    pressed = sim(http, integration.id, "messages", {"from": {"id": "4711"}, "postback": f"{question}:0"})
+    assert "answerCallbackQuery" == pressed.json()["answer"]["body"]["method"]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:postback")) == 1)
+    assert "TEA" == by_type(events, "conversation:postback")[0]["payload"]["postback"]["payload"]
+
+    assert 200 == sim(http, integration.id, "faults", {"method": "sendMessage", "status": 403}).status_code
+    reply(http, app_id, conversation, {"type": "text", "text": "Enjoy!"})
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:failure")) == 1)
+    assert "forbidden" == by_type(events, "conversation:message:delivery:failure")[0]["payload"]["error"]["code"]
+
+
+def test_the_cli_writes_and_reads_the_outbox(server: Server, account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                             receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration = sc.IntegrationsApi(account).create_integration(
+        app_id, sc.Telegram(type="telegram", token="123:cli")).integration
+    wrote = run_cli(server.database_url, "sim", "--url", server.base_url, "write", integration.id,
+                    "Hello from the CLI", "--from", "42", "--name", "Bo Diddley")
+    assert 0 == wrote.returncode, wrote.stderr
+    assert "answered 200" in wrote.stdout
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    message = by_type(events, "conversation:message")[0]["payload"]
+    assert ("Hello from the CLI", "Bo Diddley") == (message["message"]["content"]["text"],
+                                                    message["message"]["author"]["displayName"])
+    reply(http, app_id, message["conversation"]["id"], {"type": "text", "text": "Hello Bo"})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    listed = run_cli(server.database_url, "sim", "--url", server.base_url, "outbox", integration.id)
+    assert 0 == listed.returncode, listed.stderr
+    assert listed.stdout.strip().endswith("to 42:  Hello Bo"), listed.stdout
+    unknown = run_cli(server.database_url, "sim", "--url", server.base_url, "outbox", "5f74a0d52b5315fc007e7900")
+    assert (1, "Integration not found") == (unknown.returncode, unknown.stderr.split(":")[0])
+
+
+def test_a_body_that_says_nothing_or_two_things_is_a_400(account: sc.ApiClient, http: httpx.Client,
+                                                        app_id: str) -> None:
+    integration = sc.IntegrationsApi(account).create_integration(
+        app_id, sc.Telegram(type="telegram", token="123:x")).integration
+    for body in ({"from": {"id": "1"}}, {"from": {"id": "1"}, "text": "a", "postback": "b"},
+                 {"from": {"id": "abc"}, "text": "a"}):
+        refused = sim(http, integration.id, "messages", body)
+        assert 400 == refused.status_code, refused.text
