@@ -68,8 +68,8 @@ def test_the_cli_writes_and_reads_the_outbox(server: Server, account: sc.ApiClie
     custom_integration(account, app_id, receiver.url, TRIGGERS)
     integration = sc.IntegrationsApi(account).create_integration(
         app_id, sc.Telegram(type="telegram", token="123:cli")).integration
-    wrote = run_cli(server.database_url, "sim", "--url", server.base_url, "write", integration.id,
-                    "Hello from the CLI", "--from", "42", "--name", "Bo Diddley")
+    wrote = run_cli(server.database_url, "sim", "write", integration.id, "Hello from the CLI", "--url",
+                    server.base_url, "--from", "42", "--name", "Bo Diddley")
     assert 0 == wrote.returncode, wrote.stderr
     assert "answered 200" in wrote.stdout
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
@@ -78,10 +78,10 @@ def test_the_cli_writes_and_reads_the_outbox(server: Server, account: sc.ApiClie
                                                     message["message"]["author"]["displayName"])
     reply(http, app_id, message["conversation"]["id"], {"type": "text", "text": "Hello Bo"})
     receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
-    listed = run_cli(server.database_url, "sim", "--url", server.base_url, "outbox", integration.id)
+    listed = run_cli(server.database_url, "sim", "outbox", integration.id, "--url", server.base_url)
     assert 0 == listed.returncode, listed.stderr
     assert listed.stdout.strip().endswith("to 42:  Hello Bo"), listed.stdout
-    unknown = run_cli(server.database_url, "sim", "--url", server.base_url, "outbox", "5f74a0d52b5315fc007e7900")
+    unknown = run_cli(server.database_url, "sim", "outbox", "5f74a0d52b5315fc007e7900", "--url", server.base_url)
     assert (1, "Integration not found") == (unknown.returncode, unknown.stderr.split(":")[0])
 
 

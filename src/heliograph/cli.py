@@ -196,21 +196,22 @@ async def _link_zendesk(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _sim_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", default=os.environ.get("HELIOGRAPH_URL", "http://127.0.0.1:8000"),
+    common = argparse.ArgumentParser(add_help=False)  # each action's, after it: `sim write ID TEXT --json`
+    common.add_argument("--url", default=os.environ.get("HELIOGRAPH_URL", "http://127.0.0.1:8000"),
                         help="the server (HELIOGRAPH_URL; default http://127.0.0.1:8000)")
-    parser.add_argument("--json", action="store_true", help="print the simulator's JSON answers")
+    common.add_argument("--json", action="store_true", help="print the simulator's JSON answers")
     actions = parser.add_subparsers(dest="action", required=True)
-    write = actions.add_parser("write", help="a person writes to the integration's channel")
+    write = actions.add_parser("write", help="a person writes to the integration's channel", parents=[common])
     write.add_argument("integration_id")
-    write.add_argument("text", nargs="?", help="what they write")
+    write.add_argument("text", nargs="?", help="what they write (right after the integration's id)")
     write.add_argument("--from", dest="person", default="4711", help="their id on the channel (default 4711)")
     write.add_argument("--name", default="Ann", help="their name: given name, then surname")
     write.add_argument("--location", help="LAT,LONG: they share a location instead")
     write.add_argument("--postback", help="they press the button with this data (as `outbox` shows it)")
-    outbox = actions.add_parser("outbox", help="what Heliograph sent to the integration's channel")
+    outbox = actions.add_parser("outbox", help="what Heliograph sent to the integration's channel", parents=[common])
     outbox.add_argument("integration_id")
     outbox.add_argument("--follow", action="store_true", help="keep printing new messages until Ctrl-C")
-    fail = actions.add_parser("fail", help="the channel's API fails its next calls of a method")
+    fail = actions.add_parser("fail", help="the channel's API fails its next calls of a method", parents=[common])
     fail.add_argument("integration_id")
     fail.add_argument("method", help="sendMessage, sendPhoto, …")
     fail.add_argument("status", type=int, help="429, 500, 403, …")
