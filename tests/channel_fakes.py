@@ -11,9 +11,10 @@ import threading
 import httpx
 import uvicorn
 
-from heliograph.simulator.app import Fakes, fake_apis
+from heliograph.simulator.app import TYPES, Fakes, fake_apis
 from heliograph.simulator.telegram import Delivery
 
+TWILIO_ACCOUNT, TWILIO_TOKEN, TWILIO_NUMBER = "AC1", "auth-token", "+15550001111"
 _lock = threading.Lock()
 _running: tuple[Fakes, str] | None = None
 
@@ -25,7 +26,7 @@ def fakes() -> Fakes:
 def env() -> dict[str, str]:
     """The variables that point a server's channels at the fakes."""
     url = _started()[1]
-    return {"HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM": f"{url}/telegram"}
+    return {f"HELIOGRAPH_CHANNEL_BASE_URL_{kind.upper()}": f"{url}/{kind}" for kind in TYPES}
 
 
 def new_bot_token() -> str:
@@ -43,6 +44,8 @@ def _started() -> tuple[Fakes, str]:
     with _lock:
         if _running is None:
             made = Fakes()
+            # The Twilio account of tests/integrations.MINIMAL, so that any test may make a twilio integration
+            made.twilio.account(TWILIO_ACCOUNT, TWILIO_TOKEN, numbers={"PN1": TWILIO_NUMBER}, services=("MG1",))
             server = uvicorn.Server(uvicorn.Config(fake_apis(made), host="127.0.0.1", port=0, log_level="warning",
                                                    lifespan="off"))
             thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="channel-fakes")

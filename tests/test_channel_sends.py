@@ -38,7 +38,7 @@ def test_a_429_waits_its_retry_after_and_a_5xx_is_tried_again(
     message = reply(http, app_id, conversation, {"type": "text", "text": "Hello there"})
     [sent] = fake.wait_sent(bot_token, 1)
     assert "Hello there" == sent.body["text"]
-    tries = [call for call in fake.calls if call.token == bot_token and call.method == "sendMessage"]
+    tries = [call for call in fake.calls if call.owner == bot_token and call.method == "sendMessage"]
     assert [429, 502, 200] == [call.status for call in tries]
     assert tries[1].at - tries[0].at >= 1.0  # retry_after, not the policy's 0.2 s
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
@@ -58,7 +58,7 @@ def test_a_message_of_several_calls_goes_on_from_the_one_that_failed(
     sent = fake.wait_sent(bot_token, 2)
     assert [("sendPhoto", "https://shop.example/blue.png"), ("sendMessage", caption)] == [
         (one.method, one.body.get("photo") or one.body.get("text")) for one in sent]
-    tries = [(call.method, call.status) for call in fake.calls if call.token == bot_token and call.method != "getMe"
+    tries = [(call.method, call.status) for call in fake.calls if call.owner == bot_token and call.method != "getMe"
              and call.method != "setWebhook"]
     assert [("sendPhoto", 200), ("sendMessage", 500), ("sendMessage", 200)] == tries
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
@@ -77,5 +77,5 @@ def test_a_send_refused_at_every_attempt_ends_in_a_failure(
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:failure")) == 1)
     failure = by_type(events, "conversation:message:delivery:failure")[0]["payload"]
     assert (message, "service_unavailable") == (failure["message"]["id"], failure["error"]["code"])
-    assert 5 == len([call for call in fake.calls if call.token == bot_token and call.method == "sendMessage"])
+    assert 5 == len([call for call in fake.calls if call.owner == bot_token and call.method == "sendMessage"])
     assert [] == fake.sent_by(bot_token)

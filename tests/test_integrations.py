@@ -67,8 +67,8 @@ def listed(http: httpx.Client, app_id: str, **params: Any) -> list[dict[str, Any
     return list(response.json()["integrations"])
 
 
-INACTIVE = {"apple", "instagram", "line", "mailgun", "messagebird", "messenger", "twilio", "twitter", "viber",
-            "whatsapp"}  # channels Heliograph stores but does not talk to (docs/channels.md)
+# channels Heliograph stores but does not talk to (docs/channels.md)
+INACTIVE = {"apple", "instagram", "line", "mailgun", "messagebird", "messenger", "twitter", "viber", "whatsapp"}
 LEARNT = {"telegram": {"botId": "192033615", "username": "bot192033615_bot"}}  # from the channel (its fake)
 
 

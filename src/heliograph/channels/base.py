@@ -63,7 +63,18 @@ class Postback:
     action_id: str
 
 
-InboundEvent = UserMessage | Postback
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    """The channel reports on a message Heliograph sent: `message` is the channel's id for it (as `Sent` gave
+    it), `status` is `delivered`, `read` or `failed` (then with `error`: code and message)."""
+
+    external_id: str
+    message: str
+    status: str
+    error: tuple[str, str] | None = None
+
+
+InboundEvent = UserMessage | Postback | Receipt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +134,8 @@ class Adapter(Protocol):
 
     type: ClassVar[str]  # the integration's and the client's type
     default_base_url: ClassVar[str]
+    receipts: ClassVar[bool]  # whether the channel reports deliveries to the person (then, reads: `reads`)
+    reads: ClassVar[bool]
 
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
         """Raise Refused unless the request is the channel's, for this integration (`secret`: its own)."""

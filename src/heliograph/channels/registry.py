@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from heliograph.channels.base import Adapter
 from heliograph.channels.telegram import Telegram
+from heliograph.channels.twilio import Twilio
 
-ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(),)}
+ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(), Twilio())}
 
 
 def adapter(kind: str) -> Adapter | None:

@@ -48,6 +48,8 @@ _KEYBOARD = {"reply", "locationRequest"}
 class Telegram:
     type: ClassVar[str] = "telegram"
     default_base_url: ClassVar[str] = "https://api.telegram.org"
+    receipts: ClassVar[bool] = False  # Telegram tells bots nothing of deliveries or reads
+    reads: ClassVar[bool] = False
 
     # --- inbound ----------------------------------------------------------------------------------
 

@@ -79,9 +79,10 @@ def conversation_message(conversation_row: Row, message: Mapping[str, Any], user
 
 def message_delivery(conversation_row: Row, user_row: Row | None, *, message_id: str,
                      destination: Mapping[str, Any], external_ids: Sequence[str],
-                     error: Mapping[str, str] | None) -> dict[str, Any]:
-    """conversation:message:delivery:channel (the channel took the message: the ids it gave it, if any), or
-    :failure with `error` ({code, message}); each the last event of its message and destination."""
+                     error: Mapping[str, str] | None, final: bool = True) -> dict[str, Any]:
+    """conversation:message:delivery:channel (the channel took the message: the ids it gave it, if any),
+    :user (the person's device has it, or has read it), or :failure with `error` ({code, message}); `final`:
+    no other event of the message and destination follows (isFinalEvent)."""
     payload: dict[str, Any] = {"conversation": conversation(conversation_row)}
     if user_row is not None:
         payload["user"] = user(user_row)
@@ -89,7 +90,7 @@ def message_delivery(conversation_row: Row, user_row: Row | None, *, message_id:
     if external_ids:
         payload["externalMessages"] = [{"id": external_id} for external_id in external_ids]
     payload["message"] = {"id": message_id}
-    payload["isFinalEvent"] = True
+    payload["isFinalEvent"] = final
     if error is not None:
         payload["error"] = dict(error)
     return payload

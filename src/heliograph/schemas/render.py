@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from heliograph.ids import iso
-from heliograph.schemas.integrations import WRITE_ONLY
+from heliograph.schemas.integrations import OWN_FIELDS, WRITE_ONLY
 from heliograph.schemas.webhooks import VERSION
 
 Row = Mapping[str, Any]
@@ -83,7 +83,7 @@ def _quoted(row: Row) -> dict[str, Any] | None:
 
 def integration(row: Row, webhooks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The type's stored fields without its write-only ones; a custom integration's `webhooks` when given."""
-    hidden = WRITE_ONLY[row["type"]]
+    hidden = WRITE_ONLY[row["type"]] | OWN_FIELDS.get(row["type"], frozenset())
     config = [(k, v) for k, v in row["config"].items() if k not in hidden]
     body = _present([("id", row["id"]), ("type", row["type"]), ("status", row["status"]),
                      ("displayName", row["display_name"]), *config])

@@ -21,13 +21,16 @@ from heliograph.channels.base import (
     ChannelError,
     InboundEvent,
     InboundRequest,
+    Postback,
     Profile,
+    Receipt,
     Refused,
     UserMessage,
 )
 from heliograph.channels.registry import adapter
 from heliograph.errors import BadRequest, IntegrationNotFound, NotFound, Unauthorized
 from heliograph.events import clients as client_events
+from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, new_webhook_secret
 from heliograph.schemas.common import decode
 from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
@@ -42,6 +45,7 @@ from heliograph.store import channels as store
 from heliograph.store import clients as client_store
 from heliograph.store import integrations as integration_store
 from heliograph.store.apps import require_app
+from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
 from heliograph.store.outbox import emit
 from heliograph.store.users import find_user
@@ -141,6 +145,9 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
     now = ids.clock()
     if not await store.take_in(conn, integration_id=integration["id"], external_id=event.external_id, now=now):
         return  # the channel sent it again
+    if isinstance(event, Receipt):
+        await _receipt(conn, ids=ids, integration=integration, receipt=event)
+        return
     client, user = await _person(conn, ids=ids, integration=integration, event=event)
     conversation_id = await _conversation(conn, ids=ids, integration=integration, user=user, client=client)
     author = Author(type="user", user_id=user["id"])
@@ -164,7 +171,32 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
     await store.seen(conn, client_id=client["id"], now=now)
 
 
-async def _person(conn: AsyncConnection, *, ids: IdFactory, integration: Any, event: InboundEvent) -> tuple[Any, Any]:
+async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, receipt: Receipt) -> None:
+    """The channel reports on a message sent through it: conversation:message:delivery:user (delivered, read), or
+    :failure with the channel's error (a message the channel accepted, then could not deliver). A receipt of a
+    message Heliograph did not send (or deleted since) is dropped."""
+    sent = await store.sent_message(conn, integration_id=integration["id"], external_id=receipt.message)
+    if sent is None:
+        log.info("%s integration %s: a receipt of %s, which is not a message of ours", integration["type"],
+                 integration["id"], receipt.message)
+        return
+    channel = adapter(integration["type"])
+    final = receipt.status != "delivered" or channel is None or not channel.reads
+    conversation = await require_conversation(conn, app_id=integration["app_id"],
+                                              conversation_id=sent["conversation_id"])
+    user = await find_user(conn, app_id=integration["app_id"], user_id=sent["user_id"])
+    failed = receipt.status == "failed"
+    error = None if receipt.error is None else {"code": receipt.error[0], "message": receipt.error[1]}
+    await emit(conn, ids=ids, app_id=integration["app_id"], lane=sent["conversation_id"],
+               type="conversation:message:delivery:failure" if failed else "conversation:message:delivery:user",
+               payload=lambda control: events.message_delivery(
+                   {**conversation, **control}, user, message_id=sent["message_id"],
+                   destination={"type": integration["type"], "integrationId": integration["id"]},
+                   external_ids=[receipt.message], error=error, final=final))
+
+
+async def _person(conn: AsyncConnection, *, ids: IdFactory, integration: Any,
+                  event: UserMessage | Postback) -> tuple[Any, Any]:
     """The client of the integration for the person who wrote, with its user; both made on their first message
     (client:add, with the channel as its source). Concurrent first messages of one person make one user: the
     integration's row is locked while none is found."""

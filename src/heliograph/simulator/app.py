@@ -1,14 +1,21 @@
 """The fakes of the channels' APIs as one ASGI application, each channel under its type:
 
-    POST /telegram/bot{token}/{method}    the Bot API (simulator/telegram.py)
+    POST /telegram/bot{token}/{method}                                  the Bot API (simulator/telegram.py)
+    POST /twilio/2010-04-01/Accounts/{sid}/Messages.json                Twilio's REST API (simulator/twilio.py)
+    POST /twilio/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{pn}.json
+    POST /twilio/v1/Services/{mg}                                       … and its Messaging API
 
 Point a channel type's base URL at `<this app>/<type>` (HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM=…/telegram).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,18 +23,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from heliograph.simulator.telegram import FakeTelegram
+from heliograph.simulator.twilio import FakeTwilio
 
-TYPES = ("telegram",)  # the channels the fakes stand in for
+TYPES = ("telegram", "twilio")  # the channels the fakes stand in for
 
 
 @dataclasses.dataclass
 class Fakes:
     telegram: FakeTelegram = dataclasses.field(default_factory=FakeTelegram)
+    twilio: FakeTwilio = dataclasses.field(default_factory=FakeTwilio)
 
     @classmethod
     def lenient(cls) -> Fakes:
         """The simulator's fakes: any credential works."""
-        return cls(telegram=FakeTelegram(strict=False))
+        return cls(telegram=FakeTelegram(strict=False), twilio=FakeTwilio(strict=False))
 
 
 def fake_apis(fakes: Fakes) -> Starlette:
@@ -42,4 +51,30 @@ def fake_apis(fakes: Fakes) -> Starlette:
         status, answer = fakes.telegram.call(request.path_params["token"], request.path_params["method"], body)
         return JSONResponse(answer, status)
 
-    return Starlette(routes=[Route("/telegram/bot{token}/{method}", telegram, methods=["POST"])])
+    def twilio(method: str, resource: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+            auth = _basic(request.headers.get("authorization"))
+            sid = request.path_params.get("sid") or (auth[0] if auth else "")
+            status, answer, headers = fakes.twilio.call(method, sid, auth, request.path_params.get(resource, ""),
+                                                        form)
+            return JSONResponse(answer, status, headers)
+        return endpoint
+
+    accounts = "/twilio/2010-04-01/Accounts/{sid}"
+    return Starlette(routes=[
+        Route("/telegram/bot{token}/{method}", telegram, methods=["POST"]),
+        Route(f"{accounts}/Messages.json", twilio("Messages", ""), methods=["POST"]),
+        Route(f"{accounts}/IncomingPhoneNumbers/{{pn}}.json", twilio("IncomingPhoneNumbers", "pn"), methods=["POST"]),
+        Route("/twilio/v1/Services/{mg}", twilio("Services", "mg"), methods=["POST"]),
+    ])
+
+
+def _basic(header: str | None) -> tuple[str, str] | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password

@@ -11,62 +11,24 @@ a 5xx), as Telegram would.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import re
-import threading
 import time
 import zlib
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
+
+from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
 
 TOKEN = re.compile(r"(\d{1,20}):[A-Za-z0-9_-]{1,100}")
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+__all__ = ["Delivery", "FakeTelegram", "Sent", "preview"]
 
 
 class BadRequest(Exception):
     """400, with Telegram's description after "Bad Request: "."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Sent:
-    """A message a bot sent, as the fake recorded it."""
-
-    token: str
-    method: str
-    body: dict[str, Any]
-    message_id: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Called:
-    """A call the fake answered: whose, which method, with what status, when (the fake's clock, seconds)."""
-
-    token: str
-    method: str
-    status: int
-    at: float
-
-
-@dataclasses.dataclass
-class Fault:
-    status: int
-    description: str
-    retry_after: int | None
-    times: int
-    after: int  # calls of the method let through first
-
-
-@dataclasses.dataclass(frozen=True)
-class Delivery:
-    """An update for a bot's webhook: where to POST it, with which headers, and its JSON body."""
-
-    url: str
-    headers: dict[str, str]
-    body: bytes
 
 
 class FakeTelegram:
@@ -76,34 +38,31 @@ class FakeTelegram:
     def __init__(self, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
         self.clock, self.strict = clock, strict
         self.webhooks: dict[str, dict[str, Any]] = {}  # token -> setWebhook's body
-        self.sent: list[Sent] = []
-        self.calls: list[Called] = []  # every call, answered or refused
+        self.records = Records()
         self.revoked: set[str] = set()
-        self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._ids = itertools.count(1)  # message ids (Telegram's are per chat; unique here is enough)
         self._updates = itertools.count(100_000)
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+
+    @property
+    def sent(self) -> list[Sent]:
+        return self.records.sent
+
+    @property
+    def calls(self) -> list[Called]:
+        return self.records.calls
 
     # --- the Bot API --------------------------------------------------------------------------------
 
     def call(self, token: str, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """One Bot API call: the status and JSON Telegram would answer with (and its record in `calls`)."""
         status, answer = self._answer(token, method, body)
-        with self._lock:
-            self.calls.append(Called(token, method, status, self.clock()))
+        self.records.called(Called(token, method, status, self.clock()))
         return status, answer
 
     def _answer(self, token: str, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        with self._lock:
-            faults = self._faults.get(method)
-            if faults and faults[0].after > 0:
-                faults[0].after -= 1
-            elif faults:
-                fault = faults[0]
-                fault.times -= 1
-                if fault.times <= 0:
-                    faults.pop(0)
+        with self.records.lock:
+            fault = self.records.fault(method)
+            if fault is not None:
                 answer: dict[str, Any] = {"ok": False, "error_code": fault.status, "description": fault.description}
                 if fault.retry_after is not None:
                     answer["parameters"] = {"retry_after": fault.retry_after}
@@ -117,7 +76,6 @@ class FakeTelegram:
                 result = handler(self, token, body)
             except BadRequest as error:
                 return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
-            self._changed.notify_all()
             return 200, {"ok": True, "result": result}
 
     def _is_bot(self, token: str) -> bool:
@@ -128,27 +86,19 @@ class FakeTelegram:
         """`times` calls of `method` fail with `status` (and `retry_after`, for a 429), once `after` more calls
         of it went through; faults set one after the other take their turns."""
         said = description or {429: f"Too Many Requests: retry after {retry_after}"}.get(status, f"Error {status}")
-        with self._lock:
-            self._faults[method].append(Fault(status, said, retry_after, times, after))
-
-    def revoke(self, token: str) -> None:
-        with self._lock:
-            self.revoked.add(token)
+        self.records.fail(method, Fault(status, said, retry_after, times, after))
 
     def sent_by(self, token: str) -> list[Sent]:
         """The messages the bot of `token` sent, oldest first."""
-        with self._lock:
-            return [sent for sent in self.sent if sent.token == token]
+        return self.records.sent_by(token)
 
     def wait_sent(self, token: str, count: int, timeout: float = 10.0) -> list[Sent]:
-        """The messages the bot of `token` sent, once there are at least `count` (AssertionError after
-        `timeout` seconds)."""
-        def mine() -> list[Sent]:
-            return [sent for sent in self.sent if sent.token == token]
-        with self._changed:
-            if not self._changed.wait_for(lambda: len(mine()) >= count, timeout):
-                raise AssertionError(f"{len(mine())} messages sent by the bot to the fake Telegram, not {count}")
-            return mine()
+        """The messages the bot of `token` sent, once there are at least `count`."""
+        return self.records.wait_sent(token, count, timeout)
+
+    def revoke(self, token: str) -> None:
+        with self.records.lock:
+            self.revoked.add(token)
 
     # --- a person's actions, for the bot's webhook --------------------------------------------------
 
@@ -170,13 +120,13 @@ class FakeTelegram:
         person = _person(user_id, first_name, None)
         bot = {"id": bot_id(token), "is_bot": True, "first_name": "Bot"}
         query = {"id": str(next(self._updates)), "from": person, "chat_instance": str(user_id), "data": data,
-                 "message": {"message_id": under.message_id if under else next(self._ids), "from": bot,
+                 "message": {"message_id": int(under.message_id) if under else next(self._ids), "from": bot,
                              "chat": {"id": user_id, "type": "private"}, "date": int(self.clock()),
                              "text": under.body.get("text", "") if under else ""}}
         return self._delivery(token, {"update_id": next(self._updates), "callback_query": query})
 
     def _delivery(self, token: str, update: dict[str, Any]) -> Delivery:
-        with self._lock:
+        with self.records.lock:
             hook = self.webhooks.get(token)
         if hook is None:
             raise LookupError(f"The bot {token.split(':')[0]} has no webhook")
@@ -238,7 +188,7 @@ def _sender(kind: str, check: Callable[[dict[str, Any]], None]) -> Callable[[Fak
         check(body)
         _markup(body.get("reply_markup"))
         message_id = next(fake._ids)
-        fake.sent.append(Sent(token, kind, dict(body), message_id))
+        fake.records.record(Sent(token, kind, dict(body), str(message_id)))
         shown = {k: v for k, v in body.items() if k in ("text", "caption")}
         return {"message_id": message_id, "chat": {"id": int(chat), "type": "private"}, "date": int(fake.clock()),
                 **shown}
@@ -318,7 +268,7 @@ def preview(sent: Sent) -> dict[str, Any]:
     """What the person sees of a message the bot sent, read from its Bot API call: its text (or caption),
     media, location and buttons (each with the `callback_data` a press sends back, or its URL)."""
     body = sent.body
-    shown: dict[str, Any] = {"id": str(sent.message_id), "method": sent.method, "to": str(body.get("chat_id"))}
+    shown: dict[str, Any] = {"id": sent.message_id, "method": sent.method, "to": str(body.get("chat_id"))}
     text = body.get("text") or body.get("caption")
     if text:
         shown["text"] = text

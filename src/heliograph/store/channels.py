@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.store import tables as t
 
-_m, _c, _p, _v = t.channel_messages, t.clients, t.participants, t.conversations
+_m, _c, _p, _v, _s = t.channel_messages, t.clients, t.participants, t.conversations, t.channel_sends
 _PERSON = (sa.select(_c).where(_c.c.integration_id == sa.bindparam("integration_id"),
                                _c.c.external_id == sa.bindparam("external_id"))
            .order_by(_c.c.id.desc()).limit(1))
@@ -34,6 +34,28 @@ async def set_message(conn: AsyncConnection, *, integration_id: str, external_id
     """The message a channel message taken in became."""
     await conn.execute(_m.update().where(_m.c.integration_id == integration_id, _m.c.external_id == external_id)
                        .values(message_id=message_id))
+
+
+OUT = "out:"  # an `external_id` of the channel's id for a message Heliograph sent (a receipt finds it by it)
+
+
+async def sent_messages(conn: AsyncConnection, *, integration_id: str, message_id: str, external_ids: list[str],
+                        now: int) -> None:
+    """The channel's ids for a message sent through the integration (its receipts name them)."""
+    for external_id in external_ids:
+        await take_in(conn, integration_id=integration_id, external_id=OUT + external_id, now=now)
+        await set_message(conn, integration_id=integration_id, external_id=OUT + external_id, message_id=message_id)
+
+
+async def sent_message(conn: AsyncConnection, *, integration_id: str, external_id: str) -> Any:
+    """The message (`message_id`, `conversation_id`, and its conversation's user's `user_id`) that the
+    integration's channel knows by `external_id`; None if it is not one Heliograph sent there."""
+    found = sa.select(_m.c.message_id, _s.c.conversation_id, _c.c.user_id).select_from(
+        _m.join(_s, sa.and_(_s.c.message_id == _m.c.message_id, _s.c.integration_id == _m.c.integration_id))
+        .join(_c, _c.c.id == _s.c.client_id)).where(
+        _m.c.integration_id == integration_id, _m.c.external_id == OUT + external_id).limit(1)
+    row = (await conn.execute(found)).first()
+    return None if row is None else row._mapping
 
 
 async def find_person(conn: AsyncConnection, *, integration_id: str, external_id: str) -> Any:

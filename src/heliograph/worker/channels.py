@@ -30,6 +30,7 @@ from heliograph.channels.registry import adapter
 from heliograph.events import payloads as events
 from heliograph.ids import Clock, IdFactory, system_clock
 from heliograph.store import channel_sends as store
+from heliograph.store import channels as channel_store
 from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
 from heliograph.store.outbox import emit
@@ -139,6 +140,10 @@ class ChannelSender:
             if error is not None:
                 log.info("channel send %s: %s; again in %d ms", send.seq, described, (retry_at or now) - now)
             return
+        if error is None:  # the channel's receipts will name these ids
+            await channel_store.sent_messages(conn, integration_id=send.integration_id, message_id=send.message_id,
+                                              external_ids=outcome.external_ids, now=now)
+        channel = adapter(send.integration_type)
         conversation = await require_conversation(conn, app_id=send.app_id, conversation_id=send.conversation_id)
         user = await find_user(conn, app_id=send.app_id, user_id=send.user_id)
         destination = {"type": send.integration_type, "integrationId": send.integration_id}
@@ -146,7 +151,8 @@ class ChannelSender:
         await emit(conn, ids=self.ids, app_id=send.app_id, type=kind, lane=send.conversation_id,
                    payload=lambda control: events.message_delivery(
                        {**conversation, **control}, user, message_id=send.message_id, destination=destination,
-                       external_ids=outcome.external_ids, error=None if error is None else {
+                       external_ids=outcome.external_ids, final=error is not None or channel is None
+                       or not channel.receipts, error=None if error is None else {
                            "code": error.code, "message": error.message}))
 
     def _retry_in(self, attempts_made: int, error: ChannelError) -> float | None:

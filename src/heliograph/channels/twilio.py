@@ -1,0 +1,263 @@
+"""Twilio SMS (docs/channels.md#twilio): a number's incoming messages and the messages' status callbacks come to
+the integration's webhook as forms signed with the account's auth token; messages go out through the
+Messages resource of the 2010-04-01 REST API (twilio.com/docs/messaging/api/message-resource).
+
+Provisioning checks the credentials on the integration's phone number (`phoneNumberSid`), reads its number
+(the sender of every message) and points the number's `SmsUrl` at the integration's inbound URL; with a
+`messagingServiceSid` it points the service's inbound request URL there instead. Every request Twilio makes
+carries `X-Twilio-Signature`: Base64(HMAC-SHA1(auth token, the URL it was sent to + each POST parameter's
+name and value, sorted by name)), checked here in constant time, with and without the URL's default port as
+Twilio's own validator does.
+
+SMS has no buttons: actions become lines of text (`Yes`, `Guide: https://…`), a carousel or list its items'
+titles and descriptions, a location its text fallback with a map link; an image goes as MMS (`MediaUrl`), a
+file as a link. Texts are cut at 1,600 characters, Twilio's limit for one message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import httpx
+
+from heliograph.channels.base import (
+    Answer,
+    Call,
+    ChannelError,
+    InboundEvent,
+    InboundRequest,
+    Profile,
+    Receipt,
+    Refused,
+    Sent,
+    Unsupported,
+    UserMessage,
+)
+
+SIGNATURE_HEADER = "x-twilio-signature"
+MAX_BODY = 1600  # characters of one message's Body
+API = "/2010-04-01/Accounts/{account}"
+EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+_DELIVERED = {"delivered": "delivered", "read": "read"}
+_FAILED = {"failed", "undelivered"}
+
+
+class Twilio:
+    type: ClassVar[str] = "twilio"
+    default_base_url: ClassVar[str] = "https://api.twilio.com"
+    receipts: ClassVar[bool] = True  # status callbacks: delivered, failed (and read, for WhatsApp through Twilio)
+    reads: ClassVar[bool] = False  # an SMS is never reported read: `delivered` is its last receipt
+
+    # --- inbound ----------------------------------------------------------------------------------
+
+    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
+        given = request.headers.get(SIGNATURE_HEADER)
+        if given is None:
+            raise Refused(401, "Missing X-Twilio-Signature header")
+        params = _form(request.body)
+        token = str(config.get("authToken") or "")
+        if not any(hmac.compare_digest(signature(token, url, params).encode(), given.encode())
+                   for url in _with_and_without_port(request.url)):
+            raise Refused(401, "Invalid X-Twilio-Signature header")
+        if dict(params).get("AccountSid") != config.get("accountSid"):
+            raise Refused(401, "The request is for another Twilio account")
+
+    def parse(self, request: InboundRequest) -> list[InboundEvent]:
+        form = dict(_form(request.body))
+        sid = form.get("MessageSid") or form.get("SmsSid")
+        if not sid:
+            raise Refused(400, "The form has no MessageSid")
+        status = form.get("MessageStatus")
+        if status is not None and "Body" not in form:  # a status callback of a message we sent
+            return [] if status not in _DELIVERED and status not in _FAILED else [_receipt(sid, status, form)]
+        person = form.get("From")
+        if not person:
+            raise Refused(400, "The form has no From")
+        content = _content(form)
+        if content is None:
+            return []
+        profile = Profile(display_name=person, raw={"phoneNumber": person})
+        return [UserMessage(user=person, profile=profile, external_id=f"message:{sid}", original_id=sid,
+                            sent_at=None, content=content)]
+
+    def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
+        return Answer(200, EMPTY_TWIML, "text/xml")  # TwiML that sends no answer of its own
+
+    # --- outbound ---------------------------------------------------------------------------------
+
+    def render(self, content: Mapping[str, Any], *, message_id: str, to: str) -> list[Call]:
+        kind = content.get("type")
+        media: list[str] = []
+        if kind == "text":
+            text = _with_actions(content.get("text") or "", content.get("actions"))
+        elif kind == "image":
+            text, media = _with_actions(content.get("text") or "", content.get("actions")), [content["mediaUrl"]]
+        elif kind == "file":
+            text = "\n".join(part for part in (content.get("text"), content["mediaUrl"]) if part)
+        elif kind == "location":
+            text = content.get("text") or _map_link(content["coordinates"])
+        elif kind in ("carousel", "list"):
+            text = "\n\n".join(_with_actions("\n".join(p for p in (item.get("title"), item.get("description")) if p),
+                                             item.get("actions")) for item in content.get("items") or ())
+        else:
+            raise Unsupported(f"Unsupported message type `{kind}`")
+        parts = [text[start:start + MAX_BODY] for start in range(0, len(text), MAX_BODY)] or [""]
+        calls = [Call("POST", "Messages.json", {"To": to, "Body": part}) for part in parts]
+        if media:  # the picture comes with the first part
+            calls[0] = Call("POST", "Messages.json", {**(calls[0].json or {}), "MediaUrl": media[0]})
+        return calls
+
+    async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
+        form = {**(call.json or {}), **_sender(config)}
+        if config.get("statusCallback"):
+            form["StatusCallback"] = config["statusCallback"]
+        answer = await _request(http, "POST", _url(base_url, config, call.path), config, form)
+        return Sent([str(answer["sid"])] if answer.get("sid") else [])
+
+    # --- provisioning -----------------------------------------------------------------------------
+
+    async def provision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], *,
+                        webhook_url: str, secret: str) -> dict[str, Any]:
+        learnt: dict[str, Any] = {"statusCallback": webhook_url}
+        if config.get("phoneNumberSid"):
+            path = f"IncomingPhoneNumbers/{config['phoneNumberSid']}.json"
+            number = await _request(http, "POST", _url(base_url, config, path), config,
+                                    {"SmsUrl": webhook_url, "SmsMethod": "POST"})
+            if not number.get("phone_number"):
+                raise ChannelError("bad_request", "Twilio did not describe the phone number")
+            learnt["phoneNumber"] = number["phone_number"]
+        else:
+            service = f"{_messaging(base_url)}/v1/Services/{config['messagingServiceSid']}"
+            await _request(http, "POST", service, config, {"InboundRequestUrl": webhook_url,
+                                                           "InboundMethod": "POST", "UseInboundWebhookOnNumber":
+                                                           "false"})
+        return learnt
+
+    async def deprovision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any]) -> None:
+        if config.get("phoneNumberSid"):
+            path = f"IncomingPhoneNumbers/{config['phoneNumberSid']}.json"
+            await _request(http, "POST", _url(base_url, config, path), config, {"SmsUrl": ""})
+        else:
+            await _request(http, "POST", f"{_messaging(base_url)}/v1/Services/{config['messagingServiceSid']}",
+                           config, {"InboundRequestUrl": ""})
+
+
+def signature(token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
+    """X-Twilio-Signature of a POST of `params` to `url`, signed with the auth token `token`."""
+    signed = url + "".join(name + value for name, value in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+# --- reading requests ----------------------------------------------------------------------------------
+
+def _form(body: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise Refused(400, "The body is not a form") from None
+
+
+def _with_and_without_port(url: str) -> list[str]:
+    """The URL as given, and with its scheme's default port removed or added (Twilio signs either)."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    if parts.port is None and default is not None:
+        other = parts._replace(netloc=f"{parts.netloc}:{default}")
+    elif parts.port == default:
+        other = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0])
+    else:
+        return [url]
+    return [url, urlunsplit(other)] if host else [url]
+
+
+def _content(form: Mapping[str, str]) -> dict[str, Any] | None:
+    """A message's text, or its first picture or file (with the text), as Sunshine content."""
+    text = form.get("Body") or ""
+    count = int(form.get("NumMedia") or 0) if (form.get("NumMedia") or "0").isdigit() else 0
+    if count and form.get("MediaUrl0"):
+        media_type = form.get("MediaContentType0") or "application/octet-stream"
+        kind = "image" if media_type.startswith("image/") else "file"
+        found = {"type": kind, "mediaUrl": form["MediaUrl0"], "mediaType": media_type}
+        return {**found, "text": text} if text else found
+    return {"type": "text", "text": text} if text else None
+
+
+def _receipt(sid: str, status: str, form: Mapping[str, str]) -> Receipt:
+    error = None
+    if status in _FAILED:
+        code = form.get("ErrorCode") or "uncategorized"
+        error = (f"twilio_{code}", form.get("ErrorMessage") or f"Twilio could not deliver the message ({status})")
+    return Receipt(external_id=f"status:{sid}:{status}", message=sid, status=_DELIVERED.get(status, "failed"),
+                   error=error)
+
+
+# --- writing messages ------------------------------------------------------------------------------------
+
+def _with_actions(text: str, actions: Any) -> str:
+    """The text with its actions as lines: a reply's or postback's label, a link's label and address."""
+    lines = [text] if text else []
+    for action in actions or ():
+        label = action.get("text") or ""
+        if action.get("type") in ("link", "webview") and action.get("uri"):
+            lines.append(f"{label}: {action['uri']}")
+        elif action.get("type") in ("reply", "postback") and label:
+            lines.append(label)
+    return "\n".join(lines)
+
+
+def _map_link(coordinates: Mapping[str, Any]) -> str:
+    return f"https://maps.google.com/maps?q={coordinates['lat']},{coordinates['long']}"
+
+
+# --- the REST API ------------------------------------------------------------------------------------------
+
+def _sender(config: Mapping[str, Any]) -> dict[str, str]:
+    if config.get("messagingServiceSid"):
+        return {"MessagingServiceSid": str(config["messagingServiceSid"])}
+    return {"From": str(config.get("phoneNumber") or "")}
+
+
+def _url(base_url: str, config: Mapping[str, Any], path: str) -> str:
+    return f"{base_url.rstrip('/')}{API.format(account=config.get('accountSid', ''))}/{path}"
+
+
+def _messaging(base_url: str) -> str:
+    """The Messaging API's base: its own host at Twilio, the same base anywhere else (a proxy, a fake)."""
+    return "https://messaging.twilio.com" if base_url.rstrip("/") == Twilio.default_base_url else base_url.rstrip("/")
+
+
+async def _request(http: httpx.AsyncClient, method: str, url: str, config: Mapping[str, Any],
+                   form: Mapping[str, str]) -> dict[str, Any]:
+    """One call with the account's credentials (Basic `AccountSid:AuthToken`): its JSON, or ChannelError."""
+    auth = (str(config.get("accountSid") or ""), str(config.get("authToken") or ""))
+    try:
+        response = await http.request(method, url, data=dict(form), auth=auth)
+    except httpx.TimeoutException:
+        raise ChannelError("timeout", "Twilio did not answer in time", retryable=True) from None
+    except httpx.HTTPError as exc:
+        raise ChannelError("service_unavailable", f"Twilio could not be reached: {type(exc).__name__}",
+                           retryable=True) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    answer = answer if isinstance(answer, dict) else {}
+    if 200 <= response.status_code < 300:
+        return answer
+    said = answer.get("message") or f"HTTP {response.status_code}"
+    code = answer.get("code")
+    message = f"Twilio refused the request: {said}" + (f" (error {code})" if code else "")
+    if response.status_code == 429:
+        after = response.headers.get("retry-after")
+        raise ChannelError("too_many_requests", message, retryable=True,
+                           retry_after=float(after) if after and after.isdigit() else None)
+    if response.status_code >= 500:
+        raise ChannelError("service_unavailable", message, retryable=True)
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+    raise ChannelError(codes.get(response.status_code, "uncategorized_error"), message)
