@@ -93,3 +93,26 @@ def test_a_body_that_says_nothing_or_two_things_is_a_400(account: sc.ApiClient, 
                  {"from": {"id": "abc"}, "text": "a"}):
         refused = sim(http, integration.id, "messages", body)
         assert 400 == refused.status_code, refused.text
+
+
+def test_an_sms_in_the_answer_out_and_its_receipt(account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                                  receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    integration = sc.IntegrationsApi(account).create_integration(app_id, sc.Twilio(
+        type="twilio", account_sid="ACanything", auth_token="whatever", phone_number_sid="PNmine")).integration
+    written = sim(http, integration.id, "messages", {"from": {"id": "+14155550100"}, "text": "Open on Sunday?"})
+    assert (200, 200) == (written.status_code, written.json()["answer"]["status"]), written.text
+    assert "X-Twilio-Signature" in written.json()["request"]["headers"]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    reply(http, app_id, conversation, {"type": "text", "text": "Yes, 10 to 4."})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    [sent] = sim(http, integration.id, "outbox").json()["messages"]
+    assert ("+14155550100", "Yes, 10 to 4.") == (sent["to"], sent["text"])
+    reported = sim(http, integration.id, "receipts", {"messageId": sent["id"], "status": "delivered"})
+    assert 200 == reported.json()["answer"]["status"], reported.text
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)
+    delivered = by_type(events, "conversation:message:delivery:user")[0]["payload"]
+    assert [{"id": sent["id"]}] == delivered["externalMessages"]
+    refused = sim(http, integration.id, "messages", {"from": {"id": "+1415555"}, "location": {"lat": 1, "long": 2}})
+    assert 400 == refused.status_code

@@ -211,9 +211,15 @@ def _sim_parser(parser: argparse.ArgumentParser) -> None:
     outbox = actions.add_parser("outbox", help="what Heliograph sent to the integration's channel", parents=[common])
     outbox.add_argument("integration_id")
     outbox.add_argument("--follow", action="store_true", help="keep printing new messages until Ctrl-C")
+    receipt = actions.add_parser("receipt", help="the channel reports on a message it was sent (Twilio)",
+                                 parents=[common])
+    receipt.add_argument("integration_id")
+    receipt.add_argument("message_id", help="the message's id on the channel, as `outbox` shows it")
+    receipt.add_argument("status", choices=["delivered", "read", "undelivered", "failed"])
+    receipt.add_argument("--error-code", dest="error_code", help="the channel's error code (undelivered, failed)")
     fail = actions.add_parser("fail", help="the channel's API fails its next calls of a method", parents=[common])
     fail.add_argument("integration_id")
-    fail.add_argument("method", help="sendMessage, sendPhoto, …")
+    fail.add_argument("method", help="Telegram's sendMessage, sendPhoto, …; Twilio's Messages, …")
     fail.add_argument("status", type=int, help="429, 500, 403, …")
     fail.add_argument("--retry-after", type=int, dest="retry_after")
     fail.add_argument("--times", type=int, default=1)
@@ -239,6 +245,10 @@ async def _sim(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if args.action == "write":
                 return _said(await http.post(f"{base}/messages", json=_sim_write(args)), args.json, _show_write)
+            if args.action == "receipt":
+                report = {"messageId": args.message_id, "status": args.status,
+                          **({"errorCode": args.error_code} if args.error_code else {})}
+                return _said(await http.post(f"{base}/receipts", json=report), args.json, _show_write)
             if args.action == "fail":
                 fault = {"method": args.method, "status": args.status, "times": args.times,
                          **({"retryAfter": args.retry_after} if args.retry_after else {})}

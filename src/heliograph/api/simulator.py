@@ -4,6 +4,7 @@ served only when HELIOGRAPH_CHANNELS=simulate.
     POST /_heliograph/sim/integrations/{integrationId}/messages   a person writes (or presses a button) on the
                                                                   integration's channel: the channel's request,
                                                                   signed, through the real inbound route
+    POST /_heliograph/sim/integrations/{integrationId}/receipts   the channel reports on a message sent
     GET  /_heliograph/sim/integrations/{integrationId}/outbox     what Heliograph sent to that channel
     POST /_heliograph/sim/integrations/{integrationId}/faults     the channel's API fails its next calls
 """
@@ -18,10 +19,11 @@ import httpx
 from heliograph.api.http import ACCOUNT, Call, Reply, Routes, exact_pattern
 from heliograph.errors import BadRequest, NotFound
 from heliograph.schemas.common import UNSET
-from heliograph.schemas.simulator import SimulatedFault, SimulatedWrite
+from heliograph.schemas.simulator import SimulatedFault, SimulatedReceipt, SimulatedWrite
 from heliograph.services import channels
+from heliograph.simulator import telegram, twilio
 from heliograph.simulator.app import Fakes
-from heliograph.simulator.telegram import preview
+from heliograph.simulator.base import Delivery
 
 routes = Routes(exact_pattern)
 SIM = "/_heliograph/sim/integrations/{integrationId}"
@@ -32,57 +34,99 @@ OFF = "The channel simulator is off: start the server with HELIOGRAPH_CHANNELS=s
 async def write(call: Call) -> Reply:
     """A person's action on the channel, made into the channel's own request, signed as the channel signs it and
     POSTed to the inbound URL the integration gave the channel; the request and the server's answer to it."""
-    fakes, token = await _simulated(call)
+    fakes, integration = await _simulated(call)
     body = call.body(SimulatedWrite)
     given = [name for name in ("text", "location", "postback") if getattr(body, name) is not UNSET]
     if len(given) != 1:
         raise BadRequest("One of text, location or postback is required, and only one")
-    person = body.from_
-    first = "Someone" if person.given_name is UNSET else person.given_name
-    last = None if person.surname is UNSET else person.surname
     try:
-        if body.postback is not UNSET:
-            delivery = fakes.telegram.press(token, user_id=int(person.id), first_name=first, data=body.postback)
-        else:
-            location = None if body.location is UNSET else (body.location.lat, body.location.long)
-            delivery = fakes.telegram.message(token, user_id=int(person.id), first_name=first, last_name=last,
-                                              text=None if body.text is UNSET else body.text, location=location)
+        delivery = (_telegram_write if integration["type"] == "telegram" else _twilio_write)(fakes, integration, body)
     except LookupError as error:
         raise BadRequest(f"The integration's channel has no webhook: {error}") from None
-    async with httpx.AsyncClient(timeout=30) as http:  # through the network, as the channel would
-        answer = await http.post(delivery.url, content=delivery.body, headers=delivery.headers)
-    return 200, {"request": {"method": "POST", "url": delivery.url, "headers": delivery.headers,
-                             "body": json.loads(delivery.body)},
-                 "answer": {"status": answer.status_code, "body": _body(answer)}}
+    return 200, await _post(delivery)
+
+
+@routes("POST", SIM + "/receipts", "SimulatorReceipt", ACCOUNT)
+async def receipt(call: Call) -> Reply:
+    """The channel's report on a message it was sent (`messageId` as the outbox shows it), signed and POSTed
+    where the channel would post it; the request and the server's answer."""
+    fakes, integration = await _simulated(call)
+    body = call.body(SimulatedReceipt)
+    if integration["type"] != "twilio":
+        raise BadRequest(f"{integration['type']} reports no deliveries or reads to a bot")
+    sent = next((one for one in fakes.twilio.sent_by(integration["config"]["accountSid"])
+                 if one.message_id == body.message_id), None)
+    if sent is None:
+        raise NotFound(f"No message {body.message_id} was sent through this integration")
+    code = None if body.error_code is UNSET else body.error_code
+    return 200, await _post(fakes.twilio.status(sent, body.status, error_code=code))
 
 
 @routes("GET", SIM + "/outbox", "SimulatorOutbox", ACCOUNT)
 async def outbox(call: Call) -> Reply:
     """The messages Heliograph sent to the integration's channel, oldest first, as the person sees them."""
-    fakes, token = await _simulated(call)
-    return 200, {"messages": [{**preview(sent), "request": {"method": sent.method, "body": sent.body}}
-                              for sent in fakes.telegram.sent_by(token)]}
+    fakes, integration = await _simulated(call)
+    if integration["type"] == "telegram":
+        sent, preview = fakes.telegram.sent_by(integration["config"]["token"]), telegram.preview
+    else:
+        sent, preview = fakes.twilio.sent_by(integration["config"]["accountSid"]), twilio.preview
+    return 200, {"messages": [{**preview(one), "request": {"method": one.method, "body": one.body}} for one in sent]}
 
 
 @routes("POST", SIM + "/faults", "SimulatorFaults", ACCOUNT)
 async def faults(call: Call) -> Reply:
-    """The channel's API fails the next `times` calls of `method` with `status` (and `retryAfter` on a 429)."""
-    fakes, _token = await _simulated(call)
+    """The channel's API fails the next `times` calls of `method` with `status` (and `retryAfter` on a 429):
+    Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …)."""
+    fakes, integration = await _simulated(call)
     body = call.body(SimulatedFault)
-    fakes.telegram.fail(body.method, body.status, times=body.times,
-                        retry_after=None if body.retry_after is UNSET else body.retry_after)
+    fake = fakes.telegram if integration["type"] == "telegram" else fakes.twilio
+    fake.fail(body.method, body.status, times=body.times,
+              retry_after=None if body.retry_after is UNSET else body.retry_after)
     return 200, {}
 
 
-async def _simulated(call: Call) -> tuple[Fakes, str]:
-    """The fakes and the integration's credential there (404 when not simulating, or for an integration of a
-    channel the simulator does not fake)."""
+async def _simulated(call: Call) -> tuple[Fakes, Any]:
+    """The fakes and the integration (404 when not simulating, or for one of a channel the simulator lacks)."""
     fakes = call.services.simulator
     if fakes is None:
         raise NotFound(OFF)
     async with call.services.db.read() as conn:
-        token = await channels.simulated_credential(conn, integration_id=call.params["integrationId"])
-    return fakes, token
+        integration = await channels.simulated_integration(conn, integration_id=call.params["integrationId"])
+    return fakes, integration
+
+
+def _telegram_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:
+    person, token = body.from_, integration["config"]["token"]
+    if person.id.startswith("+"):
+        raise BadRequest("from.id: a Telegram user's id is a number, without +")
+    first = "Someone" if person.given_name is UNSET else person.given_name
+    if body.postback is not UNSET:
+        return fakes.telegram.press(token, user_id=int(person.id), first_name=first, data=body.postback)
+    location = None if body.location is UNSET else (body.location.lat, body.location.long)
+    return fakes.telegram.message(token, user_id=int(person.id), first_name=first,
+                                  last_name=None if person.surname is UNSET else person.surname,
+                                  text=None if body.text is UNSET else body.text, location=location)
+
+
+def _twilio_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:
+    if body.text is UNSET:
+        raise BadRequest("An SMS has no location and no buttons: send text")
+    config = integration["config"]
+    sender = body.from_.id if body.from_.id.startswith("+") else "+" + body.from_.id
+    number = config.get("phoneNumber") or ""
+    return fakes.twilio.incoming(config["accountSid"], to=number, sender=sender, body=body.text)
+
+
+async def _post(delivery: Delivery) -> dict[str, Any]:
+    """POST the channel's request where it goes, over the network as the channel would; it and the answer."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(delivery.url, content=delivery.body, headers=delivery.headers)
+    try:
+        shown: Any = json.loads(delivery.body)
+    except ValueError:
+        shown = delivery.body.decode()
+    return {"request": {"method": "POST", "url": delivery.url, "headers": delivery.headers, "body": shown},
+            "answer": {"status": answer.status_code, "body": _body(answer)}}
 
 
 def _body(answer: httpx.Response) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -14,7 +14,7 @@ Word = Annotated[str, Meta(min_length=1, max_length=128)]
 
 
 class SimulatedPerson(Struct):
-    id: Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,14}$")]  # their id on the channel (Telegram's: a number)
+    id: Annotated[str, Meta(pattern=r"^\+?[1-9][0-9]{0,14}$")]  # their id on the channel: a number, or E.164
     given_name: Word | UnsetType = UNSET
     surname: Word | UnsetType = UNSET
 
@@ -36,3 +36,11 @@ class SimulatedFault(Struct):
     status: Annotated[int, Meta(ge=400, le=599)]
     retry_after: Annotated[int, Meta(ge=1, le=3600)] | UnsetType = UNSET
     times: Annotated[int, Meta(ge=1, le=100)] = 1
+
+
+class SimulatedReceipt(Struct):
+    """The channel reports on a message sent (its id, as the outbox shows it): delivered, read, or not."""
+
+    message_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    status: Literal["delivered", "read", "undelivered", "failed"]
+    error_code: Annotated[str, Meta(pattern=r"^[0-9]{1,8}$")] | UnsetType = UNSET

@@ -103,13 +103,16 @@ async def _set_back(channel: Adapter, apis: ChannelApis, config: Mapping[str, An
         log.warning("%s integration %s: could not be set back: %s", channel.type, integration_id, error.message)
 
 
-async def simulated_credential(conn: AsyncConnection, *, integration_id: str) -> str:
-    """The credential the simulator knows an integration's channel by (a Telegram integration's token); 404 for
-    an integration that is not set up on a channel the simulator fakes."""
+SIMULATED = ("telegram", "twilio")  # the channels the simulator fakes (simulator/app.py)
+
+
+async def simulated_integration(conn: AsyncConnection, *, integration_id: str) -> Any:
+    """The integration (its `type` and `config`), if it is set up on a channel the simulator fakes (else 404)."""
     row = await integration_store.find_any_integration(conn, integration_id=integration_id)
-    if row is None or row["type"] != "telegram" or not row["inbound_secret"]:
-        raise IntegrationNotFound("Integration not found: the simulator fakes Telegram integrations only, so far")
-    return str(row["config"]["token"])
+    if row is None or row["type"] not in SIMULATED or not row["inbound_secret"]:
+        raise IntegrationNotFound(f"Integration not found: the simulator fakes {' and '.join(SIMULATED)} "
+                                  "integrations")
+    return row
 
 
 # --- taking in what people write --------------------------------------------------------------------

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from heliograph.channels.twilio import MAX_BODY, SIGNATURE_HEADER, signature
+from heliograph.channels.twilio import MAX_BODY, signature
 from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
-__all__ = ["FakeTwilio", "Sent"]
+__all__ = ["FakeTwilio", "Sent", "preview"]
 
 
 @dataclasses.dataclass
@@ -149,7 +149,7 @@ class FakeTwilio:
         """A text (or MMS: its URL and type) from `sender` to the account's number `to`, for the number's SmsUrl."""
         with self.records.lock:
             account = self.accounts[sid]
-            number = next(n for n in account.numbers.values() if n["phone_number"] == to)
+            number = next((n for n in account.numbers.values() if n["phone_number"] == to), {})
             url = number.get("sms_url") or next((s.get("inbound_request_url") for s in account.services.values()
                                                   if s.get("inbound_request_url")), None)
         if not url:
@@ -175,7 +175,7 @@ class FakeTwilio:
     @staticmethod
     def _signed(token: str, url: str, form: dict[str, str]) -> Delivery:
         headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   SIGNATURE_HEADER: signature(token, url, list(form.items()))}
+                   "X-Twilio-Signature": signature(token, url, list(form.items()))}
         return Delivery(url, headers, urlencode(form).encode())
 
 
@@ -186,3 +186,13 @@ def _number(sid: str, phone: str) -> dict[str, Any]:
 def _error(status: int, code: int, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
+
+
+def preview(sent: Sent) -> dict[str, Any]:
+    """What the person's phone shows of a message sent: its text and picture."""
+    shown: dict[str, Any] = {"id": sent.message_id, "method": sent.method, "to": sent.body.get("To", "")}
+    if sent.body.get("Body"):
+        shown["text"] = sent.body["Body"]
+    if sent.body.get("MediaUrl"):
+        shown["mediaUrl"] = sent.body["MediaUrl"]
+    return shown
