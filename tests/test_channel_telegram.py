@@ -6,6 +6,7 @@ message and events a bot sees; a replayed or forged update writes nothing."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -269,3 +270,27 @@ def test_destination_targets_the_channel_or_none(account: sc.ApiClient, http: ht
             "author": {"type": "business"}, "content": {"type": "text", "text": "x"}, "destination": destination})
         assert 400 == refused.status_code and said in refused.json()["errors"][0]["title"], refused.text
     assert 2 == len(channel_fakes.fakes().telegram.sent_by(bot_token))
+
+
+def test_first_messages_at_once_make_one_user_each_and_fail_none(
+        server: Server, account: sc.ApiClient, app_id: str, receiver: Receiver, bot_token: str) -> None:
+    """Eight texts of one new person and one text each of eight other new people, all at once: every request
+    is answered 200 (no deadlock on PostgreSQL), the person is one user with one conversation, and each of the
+    others one user."""
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    telegram_integration(account, app_id, bot_token)
+    fake = channel_fakes.fakes().telegram
+    updates = [fake.message(bot_token, user_id=4750, first_name="Fay", text=f"quick {n}") for n in range(8)]
+    updates += [fake.message(bot_token, user_id=4760 + n, first_name="Gus", text=f"hi {n}") for n in range(8)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = [response.status_code for response in pool.map(deliver, updates)]
+    assert [200] * 16 == statuses
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 16)
+    by_person: dict[str, set[tuple[str, str]]] = {}
+    for event in by_type(events, "conversation:message"):
+        author = event["payload"]["message"]["author"]
+        text = event["payload"]["message"]["content"]["text"]
+        key = "Fay" if text.startswith("quick") else text
+        by_person.setdefault(key, set()).add((author["userId"], event["payload"]["conversation"]["id"]))
+    assert 9 == len(by_person) and all(1 == len(pairs) for pairs in by_person.values()), by_person
+    assert 9 == row_count(server.database_url, tables.users, app_id) == len(by_type(events, "client:add"))

@@ -135,7 +135,7 @@ class World:
         self.ids["integration_key"] = self.post(f"{integrations}/{self.ids['integration']}/keys",
                                                 {"displayName": "fuzz"}, key="key.id")
         self.ids["web"] = self.post(integrations, {"type": "web", "displayName": "Web"}, key="integration.id")
-        self.ids["twilio"] = self.post(integrations, {"type": "twilio", "accountSid": "AC1", "authToken": "secret",
+        self.ids["twilio"] = self.post(integrations, {"type": "twilio", "accountSid": "AC1", "authToken": "auth-token",
                                                       "phoneNumberSid": "PN1"}, key="integration.id")
 
     def build_switchboard(self, app: str) -> None:

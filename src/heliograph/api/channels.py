@@ -7,8 +7,6 @@ for LINE and MessageBird.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from heliograph.api.http import FORM, JSON, PUBLIC, Call, Raw, Reply, Routes, exact_pattern, public_base
 from heliograph.services import channels as service
 
@@ -29,7 +27,7 @@ async def channel_webhook(call: Call) -> Reply:
 
 
 def _public_url(call: Call) -> str:
-    """The URL the channel was told to call (some channels sign it): under HELIOGRAPH_PUBLIC_URL if set."""
-    url = public_base(call) + urlsplit(call.base_url).path
-    query = "&".join(f"{k}={v}" for k, v in call.query)
-    return url + (f"?{query}" if query else "")
+    """The URL the channel was told to call, which some channels sign (Twilio): the one set up on create,
+    under HELIOGRAPH_PUBLIC_URL if set, else the request's scheme and host (services/channels.create_integration)."""
+    return public_base(call) + WEBHOOK.format(**{name: call.params[name] for name in ("type", "appId",
+                                                                                       "integrationId")})

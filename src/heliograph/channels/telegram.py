@@ -238,7 +238,7 @@ async def _call(http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any
         response = await http.post(url, json=body or {})
     except httpx.TimeoutException:
         raise ChannelError("timeout", f"Telegram did not answer {method} in time", retryable=True) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ChannelError("service_unavailable", f"Telegram could not be reached: {type(exc).__name__}",
                            retryable=True) from None
     try:

@@ -240,7 +240,7 @@ async def _request(http: httpx.AsyncClient, method: str, url: str, config: Mappi
         response = await http.request(method, url, data=dict(form), auth=auth)
     except httpx.TimeoutException:
         raise ChannelError("timeout", "Twilio did not answer in time", retryable=True) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise ChannelError("service_unavailable", f"Twilio could not be reached: {type(exc).__name__}",
                            retryable=True) from None
     try:

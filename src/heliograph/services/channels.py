@@ -28,7 +28,7 @@ from heliograph.channels.base import (
     UserMessage,
 )
 from heliograph.channels.registry import adapter
-from heliograph.errors import BadRequest, IntegrationNotFound, NotFound, Unauthorized
+from heliograph.errors import BadRequest, IntegrationNotFound, Locked, NotFound, Unauthorized
 from heliograph.events import clients as client_events
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, new_webhook_secret
@@ -48,7 +48,7 @@ from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
 from heliograph.store.outbox import emit
-from heliograph.store.users import find_user
+from heliograph.store.users import find_user, lock_user
 
 log = logging.getLogger("heliograph.channels")
 
@@ -70,7 +70,7 @@ async def create_integration(db: Database, apis: ChannelApis, *, ids: IdFactory,
     async with db.read() as conn:
         await require_app(conn, app_id=app_id)
     integration_id, secret, config = ids.new(), new_webhook_secret(), integrations.given_config(body)
-    url = f"{public_base}/api/{kind}/webhooks/{app_id}/{integration_id}"
+    url = f"{public_base}/api/{kind}/webhooks/{app_id}/{integration_id}"  # (api/channels.py checks requests on it)
     try:
         learnt = await channel.provision(apis.http, apis.base_url(channel), config, webhook_url=url, secret=secret)
     except ChannelError as error:
@@ -136,7 +136,10 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
     except Refused as refused:
         raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
     if events:
-        async with db.write() as conn:
+        async with db.write() as conn:  # the integration, again: not deleted until this commits (or gone: 404)
+            if await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id,
+                                                        lock="share") is None:
+                raise IntegrationNotFound()
             for event in events:
                 await _take_in(conn, ids=ids, limit=limit, integration=integration, event=event)
     return channel.acknowledge(events)
@@ -146,11 +149,11 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
                    event: InboundEvent) -> None:
     """One event of the request, unless the integration took it in before."""
     now = ids.clock()
+    if isinstance(event, Receipt):
+        await _receipt(conn, ids=ids, integration=integration, receipt=event, now=now)
+        return
     if not await store.take_in(conn, integration_id=integration["id"], external_id=event.external_id, now=now):
         return  # the channel sent it again
-    if isinstance(event, Receipt):
-        await _receipt(conn, ids=ids, integration=integration, receipt=event)
-        return
     client, user = await _person(conn, ids=ids, integration=integration, event=event)
     conversation_id = await _conversation(conn, ids=ids, integration=integration, user=user, client=client)
     author = Author(type="user", user_id=user["id"])
@@ -168,21 +171,26 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
             await postbacks.press(conn, ids=ids, limit=limit, app_id=integration["app_id"],
                                   conversation_id=conversation_id, user=user, action_id=event.action_id,
                                   through=Through(integration["id"], integration["type"]))
-    except (BadRequest, NotFound) as refused:  # a press of a button that is gone, content we cannot keep:
-        log.warning("%s integration %s: dropped %s: %s", integration["type"], integration["id"],  # the channel
-                    event.external_id, refused.title)  # would only send it again: answered, and dropped
+    except (BadRequest, NotFound, Locked) as refused:  # a press of a button that is gone, content we cannot keep,
+        # a conversation full: the channel would only send it again: answered, and dropped
+        log.warning("%s integration %s: dropped %s: %s", integration["type"], integration["id"],
+                    event.external_id, refused.title)
     await store.seen(conn, client_id=client["id"], now=now)
 
 
-async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, receipt: Receipt) -> None:
+async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, receipt: Receipt, now: int) -> None:
     """The channel reports on a message sent through it: conversation:message:delivery:user (delivered, read), or
-    :failure with the channel's error (a message the channel accepted, then could not deliver). A receipt of a
-    message Heliograph did not send (or deleted since) is dropped."""
+    :failure with the channel's error (a message the channel accepted, then could not deliver); one of each per
+    message, whichever of its parts (a long SMS is several) is reported first. A receipt of a message Heliograph
+    did not send (or deleted since) is dropped, and not remembered: it may come before the send is recorded."""
     sent = await store.sent_message(conn, integration_id=integration["id"], external_id=receipt.message)
     if sent is None:
         log.info("%s integration %s: a receipt of %s, which is not a message of ours", integration["type"],
                  integration["id"], receipt.message)
         return
+    if not await store.take_in(conn, integration_id=integration["id"], now=now,
+                               external_id=f"receipt:{sent['message_id']}:{receipt.status}"):
+        return  # reported already (the channel sent it again, or another part's)
     channel = adapter(integration["type"])
     final = receipt.status != "delivered" or channel is None or not channel.reads
     conversation = await require_conversation(conn, app_id=integration["app_id"],
@@ -206,7 +214,7 @@ async def _person(conn: AsyncConnection, *, ids: IdFactory, integration: Any,
     found = await store.find_person(conn, integration_id=integration["id"], external_id=event.user)
     if found is None:
         await integration_store.find_integration(conn, app_id=integration["app_id"], integration_id=integration["id"],
-                                                 lock=True)
+                                                 lock="serial")
         found = await store.find_person(conn, integration_id=integration["id"], external_id=event.user)
     if found is not None:
         user = await find_user(conn, app_id=integration["app_id"], user_id=found["user_id"])
@@ -234,16 +242,18 @@ def _user_profile(profile: Profile) -> UserProfile:
 
 async def _conversation(conn: AsyncConnection, *, ids: IdFactory, integration: Any, user: Any, client: Any) -> str:
     """Where the person's messages on this channel go: the personal conversation their client is associated with
-    (the latest active), else their default one, else a new one (conversation:create, reason `message`), which
-    the client is then associated with."""
-    mine = await store.personal_conversations(conn, user_id=user["id"])
-    linked = [row for row in mine if any(a["clientId"] == client["id"] for a in row["client_associations"])]
-    chosen = max(linked, key=lambda row: row["last_updated_at"], default=None) or next(
-        (row for row in mine if row["is_default"]), None)
+    (the latest active), else their default one, else a new one (conversation:create, reason `message`). The
+    client becomes the participant's first client association there: the one used last, which business
+    messages go to (the spec's clientAssociations)."""
+    chosen = await _chosen(conn, user, client)
+    if chosen is None:  # one new conversation, however many of the person's messages come at once
+        await lock_user(conn, user_id=user["id"])
+        chosen = await _chosen(conn, user, client)
     if chosen is not None:
-        if chosen not in linked:
+        associations = chosen["client_associations"]
+        if not associations or associations[0]["clientId"] != client["id"]:
             await _associate(conn, conversation_id=chosen["id"], user_id=user["id"], client=client,
-                             current=chosen["client_associations"])
+                             current=associations)
         return str(chosen["id"])
     body = ConversationCreateBody(type="personal", participants=[ParticipantSubSchema(user_id=user["id"])])
     made = await conversations.create_conversation(
@@ -251,6 +261,14 @@ async def _conversation(conn: AsyncConnection, *, ids: IdFactory, integration: A
         source={"type": integration["type"], "integrationId": integration["id"]}, integration_id=integration["id"])
     await _associate(conn, conversation_id=made["id"], user_id=user["id"], client=client, current=[])
     return str(made["id"])
+
+
+async def _chosen(conn: AsyncConnection, user: Any, client: Any) -> Any:
+    """The latest active personal conversation the client is associated with, else the user's default one."""
+    mine = await store.personal_conversations(conn, user_id=user["id"])
+    linked = [row for row in mine if any(a["clientId"] == client["id"] for a in row["client_associations"])]
+    return max(linked, key=lambda row: row["last_updated_at"], default=None) or next(
+        (row for row in mine if row["is_default"]), None)
 
 
 async def _associate(conn: AsyncConnection, *, conversation_id: str, user_id: str, client: Any,

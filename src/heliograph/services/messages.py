@@ -186,6 +186,8 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
         elif caller is not None:
             source = {**API_SOURCE, "integrationId": caller}
         yield from assign_plan(app_id=app_id, conversation_id=conversation_id, integration_id=caller)
+        if through is not None and through.integration_type in _SDK_TYPES:  # the SDK is the channel used last
+            yield from participants.used_first(conversation_id=conversation_id, user_id=user["id"], client_type="sdk")
     shown = None if quoted is None else (yield from _quote(conversation_id, quoted))
     row = {"id": message_id, "conversation_id": conversation_id, "received": now, "author": author,
            "content": content, "source": source, "metadata": metadata, "seq": conversation["stream_seq"],

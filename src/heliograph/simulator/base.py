@@ -19,6 +19,7 @@ class Sent:
     method: str
     body: dict[str, Any]
     message_id: str
+    at: float = 0.0  # when (the fake's clock, seconds)
 
 
 @dataclasses.dataclass(frozen=True)

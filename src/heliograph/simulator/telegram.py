@@ -188,7 +188,7 @@ def _sender(kind: str, check: Callable[[dict[str, Any]], None]) -> Callable[[Fak
         check(body)
         _markup(body.get("reply_markup"))
         message_id = next(fake._ids)
-        fake.records.record(Sent(token, kind, dict(body), str(message_id)))
+        fake.records.record(Sent(token, kind, dict(body), str(message_id), fake.clock()))
         shown = {k: v for k, v in body.items() if k in ("text", "caption")}
         return {"message_id": message_id, "chat": {"id": int(chat), "type": "private"}, "date": int(fake.clock()),
                 **shown}

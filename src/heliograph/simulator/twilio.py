@@ -138,7 +138,7 @@ class FakeTwilio:
         message_sid = f"SM{next(self._ids):032x}"
         if form.get("StatusCallback"):
             self.callbacks[message_sid] = form["StatusCallback"]
-        self.records.record(Sent(sid, "Messages", dict(form), message_sid))
+        self.records.record(Sent(sid, "Messages", dict(form), message_sid, self.clock()))
         return {"sid": message_sid, "account_sid": sid, "to": to, "from": sender, "body": body, "status": "queued",
                 "num_media": "1" if form.get("MediaUrl") else "0", "messaging_service_sid": service}
 

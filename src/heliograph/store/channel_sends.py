@@ -102,17 +102,19 @@ def claim_plan(*, now: int, lease_ms: int, limit: int) -> Plan[list[Claimed]]:
     return [Claimed(**{k: v for k, v in row.items() if k in fields}) for row in claimed]
 
 
-async def record(conn: AsyncConnection, *, seq: int, status: str, at: int, progress: int, external_ids: list[str],
-                 retry_at: int | None, error: str | None) -> bool:
+async def record(conn: AsyncConnection, *, seq: int, leased_until: int, status: str, at: int, progress: int,
+                 external_ids: list[str], retry_at: int | None, error: str | None) -> bool:
     """What an attempt came to: `sent`, `failed`, or still `pending` until `retry_at`; False if the send is gone
-    (its message, conversation or integration was deleted meanwhile)."""
+    (its message, conversation or integration was deleted meanwhile) or no longer under the lease it was claimed
+    with (`leased_until`: another sender claimed it after the lease ran out, and records it)."""
     values: dict[str, Any] = {"status": status, "attempts": _s.c.attempts + 1, "progress": progress,
                               "external_ids": external_ids, "leased_until": None, "last_error": error}
     if status == PENDING:
         values["next_attempt_at"] = retry_at
     else:
         values["finished_at"] = at
-    found = await conn.execute(_s.update().where(_s.c.seq == seq).values(values).returning(_s.c.seq))
+    found = await conn.execute(_s.update().where(_s.c.seq == seq, _IS_PENDING, _s.c.leased_until == leased_until)
+                               .values(values).returning(_s.c.seq))
     return found.first() is not None
 
 

@@ -23,9 +23,19 @@ _KEY: sa.Select[Any] = sa.select(_k).where(_OF_INTEGRATION, _k.c.id == sa.bindpa
 _COUNT_KEYS = sa.select(sa.func.count()).select_from(_k).where(_OF_INTEGRATION)
 
 
-async def find_integration(conn: AsyncConnection, *, app_id: str, integration_id: str, lock: bool = False) -> Any:
-    """The app's integration (locked until the transaction ends, with `lock`); None if there is none."""
-    query = _INTEGRATION.with_for_update() if lock else _INTEGRATION
+_LOCKS = {  # PostgreSQL's row locks (SQLite's compiler renders none: its writers queue anyway)
+    True: _INTEGRATION.with_for_update(),
+    "share": _INTEGRATION.with_for_update(read=True, key_share=True),  # FOR KEY SHARE: not deleted meanwhile
+    "serial": _INTEGRATION.with_for_update(key_share=True),  # FOR NO KEY UPDATE: one at a time, yet compatible
+}                                                           # with the KEY SHARE of rows referring to it
+
+
+async def find_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
+                           lock: bool | str = False) -> Any:
+    """The app's integration, locked until the transaction ends with `lock` (True: FOR UPDATE; "share": no one
+    deletes it meanwhile; "serial": one such lock at a time, which rows of the transaction that refer to the
+    integration do not deadlock with); None if there is none."""
+    query = _LOCKS[lock] if lock else _INTEGRATION
     row = (await conn.execute(query, {"app_id": app_id, "integration_id": integration_id})).first()
     return None if row is None else row._mapping
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.ids import IdFactory
 from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast, Step, rows, run
+from heliograph.store.fast import Fast, Plan, Step, rows, run
 from heliograph.store.paging import window
 
 _p, _u = t.participants, t.users
@@ -27,6 +27,11 @@ _UNREAD_FOR_OTHERS = Fast(_p.update().where(_IN_CONVERSATION).values(
     unread_count=sa.case((_IS_AUTHOR, 0), else_=_p.c.unread_count + 1),
     last_read=sa.case((_IS_AUTHOR, sa.bindparam("p_now")), else_=_p.c.last_read)))
 _MEMBER = Fast(sa.select(_p.c.id).where(_IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id")))
+
+_ASSOCIATIONS = Fast(sa.select(_p.c.id, _p.c.client_associations).where(
+    _IN_CONVERSATION, _p.c.user_id == sa.bindparam("p_user_id")))
+_SET_ASSOCIATIONS = Fast(_p.update().where(_p.c.id == sa.bindparam("p_id")).values(
+    client_associations=sa.bindparam("p_associations", type_=t.Json())))
 
 _WITH_EXTERNAL_ID = sa.select(_p, _u.c.external_id).join(_u, _u.c.id == _p.c.user_id)
 _MEMBER_USER = sa.select(_p.c.id.label("participant_id"), _u).join(
@@ -45,6 +50,18 @@ async def add_participant(conn: AsyncConnection, *, ids: IdFactory, conversation
 def is_member(*, conversation_id: str, user_id: str) -> Step:
     """Step: its rows are the user's participant id in the conversation, or none if they are no participant."""
     return rows(_MEMBER, {"p_conversation_id": conversation_id, "p_user_id": user_id})
+
+
+def used_first(*, conversation_id: str, user_id: str, client_type: str) -> Plan[None]:
+    """Plan: the participant's client association of `client_type`, if they have one, becomes their first (the
+    client that interacted with the conversation last, which business messages go to)."""
+    found = yield rows(_ASSOCIATIONS, {"p_conversation_id": conversation_id, "p_user_id": user_id})
+    current = found[0]["client_associations"] if found else []
+    used = next((association for association in current if association["type"] == client_type), None)
+    if used is None or current[0] is used:
+        return
+    yield run(_SET_ASSOCIATIONS, {"p_id": found[0]["id"],
+                                  "p_associations": [used, *(a for a in current if a is not used)]})
 
 
 def mark_unread(*, conversation_id: str, author_id: str | None, now: int) -> Step:

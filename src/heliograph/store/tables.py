@@ -429,7 +429,7 @@ channel_messages = sa.Table(
 # The outbox of business messages going out on the channels (docs/channels.md): one row per message and
 # recipient client, written in the message's transaction. A lane is one integration's sends in one
 # conversation; they leave in seq order. `progress` counts the channel calls of the message made already
-# (a long text is several), so that a retry goes on from there and sends nothing twice.
+# (a long text is several), so that a retry goes on from there and a refusal sends no part twice.
 
 channel_sends = sa.Table(
     "channel_sends", metadata,

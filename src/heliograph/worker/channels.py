@@ -53,9 +53,11 @@ class ChannelSender:
     def __init__(self, db: Database, apis: ChannelApis, policy: Policy, ids: IdFactory, *,
                  clock: Clock = system_clock, claim_limit: int = 100, max_in_flight: int = 64) -> None:
         self.db, self.apis, self.policy, self.ids, self.clock = db, apis, policy, ids, clock
-        self.claim_limit = claim_limit
-        self.lease_ms = int((policy.timeout * 3 + 10) * 1000)  # a few calls of a message; checked before each
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self.claim_limit, self.max_in_flight = claim_limit, max_in_flight
+        # A lease covers a few calls of a message, each cut off at the policy's timeout; a send that would not
+        # end within its lease stops and is recorded (its progress kept), and a record is fenced by the lease:
+        # a sender that lost its lease to another records nothing.
+        self.lease_ms = int((policy.timeout * 3 + 10) * 1000)
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -74,12 +76,14 @@ class ChannelSender:
                 task.cancel()  # their leases run out and the sends are claimed again
 
     async def send_once(self) -> int:
-        """Claim what is due and start sending it; how many sends were claimed."""
+        """Claim what is due, as much as there are free slots for (a claimed send starts at once, so its lease
+        runs while it is sent, never while it waits), and start sending it; how many sends were claimed."""
+        free = min(self.claim_limit, self.max_in_flight - len(self._in_flight))
+        if free <= 0:
+            return 0
         now = self.clock()
-        claimed = await self.db.transact(lambda: store.claim_plan(now=now, lease_ms=self.lease_ms,
-                                                                  limit=self.claim_limit))
+        claimed = await self.db.transact(lambda: store.claim_plan(now=now, lease_ms=self.lease_ms, limit=free))
         for send in claimed:
-            await self._slots.acquire()
             task = asyncio.create_task(self._send(send, leased_until=now + self.lease_ms))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -94,11 +98,10 @@ class ChannelSender:
         try:
             outcome = await self._attempt(send, leased_until)
             async with self.db.write() as conn:
-                await self._record(conn, send, outcome)
-        except Exception:  # a bug must not stop sending: the lease will hand this send out again
-            log.exception("channel send %s failed unexpectedly", send.seq)
+                await self._record(conn, send, outcome, leased_until)
+        except Exception:  # the record failed: the lease will hand this send out again
+            log.exception("channel send %s could not be recorded", send.seq)
         finally:
-            self._slots.release()
             self.wake()
 
     async def _attempt(self, send: store.Claimed, leased_until: int) -> _Outcome:
@@ -112,20 +115,33 @@ class ChannelSender:
             calls = channel.render(send.content, message_id=send.message_id, to=send.recipient)
         except ChannelError as error:
             return _Outcome(progress, ids, error)
+        except Exception as error:  # a bug of the adapter's: the send fails, and the lane goes on
+            log.exception("channel send %s could not be written for %s", send.seq, send.integration_type)
+            return _Outcome(progress, ids, ChannelError("uncategorized_error", f"{type(error).__name__}: {error}"))
         base_url = self.apis.base_url(channel)
         for call in calls[progress:]:
-            if self.clock() + self.policy.timeout * 1000 >= leased_until:  # another sender may take it after
+            if self.clock() + self.policy.timeout * 1000 >= leased_until - 5000:  # another sender takes it after
                 return _Outcome(progress, ids, None, done=False)
             try:
-                sent = await channel.send(self.apis.http, base_url, send.config, call)
+                async with asyncio.timeout(self.policy.timeout):  # the whole call, however its phases go
+                    sent = await channel.send(self.apis.http, base_url, send.config, call)
             except ChannelError as error:
                 return _Outcome(progress, ids, error)
+            except TimeoutError:
+                return _Outcome(progress, ids, ChannelError(
+                    "timeout", f"{send.integration_type} did not answer within {self.policy.timeout:g} s",
+                    retryable=True))
+            except Exception as error:  # an unexpected failure is an attempt like any other: retried, then failed
+                log.exception("channel send %s: the call failed unexpectedly", send.seq)
+                return _Outcome(progress, ids, ChannelError("uncategorized_error", f"{type(error).__name__}: {error}",
+                                                            retryable=True))
             progress += 1
             ids += sent.external_ids
         return _Outcome(progress, ids, None)
 
-    async def _record(self, conn: AsyncConnection, send: store.Claimed, outcome: _Outcome) -> None:
-        """Store the outcome and, once the send is over, its delivery event (in the same transaction)."""
+    async def _record(self, conn: AsyncConnection, send: store.Claimed, outcome: _Outcome, leased_until: int) -> None:
+        """Store the outcome (unless the lease was lost: another sender has the send) and, once the send is over,
+        its delivery event, in the same transaction; the ids of the parts the channel accepted, for its receipts."""
         now, error = self.clock(), outcome.error
         if error is None:
             status, retry_at = (store.SENT, None) if outcome.done else (store.PENDING, now)
@@ -133,17 +149,19 @@ class ChannelSender:
             wait = self._retry_in(send.attempts + 1, error)
             status, retry_at = (store.FAILED, None) if wait is None else (store.PENDING, now + int(wait * 1000))
         described = None if error is None else f"{error.code}: {error.message}"
-        if not await store.record(conn, seq=send.seq, status=status, at=now, progress=outcome.progress,
-                                  external_ids=outcome.external_ids, retry_at=retry_at, error=described):
-            return  # gone with its message, conversation or integration
+        if not await store.record(conn, seq=send.seq, leased_until=leased_until, status=status, at=now,
+                                  progress=outcome.progress, external_ids=outcome.external_ids, retry_at=retry_at,
+                                  error=described):
+            return  # gone with its message, conversation or integration, or the lease was lost
+        channel = adapter(send.integration_type)
+        new_ids = outcome.external_ids[len(send.external_ids):]
+        if new_ids and channel is not None and channel.receipts:  # the channel's receipts will name them
+            await channel_store.sent_messages(conn, integration_id=send.integration_id, message_id=send.message_id,
+                                              external_ids=new_ids, now=now)
         if status == store.PENDING:
             if error is not None:
                 log.info("channel send %s: %s; again in %d ms", send.seq, described, (retry_at or now) - now)
             return
-        if error is None:  # the channel's receipts will name these ids
-            await channel_store.sent_messages(conn, integration_id=send.integration_id, message_id=send.message_id,
-                                              external_ids=outcome.external_ids, now=now)
-        channel = adapter(send.integration_type)
         conversation = await require_conversation(conn, app_id=send.app_id, conversation_id=send.conversation_id)
         user = await find_user(conn, app_id=send.app_id, user_id=send.user_id)
         destination = {"type": send.integration_type, "integrationId": send.integration_id}

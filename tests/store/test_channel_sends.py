@@ -1,0 +1,64 @@
+"""Channel sends in the store (store/channel_sends.py): a business message to a user whose last channel is a
+channel's client makes a pending send; a claim leases lane heads; a record is fenced by the lease it was
+claimed with, so a sender that lost its lease to another records nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heliograph.schemas.integrations import IntegrationBody
+from heliograph.schemas.messages import MessagePost
+from heliograph.services import integrations, messages
+from heliograph.store import channel_sends
+from heliograph.store import clients as client_store
+from heliograph.store.db import Database
+from tests.factories import IDS, body, make_app, make_conversation, make_user
+from tests.fakes import T0
+from tests.utils import with_database
+
+LEASE = 60_000
+
+
+async def a_person_on_telegram(db: Database) -> tuple[str, str]:
+    """An app whose user's last channel is Telegram: the app's and the conversation's ids."""
+    async with db.write() as conn:
+        app_id = (await make_app(conn))["id"]
+        user = await make_user(conn, app_id, externalId="ann")
+        conversation_id = (await make_conversation(conn, app_id, user))["id"]
+        made = integrations.Channel(IDS.new(), "secret", {"botId": "1"})
+        integration = await integrations.create_integration(
+            conn, ids=IDS, app_id=app_id, body=body(IntegrationBody, type="telegram", token="1:a"), channel=made)
+        client = {"id": IDS.new(), "app_id": app_id, "user_id": user["id"], "type": "telegram", "status": "active",
+                  "integration_id": integration["id"], "external_id": "4711", "display_name": None,
+                  "avatar_url": None, "info": None, "raw": None, "last_seen": T0, "linked_at": T0, "link": None,
+                  "created_at": T0}
+        await client_store.insert_client(conn, client)
+        await client_store.update_associations(conn, conversation_id=conversation_id, user_id=user["id"],
+                                               client_associations=[{"type": "telegram", "clientId": client["id"]}])
+    return app_id, conversation_id
+
+
+def test_a_record_under_a_lost_lease_changes_nothing(empty_database_url: str) -> None:
+    async def scenario(db: Database) -> list[Any]:
+        app_id, conversation_id = await a_person_on_telegram(db)
+        for text in ("first", "second"):
+            await messages.post_message(db, ids=IDS, limit=100, app_id=app_id, conversation_id=conversation_id,
+                                        body=body(MessagePost, author={"type": "business"},
+                                                  content={"type": "text", "text": text}))
+        seen: list[Any] = []
+        now = IDS.clock() + 1  # (the messages' sends are due from when they were posted)
+        claimed = await db.transact(lambda: channel_sends.claim_plan(now=now, lease_ms=LEASE, limit=10))
+        seen.append([(send.recipient, send.content["text"]) for send in claimed])  # the lane's head only
+        [send] = claimed
+        again = await db.transact(lambda: channel_sends.claim_plan(now=now + LEASE + 1, lease_ms=LEASE, limit=10))
+        seen.append([one.seq for one in again] == [send.seq])  # its lease ran out: another sender takes it
+        async with db.write() as conn:
+            for lease in (now + LEASE, now + 2 * LEASE + 1):  # the first sender's, then the second's
+                seen.append(await channel_sends.record(conn, seq=send.seq, leased_until=lease, status="sent",
+                                                       at=now, progress=1, external_ids=["9"], retry_at=None,
+                                                       error=None))
+        after = await db.transact(lambda: channel_sends.claim_plan(now=now + 3 * LEASE, lease_ms=LEASE, limit=10))
+        seen.append([one.content["text"] for one in after])  # the lane goes on with the next
+        return seen
+
+    assert [[("4711", "first")], True, False, True, ["second"]] == with_database(empty_database_url, scenario)
