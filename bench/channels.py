@@ -207,7 +207,8 @@ async def run(engine: str, database_url: str, args: argparse.Namespace) -> dict[
     await receiver.start()
     with tempfile.TemporaryDirectory() as data:
         server = spawn(database_url=database_url, data_dir=Path(data), key=key, port=port,
-                       env={"HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM": f"http://127.0.0.1:{fake_port}/telegram"})
+                       env={"HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM": f"http://127.0.0.1:{fake_port}/telegram",
+                            "HELIOGRAPH_PUBLIC_URL": f"http://127.0.0.1:{port}"})
         try:
             wait_healthy(server, port)
             await _wait_port(fake_port)

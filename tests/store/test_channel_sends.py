@@ -4,6 +4,7 @@ claimed with, so a sender that lost its lease to another records nothing."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from heliograph.schemas.integrations import IntegrationBody
@@ -38,6 +39,10 @@ async def a_person_on_telegram(db: Database) -> tuple[str, str]:
     return app_id, conversation_id
 
 
+async def claim(db: Database, now: int, *, limit: int) -> list[channel_sends.Claimed]:
+    return await db.transact(lambda: channel_sends.claim_plan(now=now, lease_ms=LEASE, lanes=10, limit=limit))
+
+
 def test_a_record_under_a_lost_lease_changes_nothing(empty_database_url: str) -> None:
     async def scenario(db: Database) -> list[Any]:
         app_id, conversation_id = await a_person_on_telegram(db)
@@ -47,18 +52,35 @@ def test_a_record_under_a_lost_lease_changes_nothing(empty_database_url: str) ->
                                                   content={"type": "text", "text": text}))
         seen: list[Any] = []
         now = IDS.clock() + 1  # (the messages' sends are due from when they were posted)
-        claimed = await db.transact(lambda: channel_sends.claim_plan(now=now, lease_ms=LEASE, limit=10))
-        seen.append([(send.recipient, send.content["text"]) for send in claimed])  # the lane's head only
+        claimed = await claim(db, now, limit=1)
+        seen.append([(send.recipient, send.content["text"]) for send in claimed])  # the lane's head (limit 1)
         [send] = claimed
-        again = await db.transact(lambda: channel_sends.claim_plan(now=now + LEASE + 1, lease_ms=LEASE, limit=10))
+        again = await claim(db, now + LEASE + 1, limit=1)
         seen.append([one.seq for one in again] == [send.seq])  # its lease ran out: another sender takes it
-        async with db.write() as conn:
-            for lease in (now + LEASE, now + 2 * LEASE + 1):  # the first sender's, then the second's
-                seen.append(await channel_sends.record(conn, seq=send.seq, leased_until=lease, status="sent",
-                                                       at=now, progress=1, external_ids=["9"], retry_at=None,
-                                                       error=None))
-        after = await db.transact(lambda: channel_sends.claim_plan(now=now + 3 * LEASE, lease_ms=LEASE, limit=10))
+        for lease in (now + LEASE, now + 2 * LEASE + 1):  # the first sender's, then the second's
+            seen.append(await db.transact(functools.partial(
+                channel_sends.record_plan, seq=send.seq, leased_until=lease, status="sent", at=now, progress=1,
+                external_ids=["9"], retry_at=None, error=None)))
+        after = await claim(db, now + 3 * LEASE, limit=10)
         seen.append([one.content["text"] for one in after])  # the lane goes on with the next
         return seen
 
     assert [[("4711", "first")], True, False, True, ["second"]] == with_database(empty_database_url, scenario)
+
+
+def test_a_claim_takes_each_lanes_run_in_order(empty_database_url: str) -> None:
+    async def scenario(db: Database) -> list[list[str]]:
+        app_id, conversation_id = await a_person_on_telegram(db)
+        for n in range(5):
+            await messages.post_message(db, ids=IDS, limit=100, app_id=app_id, conversation_id=conversation_id,
+                                        body=body(MessagePost, author={"type": "business"},
+                                                  content={"type": "text", "text": f"m{n}"}))
+        now = IDS.clock() + 1
+        first, second = await claim(db, now, limit=3), await claim(db, now, limit=10)
+        await db.transact(lambda: channel_sends.release_plan([send.seq for send in first[1:]]))
+        third = await claim(db, now, limit=10)
+        return [[send.content["text"] for send in claim] for claim in (first, second, third)]
+
+    # a run of 3; the lane's head leased, nothing more for another claim; once released behind the head, still
+    # nothing: the head is leased, and a lane goes in order
+    assert [["m0", "m1", "m2"], [], []] == with_database(empty_database_url, scenario)

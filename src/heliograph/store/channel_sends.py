@@ -32,12 +32,16 @@ _ROUTES = Fast(sa.select(_p.c.user_id, _p.c.client_associations, _c.c.id.label("
 _INSERT = Fast(_s.insert().values({c.key: sa.bindparam(c.key) for c in _s.c if c.key != "seq"}))
 
 _IS_PENDING = _s.c.status == PENDING
+_SEQS = _s.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
 _HEADS = sa.select(sa.func.min(_s.c.seq)).where(_IS_PENDING).group_by(_s.c.lane)
 _DUE = sa.and_(_s.c.next_attempt_at <= sa.bindparam("p_now"),
                sa.or_(_s.c.leased_until.is_(None), _s.c.leased_until < sa.bindparam("p_now")))
-_CLAIMABLE = Fast(sa.select(_s.c.seq).where(_s.c.seq.in_(_HEADS), _DUE).order_by(_s.c.seq)
+_CLAIMABLE = Fast(sa.select(_s.c.seq, _s.c.lane).where(_s.c.seq.in_(_HEADS), _DUE).order_by(_s.c.seq)
                   .limit(sa.bindparam("p_limit")).with_for_update(skip_locked=True, of=_s))
-_SEQS = _s.c.seq.in_(sa.bindparam("p_seqs", expanding=True))
+_FOLLOWERS = Fast(sa.select(_s.c.seq, _s.c.lane, _DUE.label("ready")).where(
+    _IS_PENDING, _s.c.lane.in_(sa.bindparam("p_lanes", expanding=True)), _s.c.seq > sa.bindparam("p_after"))
+    .order_by(_s.c.seq).with_for_update(of=_s))
+_RELEASE = Fast(_s.update().where(_SEQS, _IS_PENDING).values(leased_until=sa.null()))
 _LEASE = Fast(_s.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
 _CLAIMED = Fast(sa.select(_s, _i.c.type.label("integration_type"), _i.c.status.label("integration_status"),
                           _i.c.config, _m.c.content, _c.c.user_id)
@@ -74,6 +78,7 @@ class Claimed:
     """A send, leased: what to send (the message's content), where, and how far earlier attempts got."""
 
     seq: int
+    lane: str
     app_id: str
     integration_id: str
     integration_type: str
@@ -90,32 +95,76 @@ class Claimed:
     external_ids: list[str]
 
 
-def claim_plan(*, now: int, lease_ms: int, limit: int) -> Plan[list[Claimed]]:
-    """Lease up to `limit` due lane heads until `now + lease_ms`, oldest first."""
-    heads = yield rows(_CLAIMABLE, {"p_now": now, "p_limit": limit})
+def claim_plan(*, now: int, lease_ms: int, lanes: int, limit: int) -> Plan[list[Claimed]]:
+    """Lease until `now + lease_ms` the due heads of up to `lanes` lanes, oldest first, each with the run of due
+    sends that follows it in its lane (`limit` sends in all): a busy conversation needs one claim per run, not
+    per message. A run stops at the first send that is not due (or leased): order comes first."""
+    heads = yield rows(_CLAIMABLE, {"p_now": now, "p_limit": lanes})
     if not heads:
         return []
     seqs = [head["seq"] for head in heads]
+    open_lanes = {head["lane"] for head in heads}
+    followers = yield rows(_FOLLOWERS, {"p_now": now, "p_lanes": sorted(open_lanes), "p_after": min(seqs)})
+    for row in followers:
+        if len(seqs) >= limit:
+            break
+        if row["lane"] not in open_lanes or row["seq"] in seqs:
+            continue
+        if row["ready"]:
+            seqs.append(row["seq"])
+        else:
+            open_lanes.discard(row["lane"])
     yield run(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
     claimed = yield rows(_CLAIMED, {"p_seqs": seqs})
     fields = {field.name for field in dataclasses.fields(Claimed)}
     return [Claimed(**{k: v for k, v in row.items() if k in fields}) for row in claimed]
 
 
-async def record(conn: AsyncConnection, *, seq: int, leased_until: int, status: str, at: int, progress: int,
-                 external_ids: list[str], retry_at: int | None, error: str | None) -> bool:
-    """What an attempt came to: `sent`, `failed`, or still `pending` until `retry_at`; False if the send is gone
-    (its message, conversation or integration was deleted meanwhile) or no longer under the lease it was claimed
-    with (`leased_until`: another sender claimed it after the lease ran out, and records it)."""
-    values: dict[str, Any] = {"status": status, "attempts": _s.c.attempts + 1, "progress": progress,
-                              "external_ids": external_ids, "leased_until": None, "last_error": error}
-    if status == PENDING:
-        values["next_attempt_at"] = retry_at
-    else:
-        values["finished_at"] = at
-    found = await conn.execute(_s.update().where(_s.c.seq == seq, _IS_PENDING, _s.c.leased_until == leased_until)
-                               .values(values).returning(_s.c.seq))
-    return found.first() is not None
+def release_plan(seqs: list[int]) -> Plan[None]:
+    """Plan: lift the lease of these sends (a run stopped before them): claimable again at once."""
+    if seqs:
+        yield run(_RELEASE, {"p_seqs": seqs})
+
+
+_FENCED = sa.and_(_s.c.seq == sa.bindparam("p_seq"), _IS_PENDING, _s.c.leased_until == sa.bindparam("p_lease"))
+_COMMON = {"attempts": _s.c.attempts + 1, "progress": sa.bindparam("p_progress"), "leased_until": sa.null(),
+           "external_ids": sa.bindparam("p_ids", type_=t.Json()), "last_error": sa.bindparam("p_error")}
+_RECORD = {  # pending again (until p_at), or over (sent, failed: at p_at)
+    PENDING: Fast(_s.update().where(_FENCED).values(**_COMMON, next_attempt_at=sa.bindparam("p_at"))
+                  .returning(_s.c.seq)),
+    "over": Fast(_s.update().where(_FENCED).values(**_COMMON, status=sa.bindparam("p_status"),
+                                                     finished_at=sa.bindparam("p_at")).returning(_s.c.seq)),
+}
+_CONVERSATION = Fast(sa.select(t.conversations.c.id, t.conversations.c.type, t.conversations.c.metadata)
+                     .where(t.conversations.c.id == sa.bindparam("p_id")))
+_SENT_ID = Fast(t.channel_messages.insert().values(
+    integration_id=sa.bindparam("p_integration"), external_id=sa.bindparam("p_external"),
+    message_id=sa.bindparam("p_message"), created_at=sa.bindparam("p_at")))
+
+
+def record_plan(*, seq: int, leased_until: int, status: str, at: int, progress: int, external_ids: list[str],
+                retry_at: int | None, error: str | None) -> Plan[bool]:
+    """Plan: what an attempt came to: `sent`, `failed`, or still `pending` until `retry_at`; False if the send is
+    gone (its message, conversation or integration was deleted meanwhile) or no longer under the lease it was
+    claimed with (`leased_until`: another sender claimed it after the lease ran out, and records it)."""
+    params = {"p_seq": seq, "p_lease": leased_until, "p_progress": progress, "p_ids": external_ids,
+              "p_error": error, "p_at": retry_at if status == PENDING else at, "p_status": status}
+    found = yield rows(_RECORD[PENDING if status == PENDING else "over"], params)
+    return bool(found)
+
+
+def sent_ids_plan(*, integration_id: str, message_id: str, external_ids: list[str], now: int) -> Plan[None]:
+    """Plan: the channel's ids for parts of a message sent through the integration, which its receipts name
+    (store/channels.OUT: `out:<id>`; ids the channel gives are its own, so none comes twice)."""
+    for external_id in external_ids:
+        yield run(_SENT_ID, {"p_integration": integration_id, "p_external": "out:" + external_id,
+                             "p_message": message_id, "p_at": now})
+
+
+def conversation_plan(*, conversation_id: str) -> Plan[Any]:
+    """Plan: the conversation's `id`, `type` and `metadata` (what a delivery event shows of it), or None."""
+    found = yield rows(_CONVERSATION, {"p_id": conversation_id})
+    return found[0] if found else None
 
 
 async def next_due(conn: AsyncConnection) -> int | None:

@@ -39,14 +39,6 @@ async def set_message(conn: AsyncConnection, *, integration_id: str, external_id
 OUT = "out:"  # an `external_id` of the channel's id for a message Heliograph sent (a receipt finds it by it)
 
 
-async def sent_messages(conn: AsyncConnection, *, integration_id: str, message_id: str, external_ids: list[str],
-                        now: int) -> None:
-    """The channel's ids for a message sent through the integration (its receipts name them)."""
-    for external_id in external_ids:
-        await take_in(conn, integration_id=integration_id, external_id=OUT + external_id, now=now)
-        await set_message(conn, integration_id=integration_id, external_id=OUT + external_id, message_id=message_id)
-
-
 async def sent_message(conn: AsyncConnection, *, integration_id: str, external_id: str) -> Any:
     """The message (`message_id`, `conversation_id`, and its conversation's user's `user_id`) that the
     integration's channel knows by `external_id`; None if it is not one Heliograph sent there."""

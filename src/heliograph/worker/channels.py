@@ -20,9 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.channels.apis import ChannelApis
 from heliograph.channels.base import ChannelError
@@ -30,11 +29,10 @@ from heliograph.channels.registry import adapter
 from heliograph.events import payloads as events
 from heliograph.ids import Clock, IdFactory, system_clock
 from heliograph.store import channel_sends as store
-from heliograph.store import channels as channel_store
-from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
-from heliograph.store.outbox import emit
-from heliograph.store.users import find_user
+from heliograph.store.fast import Plan
+from heliograph.store.outbox import emit_plan
+from heliograph.store.users import find_user_plan
 from heliograph.worker.policy import Policy
 
 log = logging.getLogger("heliograph.channels")
@@ -76,15 +74,20 @@ class ChannelSender:
                 task.cancel()  # their leases run out and the sends are claimed again
 
     async def send_once(self) -> int:
-        """Claim what is due, as much as there are free slots for (a claimed send starts at once, so its lease
-        runs while it is sent, never while it waits), and start sending it; how many sends were claimed."""
-        free = min(self.claim_limit, self.max_in_flight - len(self._in_flight))
+        """Claim what is due, as many lanes as there are free slots for (a claimed run starts at once, so its
+        lease runs while it is sent, never while it waits), and start sending each lane's run; how many sends
+        were claimed."""
+        free = self.max_in_flight - len(self._in_flight)
         if free <= 0:
             return 0
         now = self.clock()
-        claimed = await self.db.transact(lambda: store.claim_plan(now=now, lease_ms=self.lease_ms, limit=free))
+        claimed = await self.db.transact(lambda: store.claim_plan(now=now, lease_ms=self.lease_ms, lanes=free,
+                                                                  limit=self.claim_limit))
+        runs: dict[str, list[store.Claimed]] = {}
         for send in claimed:
-            task = asyncio.create_task(self._send(send, leased_until=now + self.lease_ms))
+            runs.setdefault(send.lane, []).append(send)
+        for sends in runs.values():
+            task = asyncio.create_task(self._send_run(sends, leased_until=now + self.lease_ms))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         return len(claimed)
@@ -94,13 +97,20 @@ class ChannelSender:
         while self._in_flight:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
-    async def _send(self, send: store.Claimed, *, leased_until: int) -> None:
+    async def _send_run(self, sends: list[store.Claimed], *, leased_until: int) -> None:
+        """A lane's run, in order, each send recorded as it ends; the first that is not over (to be retried, or
+        cut short by the lease) stops the run, and the rest are released for a later claim."""
+        done = 0
         try:
-            outcome = await self._attempt(send, leased_until)
-            async with self.db.write() as conn:
-                await self._record(conn, send, outcome, leased_until)
-        except Exception:  # the record failed: the lease will hand this send out again
-            log.exception("channel send %s could not be recorded", send.seq)
+            for send in sends:
+                outcome = await self._attempt(send, leased_until)
+                over = await self.db.transact(functools.partial(self._record, send, outcome, leased_until))
+                done += 1
+                if not over:
+                    break
+            await self.db.transact(lambda: store.release_plan([send.seq for send in sends[done:]]))
+        except Exception:  # the record failed: the leases will hand these sends out again
+            log.exception("channel sends of lane %s could not be recorded", sends[0].lane)
         finally:
             self.wake()
 
@@ -139,9 +149,10 @@ class ChannelSender:
             ids += sent.external_ids
         return _Outcome(progress, ids, None)
 
-    async def _record(self, conn: AsyncConnection, send: store.Claimed, outcome: _Outcome, leased_until: int) -> None:
+    def _record(self, send: store.Claimed, outcome: _Outcome, leased_until: int) -> Plan[bool]:
         """Store the outcome (unless the lease was lost: another sender has the send) and, once the send is over,
-        its delivery event, in the same transaction; the ids of the parts the channel accepted, for its receipts."""
+        its delivery event, in the same transaction; the ids of the parts the channel accepted, for its receipts.
+        Whether the send is over (sent or failed: what follows it in its lane may go)."""
         now, error = self.clock(), outcome.error
         if error is None:
             status, retry_at = (store.SENT, None) if outcome.done else (store.PENDING, now)
@@ -149,29 +160,33 @@ class ChannelSender:
             wait = self._retry_in(send.attempts + 1, error)
             status, retry_at = (store.FAILED, None) if wait is None else (store.PENDING, now + int(wait * 1000))
         described = None if error is None else f"{error.code}: {error.message}"
-        if not await store.record(conn, seq=send.seq, leased_until=leased_until, status=status, at=now,
-                                  progress=outcome.progress, external_ids=outcome.external_ids, retry_at=retry_at,
-                                  error=described):
-            return  # gone with its message, conversation or integration, or the lease was lost
+        recorded = yield from store.record_plan(seq=send.seq, leased_until=leased_until, status=status, at=now,
+                                                progress=outcome.progress, external_ids=outcome.external_ids,
+                                                retry_at=retry_at, error=described)
+        if not recorded:
+            return False  # gone with its message, conversation or integration, or the lease was lost
         channel = adapter(send.integration_type)
         new_ids = outcome.external_ids[len(send.external_ids):]
         if new_ids and channel is not None and channel.receipts:  # the channel's receipts will name them
-            await channel_store.sent_messages(conn, integration_id=send.integration_id, message_id=send.message_id,
-                                              external_ids=new_ids, now=now)
+            yield from store.sent_ids_plan(integration_id=send.integration_id, message_id=send.message_id,
+                                           external_ids=new_ids, now=now)
         if status == store.PENDING:
             if error is not None:
                 log.info("channel send %s: %s; again in %d ms", send.seq, described, (retry_at or now) - now)
-            return
-        conversation = await require_conversation(conn, app_id=send.app_id, conversation_id=send.conversation_id)
-        user = await find_user(conn, app_id=send.app_id, user_id=send.user_id)
+            return False
+        conversation = yield from store.conversation_plan(conversation_id=send.conversation_id)
+        user = yield from find_user_plan(app_id=send.app_id, user_id=send.user_id)
+        if conversation is None:
+            return True
         destination = {"type": send.integration_type, "integrationId": send.integration_id}
         kind = "conversation:message:delivery:channel" if error is None else "conversation:message:delivery:failure"
-        await emit(conn, ids=self.ids, app_id=send.app_id, type=kind, lane=send.conversation_id,
-                   payload=lambda control: events.message_delivery(
-                       {**conversation, **control}, user, message_id=send.message_id, destination=destination,
-                       external_ids=outcome.external_ids, final=error is not None or channel is None
-                       or not channel.receipts, error=None if error is None else {
-                           "code": error.code, "message": error.message}))
+        yield from emit_plan(ids=self.ids, app_id=send.app_id, type=kind, lane=send.conversation_id,
+                             payload=lambda control: events.message_delivery(
+                                 {**conversation, **control}, user, message_id=send.message_id,
+                                 destination=destination, external_ids=outcome.external_ids,
+                                 final=error is not None or channel is None or not channel.receipts,
+                                 error=None if error is None else {"code": error.code, "message": error.message}))
+        return True
 
     def _retry_in(self, attempts_made: int, error: ChannelError) -> float | None:
         """Seconds until the next attempt, or None when there is none (a final refusal, or the last attempt)."""
