@@ -65,7 +65,7 @@ def test_a_token_telegram_refuses_is_a_400_and_nothing_is_made(http: httpx.Clien
 
 def test_a_persons_first_message_makes_their_user_client_and_conversation(
         account: sc.ApiClient, app_id: str, receiver: Receiver, bot_token: str) -> None:
-    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    custom_integration(account, app_id, receiver.url, TRIGGERS, include_full_source=True)
     integration = telegram_integration(account, app_id, bot_token)
     fake = channel_fakes.fakes().telegram
     first = fake.message(bot_token, user_id=4711, first_name="Ann", last_name="Lee", text="Do you ship to Lyon?")
@@ -82,7 +82,9 @@ def test_a_persons_first_message_makes_their_user_client_and_conversation(
     assert ("message", source) == (created["creationReason"], created["source"])
     update = json.loads(first.body)
     assert {**source, "originalMessageId": str(update["message"]["message_id"])} == {
-        k: v for k, v in message["message"]["source"].items() if k != "originalMessageTimestamp"}
+        k: v for k, v in message["message"]["source"].items() if k not in ("originalMessageTimestamp", "client")}
+    assert ("telegram", "4711", added["client"]["id"]) == tuple(  # includeFullSource: the client it came from
+        message["message"]["source"]["client"][k] for k in ("type", "externalId", "id"))
     assert message["message"]["source"]["originalMessageTimestamp"].endswith(".000Z")
     assert ({"type": "text", "text": "Do you ship to Lyon?"}, "Ann Lee") == (
         message["message"]["content"], message["message"]["author"]["displayName"])

@@ -32,6 +32,7 @@ from heliograph.errors import BadRequest, IntegrationNotFound, Locked, NotFound,
 from heliograph.events import clients as client_events
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, new_webhook_secret
+from heliograph.schemas.clients import client as wire_client
 from heliograph.schemas.common import decode
 from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
 from heliograph.schemas.integrations import IntegrationBody
@@ -160,7 +161,7 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
     try:
         if isinstance(event, UserMessage):
             through = Through(integration["id"], integration["type"], original_id=event.original_id,
-                              original_at=event.sent_at)
+                              original_at=event.sent_at, client=wire_client(client))
             content: Any = decode(msgspec.json.encode(event.content), Content)  # type: ignore[arg-type]
             message = await messages.post_in(conn, ids=ids, limit=limit, app_id=integration["app_id"],
                                              conversation_id=conversation_id,

@@ -56,6 +56,7 @@ class Through:
     client_message_id: str | None = None
     original_id: str | None = None
     original_at: int | None = None  # ms
+    client: Mapping[str, Any] | None = None  # the channel's client, as the API shows it (events' source.client)
 
     def source(self) -> dict[str, Any]:
         source: dict[str, Any] = {"type": self.integration_type, "integrationId": self.integration_id}
@@ -203,9 +204,12 @@ def _post_message(*, ids: IdFactory, limit: int, app_id: str, conversation_id: s
     message = render.message({**row, "quoted": shown})
     yield notice(f"{conversation_id}:{row['seq']}", notified=True,  # the count statement NOTIFYed it (PostgreSQL)
                  frame=stream.message_frame(conversation_id, message))  # this process's streams send it unread
+    heard = message  # the event's message: its source names the channel's client (includeFullSource shows it)
+    if through is not None and through.client is not None:
+        heard = {**message, "source": {**message["source"], "client": dict(through.client)}}
     yield from emit_plan(ids=ids, app_id=app_id, type="conversation:message", lane=conversation_id,
                          payload=lambda control: events.conversation_message({**conversation, **control},
-                                                                             message, user))
+                                                                             heard, user))
     return message
 
 
