@@ -159,3 +159,21 @@ class Adapter(Protocol):
 
     async def deprovision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any]) -> None:
         """Undo `provision` for an integration being deleted (ChannelError if the channel refused)."""
+
+
+async def call_api(http: httpx.AsyncClient, channel: str, method: str, url: str,
+                   **request: Any) -> tuple[httpx.Response, dict[str, Any]]:
+    """One call of a channel's API: its response and JSON object (empty if it sent none); ChannelError, to be
+    retried, when the channel did not answer in time or could not be reached."""
+    try:
+        response = await http.request(method, url, **request)
+    except httpx.TimeoutException:
+        raise ChannelError("timeout", f"{channel} did not answer in time", retryable=True) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise ChannelError("service_unavailable", f"{channel} could not be reached: {type(exc).__name__}",
+                           retryable=True) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    return response, answer if isinstance(answer, dict) else {}

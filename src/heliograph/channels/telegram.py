@@ -35,6 +35,7 @@ from heliograph.channels.base import (
     Sent,
     Unsupported,
     UserMessage,
+    call_api,
 )
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -234,20 +235,10 @@ async def _call(http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any
                 body: Mapping[str, Any] | None) -> Any:
     """One Bot API call (`POST {base}/bot<token>/<method>`): its `result`, or ChannelError as it failed."""
     url = f"{base_url.rstrip('/')}/bot{config.get('token', '')}/{method}"
-    try:
-        response = await http.post(url, json=body or {})
-    except httpx.TimeoutException:
-        raise ChannelError("timeout", f"Telegram did not answer {method} in time", retryable=True) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise ChannelError("service_unavailable", f"Telegram could not be reached: {type(exc).__name__}",
-                           retryable=True) from None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code == 200 and isinstance(answer, dict) and answer.get("ok") is True:
+    response, answer = await call_api(http, "Telegram", "POST", url, json=body or {})
+    if response.status_code == 200 and answer.get("ok") is True:
         return answer.get("result")
-    return _failure(method, response.status_code, answer if isinstance(answer, dict) else {})
+    return _failure(method, response.status_code, answer)
 
 
 def _failure(method: str, status: int, answer: dict[str, Any]) -> Any:

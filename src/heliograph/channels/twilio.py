@@ -37,6 +37,7 @@ from heliograph.channels.base import (
     Sent,
     Unsupported,
     UserMessage,
+    call_api,
 )
 
 SIGNATURE_HEADER = "x-twilio-signature"
@@ -236,18 +237,7 @@ async def _request(http: httpx.AsyncClient, method: str, url: str, config: Mappi
                    form: Mapping[str, str]) -> dict[str, Any]:
     """One call with the account's credentials (Basic `AccountSid:AuthToken`): its JSON, or ChannelError."""
     auth = (str(config.get("accountSid") or ""), str(config.get("authToken") or ""))
-    try:
-        response = await http.request(method, url, data=dict(form), auth=auth)
-    except httpx.TimeoutException:
-        raise ChannelError("timeout", "Twilio did not answer in time", retryable=True) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise ChannelError("service_unavailable", f"Twilio could not be reached: {type(exc).__name__}",
-                           retryable=True) from None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    answer = answer if isinstance(answer, dict) else {}
+    response, answer = await call_api(http, "Twilio", method, url, data=dict(form), auth=auth)
     if 200 <= response.status_code < 300:
         return answer
     said = answer.get("message") or f"HTTP {response.status_code}"

@@ -18,10 +18,11 @@ What a send comes to (docs/channels.md):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import logging
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from heliograph.channels.apis import ChannelApis
 from heliograph.channels.base import ChannelError
@@ -33,10 +34,10 @@ from heliograph.store.db import Database
 from heliograph.store.fast import Plan
 from heliograph.store.outbox import emit_plan
 from heliograph.store.users import find_user_plan
+from heliograph.worker.loop import WokenLoop
 from heliograph.worker.policy import Policy
 
 log = logging.getLogger("heliograph.channels")
-FALLBACK_SLEEP = 5.0  # seconds: a safety net for changes no signal reports
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,31 +48,27 @@ class _Outcome:
     done: bool = True  # False: the lease ran out before the last call (nothing failed: it goes on at once)
 
 
-class ChannelSender:
+class ChannelSender(WokenLoop):
     def __init__(self, db: Database, apis: ChannelApis, policy: Policy, ids: IdFactory, *,
                  clock: Clock = system_clock, claim_limit: int = 100, max_in_flight: int = 64) -> None:
+        super().__init__()
         self.db, self.apis, self.policy, self.ids, self.clock = db, apis, policy, ids, clock
         self.claim_limit, self.max_in_flight = claim_limit, max_in_flight
         # A lease covers a few calls of a message, each cut off at the policy's timeout; a send that would not
         # end within its lease stops and is recorded (its progress kept), and a record is fenced by the lease:
         # a sender that lost its lease to another records nothing.
         self.lease_ms = int((policy.timeout * 3 + 10) * 1000)
-        self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def once(self) -> int:
+        return await self.send_once()
 
-    async def run(self) -> None:
-        """Send until cancelled."""
-        try:
-            while True:
-                self._wake.clear()
-                if not await self.send_once():
-                    await self._sleep()
-        finally:
-            for task in self._in_flight:
-                task.cancel()  # their leases run out and the sends are claimed again
+    async def next_due(self, conn: AsyncConnection) -> int | None:
+        return await store.next_due(conn)
+
+    def working(self) -> set[asyncio.Task[None]]:
+        """The runs in flight: cancelled, their leases run out and others claim the sends again."""
+        return self._in_flight
 
     async def send_once(self) -> int:
         """Claim what is due, as many lanes as there are free slots for (a claimed run starts at once, so its
@@ -195,11 +192,3 @@ class ChannelSender:
         if attempts_made >= self.policy.max_attempts:
             return None
         return max(self.policy.delays[attempts_made - 1], error.retry_after or 0.0)
-
-    async def _sleep(self) -> None:
-        async with self.db.read() as conn:
-            due = await store.next_due(conn)
-        timeout = FALLBACK_SLEEP if due is None else min(FALLBACK_SLEEP, max(0.0, (due - self.clock()) / 1000))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-

@@ -2,7 +2,7 @@
 
 Woken when this process commits outbox rows, when another process does (PostgreSQL NOTIFY,
 see listen.py), and when a send finishes (its lane may now have a next delivery). Otherwise it
-sleeps until the next delivery falls due, at most FALLBACK_SLEEP: no polling interval delays a
+sleeps until the next delivery falls due, at most worker.loop.FALLBACK_SLEEP: no polling interval delays a
 first attempt; the cap only catches changes no signal reports.
 
 Each POST carries one event, as the hosted service sends them. A claim hands each lane's run of due
@@ -15,22 +15,23 @@ a time. Outcomes that finish while others are being recorded are recorded togeth
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from heliograph.config import MAX_WEBHOOK_BATCH
 from heliograph.ids import Clock, system_clock
 from heliograph.store import deliveries
 from heliograph.store.db import Database
 from heliograph.worker.attempt import Poster, attempt
+from heliograph.worker.loop import WokenLoop
 from heliograph.worker.policy import Outcome, Policy
 
 log = logging.getLogger("heliograph.worker")
-FALLBACK_SLEEP = 5.0  # seconds: a safety net for changes no signal reports (another process on SQLite)
 _Record = tuple[list[deliveries.Attempt], list[int], "asyncio.Future[None]"]  # attempts, unsent, when stored
 
 
@@ -41,33 +42,29 @@ class Render(Protocol):
                  include_full_source: bool) -> dict[str, Any]: ...
 
 
-class Dispatcher:
+class Dispatcher(WokenLoop):
     def __init__(self, db: Database, policy: Policy, client: Poster, render: Render, *,
                  clock: Clock = system_clock, batch: int = 1, claim_limit: int = MAX_WEBHOOK_BATCH,
                  max_in_flight: int = 64) -> None:
+        super().__init__()
         self.db, self.policy, self.client, self.render, self.clock = db, policy, client, render, clock
         self.batch = batch  # events per POST
         self.claim_limit = claim_limit  # deliveries per claim
         self.lease_ms = int((policy.timeout + 10) * 1000)  # outlives any attempt
         self._slots = asyncio.Semaphore(max_in_flight)
-        self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._to_record: list[_Record] = []
         self._recording: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def once(self) -> int:
+        return await self.dispatch_once()
 
-    async def run(self) -> None:
-        """Deliver until cancelled."""
-        try:
-            while True:
-                self._wake.clear()
-                if not await self.dispatch_once():
-                    await self._sleep()
-        finally:
-            for task in [*self._in_flight, *([self._recording] if self._recording else [])]:
-                task.cancel()  # their leases run out and the deliveries are claimed again
+    async def next_due(self, conn: AsyncConnection) -> int | None:
+        return await deliveries.next_due(conn)
+
+    def working(self) -> list[asyncio.Task[None]]:
+        """The sends and the record in flight: cancelled, their leases run out and others claim them again."""
+        return [*self._in_flight, *([self._recording] if self._recording else [])]
 
     async def dispatch_once(self) -> int:
         """Claim what is due and start sending it; how many deliveries were claimed."""
@@ -158,13 +155,6 @@ class Dispatcher:
                     _settle(queued, None)
         finally:
             self._recording = None
-
-    async def _sleep(self) -> None:
-        async with self.db.read() as conn:
-            due = await deliveries.next_due(conn)
-        timeout = FALLBACK_SLEEP if due is None else min(FALLBACK_SLEEP, max(0.0, (due - self.clock()) / 1000))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
 
 
 def _settle(queued: list[_Record], error: Exception | None) -> None:
