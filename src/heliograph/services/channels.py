@@ -48,6 +48,7 @@ from heliograph.store import integrations as integration_store
 from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
+from heliograph.store.fast import Plan
 from heliograph.store.outbox import emit
 from heliograph.store.users import find_user, lock_user
 
@@ -136,6 +137,9 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
         events = channel.parse(request)
     except Refused as refused:
         raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
+    if len(events) == 1 and isinstance(events[0], UserMessage) and await _known_person(
+            db, ids=ids, limit=limit, integration=integration, event=events[0]):
+        return channel.acknowledge(events)
     if events:
         async with db.write() as conn:  # the integration, again: not deleted until this commits (or gone: 404)
             if await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id,
@@ -144,6 +148,45 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
             for event in events:
                 await _take_in(conn, ids=ids, limit=limit, integration=integration, event=event)
     return channel.acknowledge(events)
+
+
+async def _known_person(db: Database, *, ids: IdFactory, limit: int, integration: Any, event: UserMessage) -> bool:
+    """The common case in one plan through the group commit (docs/performance.md): a person the integration knows
+    writes to the conversation they wrote to last. Whether it was taken in so (or was a replay); False, with
+    nothing written, for anything else (a first message, another conversation, content refused, a conversation
+    gone or full), which `_take_in` then does, or drops, in a transaction of its own."""
+    try:
+        content: Any = decode(msgspec.json.encode(event.content), Content)  # type: ignore[arg-type]
+        return await db.transact(lambda: _known_person_plan(ids=ids, limit=limit, integration=integration,
+                                                            event=event, content=content))
+    except (BadRequest, NotFound, Locked):
+        return False
+
+
+def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: UserMessage,
+                       content: Any) -> Plan[bool]:
+    if (yield from integration_store.shared_integration_plan(app_id=integration["app_id"],
+                                                            integration_id=integration["id"])) is None:
+        raise IntegrationNotFound()  # deleted meanwhile (the slow path answers 404)
+    client = yield from store.person_plan(integration_id=integration["id"], external_id=event.user)
+    if client is None:
+        return False
+    chosen = _latest(client, (yield from store.personal_plan(user_id=client["user_id"])))
+    if chosen is None or not chosen["client_associations"] or chosen["client_associations"][0]["clientId"] != \
+            client["id"]:
+        return False
+    now = ids.clock()
+    if not (yield from store.take_in_plan(integration_id=integration["id"], external_id=event.external_id, now=now)):
+        return True  # the channel sent it again
+    through = Through(integration["id"], integration["type"], original_id=event.original_id,
+                      original_at=event.sent_at, client=wire_client(client))
+    message = yield from messages.post_in_plan(
+        ids=ids, limit=limit, app_id=integration["app_id"], conversation_id=chosen["id"], through=through,
+        body=MessagePost(author=Author(type="user", user_id=client["user_id"]), content=content))
+    yield from store.set_message_plan(integration_id=integration["id"], external_id=event.external_id,
+                                      message_id=message["id"])
+    yield from store.seen_plan(client_id=client["id"], now=now)
+    return True
 
 
 async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integration: Any,
@@ -265,8 +308,12 @@ async def _conversation(conn: AsyncConnection, *, ids: IdFactory, integration: A
 
 
 async def _chosen(conn: AsyncConnection, user: Any, client: Any) -> Any:
-    """The latest active personal conversation the client is associated with, else the user's default one."""
-    mine = await store.personal_conversations(conn, user_id=user["id"])
+    return _latest(client, await store.personal_conversations(conn, user_id=user["id"]))
+
+
+def _latest(client: Any, mine: list[Any]) -> Any:
+    """Of the user's personal conversations, the latest active one the client is associated with, else the
+    default one, else None."""
     linked = [row for row in mine if any(a["clientId"] == client["id"] for a in row["client_associations"])]
     return max(linked, key=lambda row: row["last_updated_at"], default=None) or next(
         (row for row in mine if row["is_default"]), None)

@@ -127,16 +127,26 @@ async def post_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: 
                   body: MessagePost, through: Through) -> dict[str, Any]:
     """`post_message` of a user's message inside the caller's transaction, which writes more with it: a
     channel's inbound message (services/channels.py), a postback's echo. No clientMessageId here."""
+    try:
+        return await drive(conn, post_in_plan(ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id,
+                                              body=body, through=through))
+    except Locked:
+        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)  # (404 if it is gone)
+        raise
+
+
+def post_in_plan(*, ids: IdFactory, limit: int, app_id: str, conversation_id: str, body: MessagePost,
+                 through: Through) -> Plan[dict[str, Any]]:
+    """`post_in` as a plan, inside the caller's: Locked when the conversation is full (or gone)."""
     assert through.client_message_id is None
     check_author(body.author)
     content = content_rules.prepare(body.content, author_type=body.author.type, schema=None)
     masked = cards.mask_content(content)
     try:
-        return await drive(conn, _post_message(
-            ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id, body=body, content=content,
-            masked=masked, metadata=None, caller=None, through=through))
+        return (yield from _post_message(ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id,
+                                         body=body, content=content, masked=masked, metadata=None, caller=None,
+                                         through=through))
     except _Uncounted:
-        await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise Locked(f"Message limit of {limit} per conversation reached.") from None
 
 

@@ -49,19 +49,23 @@ class Fast:
     def _compile(self, dialect: sa.Dialect) -> _Compiled:
         plan = self._compiled.get(dialect.name)
         if plan is None:
-            compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            statement = self.statement_for(dialect)
+            compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             names = tuple(compiled.positiontup or ())
             binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                           for name in names)
             literals = {name: compiled.binds[name].effective_value for name in names
                         if compiled.binds[name].value is not None}
-            columns = list(getattr(self.statement, "exported_columns", ()))
+            columns = list(getattr(statement, "exported_columns", ()))
             expanding = any(bind.expanding for bind in compiled.binds.values())
             plan = _Compiled(compiled, expanding, compiled.string, names, binds, literals,
                              tuple(c.key for c in columns),
                              tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns))
             self._compiled[dialect.name] = plan
         return plan
+
+    def statement_for(self, dialect: sa.Dialect) -> sa.Executable:
+        return self.statement
 
     def _args(self, plan: _Compiled, params: dict[str, Any]) -> list[Any]:
         if plan.literals:
@@ -109,6 +113,18 @@ class Fast:
             await raw.executemany(plan.sql, rows)
         else:
             await (await raw.executemany(plan.sql, rows)).close()
+
+
+class FastByDialect(Fast):
+    """A prebuilt statement written once per dialect (an INSERT … ON CONFLICT, whose constructs are each
+    dialect's own), run like any Fast."""
+
+    def __init__(self, statements: dict[str, sa.Executable]) -> None:
+        super().__init__(statements["sqlite"])
+        self.statements = statements
+
+    def statement_for(self, dialect: sa.Dialect) -> sa.Executable:
+        return self.statements[dialect.name]
 
 
 async def _driver(conn: AsyncConnection) -> Any:

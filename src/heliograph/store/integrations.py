@@ -12,6 +12,7 @@ from heliograph.errors import IntegrationNotFound, NotFound
 from heliograph.pagination import Page, Window
 from heliograph.store import tables as t
 from heliograph.store.apps import require_app
+from heliograph.store.fast import Fast, Plan, rows
 from heliograph.store.paging import window
 
 _i, _k = t.integrations, t.integration_keys
@@ -28,6 +29,15 @@ _LOCKS = {  # PostgreSQL's row locks (SQLite's compiler renders none: its writer
     "share": _INTEGRATION.with_for_update(read=True, key_share=True),  # FOR KEY SHARE: not deleted meanwhile
     "serial": _INTEGRATION.with_for_update(key_share=True),  # FOR NO KEY UPDATE: one at a time, yet compatible
 }                                                           # with the KEY SHARE of rows referring to it
+
+
+_SHARED = Fast(_LOCKS["share"])
+
+
+def shared_integration_plan(*, app_id: str, integration_id: str) -> Plan[Any]:
+    """Plan: the app's integration, which no one deletes until the transaction ends (FOR KEY SHARE), or None."""
+    found = yield rows(_SHARED, {"app_id": app_id, "integration_id": integration_id})
+    return found[0] if found else None
 
 
 async def find_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
