@@ -116,3 +116,35 @@ def test_an_sms_in_the_answer_out_and_its_receipt(account: sc.ApiClient, http: h
     assert [{"id": sent["id"]}] == delivered["externalMessages"]
     refused = sim(http, integration.id, "messages", {"from": {"id": "+1415555"}, "location": {"lat": 1, "long": 2}})
     assert 400 == refused.status_code
+
+
+def test_write_to_the_bot_from_whatsapp_and_see_its_answer_with_delivery_events(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
+    """Issue 12's "done when": with the simulator, a person writes "from WhatsApp", the bot's answer arrives at
+    the WhatsApp fake, and the delivery events follow (the fake's read receipt included)."""
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    made = http.post(f"/v2/apps/{app_id}/integrations", json={
+        "type": "whatsapp", "accountId": "any", "phoneNumberId": "any-number", "accessToken": "any-token",
+        "appSecret": "any-secret"})
+    assert (201, "active") == (made.status_code, made.json()["integration"]["status"]), made.text
+    integration = made.json()["integration"]["id"]
+    written = sim(http, integration, "messages", {"from": {"id": "+447700900123", "givenName": "Ann"},
+                                                  "text": "Is my order on its way?"})
+    assert (200, 200) == (written.status_code, written.json()["answer"]["status"]), written.text
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    reply(http, app_id, conversation, {"type": "text", "text": "It ships today.", "actions": [
+        {"type": "postback", "text": "Track it", "payload": "TRACK"}]})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    [sent] = sim(http, integration, "outbox").json()["messages"]
+    assert ("447700900123", "It ships today.", ["Track it"]) == (
+        sent["to"], sent["text"], [button["text"] for button in sent["buttons"]])
+    for status in ("delivered", "read"):
+        assert 200 == sim(http, integration, "receipts", {"messageId": sent["id"], "status": status}).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 2)
+    assert [False, True] == [e["payload"]["isFinalEvent"] for e in
+                             by_type(events, "conversation:message:delivery:user")]
+    pressed = sim(http, integration, "messages", {"from": {"id": "447700900123"}, "postback": sent["buttons"][0]["id"]})
+    assert 200 == pressed.json()["answer"]["status"]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:postback")) == 1)
+    assert "TRACK" == by_type(events, "conversation:postback")[0]["payload"]["postback"]["payload"]

@@ -3,6 +3,7 @@ for LINE and MessageBird.
 
     POST /api/{type}/webhooks/{appId}/{integrationId}    what a person did on the channel (no credentials:
                                                          the channel's own proof, checked on the raw body)
+    GET  /api/{type}/webhooks/{appId}/{integrationId}    the channel checks the webhook (Meta's verify token)
 """
 
 from __future__ import annotations
@@ -31,3 +32,12 @@ def _public_url(call: Call) -> str:
     under HELIOGRAPH_PUBLIC_URL if set, else the request's scheme and host (services/channels.create_integration)."""
     return public_base(call) + WEBHOOK.format(**{name: call.params[name] for name in ("type", "appId",
                                                                                        "integrationId")})
+
+
+@routes("GET", WEBHOOK, "ChannelWebhookCheck", PUBLIC)
+async def channel_webhook_check(call: Call) -> Reply:
+    """GET /api/{type}/webhooks/{appId}/{integrationId}: the channel's check of the webhook, answered as it
+    expects (Meta: the challenge, for the integration's verify token)."""
+    answer = await service.handshake(call.services.db, kind=call.params["type"], app_id=call.params["appId"],
+                                     integration_id=call.params["integrationId"], query=dict(call.query))
+    return answer.status, Raw(answer.body, answer.content_type)

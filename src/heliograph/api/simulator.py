@@ -21,9 +21,12 @@ from heliograph.errors import BadRequest, NotFound
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.simulator import SimulatedFault, SimulatedReceipt, SimulatedWrite
 from heliograph.services import channels
-from heliograph.simulator import telegram, twilio
+from heliograph.simulator import telegram, twilio, whatsapp
 from heliograph.simulator.app import Fakes
 from heliograph.simulator.base import Delivery
+from heliograph.simulator.telegram import FakeTelegram
+from heliograph.simulator.twilio import FakeTwilio
+from heliograph.simulator.whatsapp import FakeWhatsApp
 
 routes = Routes(exact_pattern)
 SIM = "/_heliograph/sim/integrations/{integrationId}"
@@ -39,8 +42,9 @@ async def write(call: Call) -> Reply:
     given = [name for name in ("text", "location", "postback") if getattr(body, name) is not UNSET]
     if len(given) != 1:
         raise BadRequest("One of text, location or postback is required, and only one")
+    writes = {"telegram": _telegram_write, "twilio": _twilio_write, "whatsapp": _whatsapp_write}
     try:
-        delivery = (_telegram_write if integration["type"] == "telegram" else _twilio_write)(fakes, integration, body)
+        delivery = writes[integration["type"]](fakes, integration, body)
     except LookupError as error:
         raise BadRequest(f"The integration's channel has no webhook: {error}") from None
     return 200, await _post(delivery)
@@ -49,37 +53,45 @@ async def write(call: Call) -> Reply:
 @routes("POST", SIM + "/receipts", "SimulatorReceipt", ACCOUNT)
 async def receipt(call: Call) -> Reply:
     """The channel's report on a message it was sent (`messageId` as the outbox shows it), signed and POSTed
-    where the channel would post it; the request and the server's answer."""
+    where the channel would post it; the request and the server's answer. Twilio and WhatsApp (Telegram has
+    no receipts)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedReceipt)
-    if integration["type"] != "twilio":
-        raise BadRequest(f"{integration['type']} reports no deliveries or reads to a bot")
-    sent = next((one for one in fakes.twilio.sent_by(integration["config"]["accountSid"])
-                 if one.message_id == body.message_id), None)
+    if integration["type"] == "telegram":
+        raise BadRequest("telegram reports no deliveries or reads to a bot")
+    config, code = integration["config"], None if body.error_code is UNSET else body.error_code
+    fake = fakes.twilio if integration["type"] == "twilio" else fakes.whatsapp
+    owner = config["accountSid"] if integration["type"] == "twilio" else config["phoneNumberId"]
+    sent = next((one for one in fake.sent_by(owner) if one.message_id == body.message_id), None)
     if sent is None:
         raise NotFound(f"No message {body.message_id} was sent through this integration")
-    code = None if body.error_code is UNSET else body.error_code
-    return 200, await _post(fakes.twilio.status(sent, body.status, error_code=code))
+    if integration["type"] == "twilio":
+        return 200, await _post(fakes.twilio.status(sent, body.status, error_code=code))
+    status = "failed" if body.status == "undelivered" else body.status
+    return 200, await _post(fakes.whatsapp.status(sent, config["appSecret"], status,
+                                                  error_code=None if code is None else int(code)))
 
 
 @routes("GET", SIM + "/outbox", "SimulatorOutbox", ACCOUNT)
 async def outbox(call: Call) -> Reply:
     """The messages Heliograph sent to the integration's channel, oldest first, as the person sees them."""
     fakes, integration = await _simulated(call)
-    if integration["type"] == "telegram":
-        sent, preview = fakes.telegram.sent_by(integration["config"]["token"]), telegram.preview
-    else:
-        sent, preview = fakes.twilio.sent_by(integration["config"]["accountSid"]), twilio.preview
+    config = integration["config"]
+    sent, preview = {
+        "telegram": lambda: (fakes.telegram.sent_by(config["token"]), telegram.preview),
+        "twilio": lambda: (fakes.twilio.sent_by(config["accountSid"]), twilio.preview),
+        "whatsapp": lambda: (fakes.whatsapp.sent_by(config["phoneNumberId"]), whatsapp.preview),
+    }[integration["type"]]()
     return 200, {"messages": [{**preview(one), "request": {"method": one.method, "body": one.body}} for one in sent]}
 
 
 @routes("POST", SIM + "/faults", "SimulatorFaults", ACCOUNT)
 async def faults(call: Call) -> Reply:
     """The channel's API fails the next `times` calls of `method` with `status` (and `retryAfter` on a 429):
-    Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …)."""
+    Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …), WhatsApp's (`messages`, …)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedFault)
-    fake = fakes.telegram if integration["type"] == "telegram" else fakes.twilio
+    fake: FakeTelegram | FakeTwilio | FakeWhatsApp = getattr(fakes, integration["type"])
     fake.fail(body.method, body.status, times=body.times,
               retry_after=None if body.retry_after is UNSET else body.retry_after)
     return 200, {}
@@ -115,6 +127,16 @@ def _twilio_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Deliv
     sender = body.from_.id if body.from_.id.startswith("+") else "+" + body.from_.id
     number = config.get("phoneNumber") or ""
     return fakes.twilio.incoming(config["accountSid"], to=number, sender=sender, body=body.text)
+
+
+def _whatsapp_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:
+    config, person = integration["config"], body.from_
+    sender = person.id.lstrip("+")
+    name = " ".join(p for p in (person.given_name, person.surname) if p is not UNSET) or "Someone"
+    location = None if body.location is UNSET else (body.location.lat, body.location.long)
+    return fakes.whatsapp.message(config["phoneNumberId"], config["appSecret"], sender=sender, name=name,
+                                  text=None if body.text is UNSET else body.text, location=location,
+                                  press=None if body.postback is UNSET else body.postback)
 
 
 async def _post(delivery: Delivery) -> dict[str, Any]:

@@ -137,6 +137,13 @@ class Adapter(Protocol):
     receipts: ClassVar[bool]  # whether the channel reports deliveries to the person (then, reads: `reads`)
     reads: ClassVar[bool]
 
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        """Whether the integration's fields are enough to set the channel up (else it is stored inactive)."""
+
+    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
+        """The answer to the channel's GET that checks the webhook (Refused if it has none, or it is not for
+        this integration: `secret`)."""
+
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
         """Raise Refused unless the request is the channel's, for this integration (`secret`: its own)."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from heliograph.channels.base import Adapter
 from heliograph.channels.telegram import Telegram
 from heliograph.channels.twilio import Twilio
+from heliograph.channels.whatsapp import WhatsApp
 
-ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(), Twilio())}
+ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(), Twilio(), WhatsApp())}
 
 
 def adapter(kind: str) -> Adapter | None:

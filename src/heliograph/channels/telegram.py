@@ -54,6 +54,12 @@ class Telegram:
 
     # --- inbound ----------------------------------------------------------------------------------
 
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        return True  # the spec's required fields are all it needs
+
+    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
+        raise Refused(405, "This channel sends no GET")
+
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
         given = request.headers.get(SECRET_HEADER)
         if given is None:

@@ -56,6 +56,12 @@ class Twilio:
 
     # --- inbound ----------------------------------------------------------------------------------
 
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        return True  # the spec's required fields are all it needs
+
+    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
+        raise Refused(405, "This channel sends no GET")
+
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
         given = request.headers.get(SIGNATURE_HEADER)
         if given is None:

@@ -2,9 +2,9 @@
 the messages sent come to the integration's webhook as JSON signed with the Meta app's secret; messages go out
 through the Graph API's `/{phone-number-id}/messages`.
 
-Not served yet: the adapter is not in the registry until its set-up, fake and end-to-end tests are (issue
-12). What the spec's `whatsapp` integration lacks, Heliograph takes as its own write-only fields:
-`phoneNumberId`, `accessToken` (a system user's token) and `appSecret`.
+What the spec's `whatsapp` integration lacks, Heliograph takes as its own fields: `phoneNumberId`,
+`accessToken` (a system user's token; else `accountManagementAccessToken` is used) and `appSecret`, both
+write-only. Without them the integration is stored inactive, as before.
 
 Meta signs each POST with `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`, checked here in
 constant time; its GET handshake (`hub.mode=subscribe`, `hub.verify_token`, `hub.challenge`) carries no
@@ -58,6 +58,11 @@ class WhatsApp:
     reads: ClassVar[bool] = True
 
     # --- inbound ----------------------------------------------------------------------------------
+
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        """The Cloud API's number, a token, the app's secret and the account: else stored inactive, as before."""
+        return all(config.get(k) for k in ("phoneNumberId", "appSecret", "accountId")) and bool(
+            config.get("accessToken") or config.get("accountManagementAccessToken"))
 
     def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
         """Meta's GET that checks the webhook: the challenge, if the verify token is the integration's."""
@@ -159,7 +164,8 @@ def _message(message: dict[str, Any], names: Mapping[Any, Any]) -> InboundEvent 
     if not isinstance(person, str) or not isinstance(wamid, str):
         return None
     name = names.get(person)
-    profile = Profile(display_name=name if isinstance(name, str) else None, raw={"waId": person})
+    named = name if isinstance(name, str) and name else None  # WhatsApp's one name: the user's given name
+    profile = Profile(given_name=named, display_name=named, raw={"waId": person})
     kind = message.get("type")
     if kind == "interactive":
         reply = (message.get("interactive") or {}).get("button_reply") or (message.get("interactive") or {}).get(

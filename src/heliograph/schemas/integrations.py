@@ -210,6 +210,11 @@ class Web(WebUpdate, tag_field="type", tag="web", kw_only=True):
 
 class Whatsapp(WhatsAppUpdate, tag_field="type", tag="whatsapp", kw_only=True):
     display_name: Name = UNSET
+    # Heliograph's own, for Meta's Cloud API (docs/channels.md#whatsapp): the spec's object describes the retired
+    # on-premises client. Given all three (with accountId), the integration is set up and active.
+    phone_number_id: Filled | UnsetType = UNSET
+    access_token: Filled | UnsetType = UNSET
+    app_secret: Filled | UnsetType = UNSET
 
 
 IntegrationBody = (Android | Apple | Custom | Instagram | Ios | Line | Mailgun | Messagebird | Messenger
@@ -240,12 +245,13 @@ WRITE_ONLY: dict[str, frozenset[str]] = {  # the fields each type's schema marks
         "unity": (),
         "viber": ("token",),
         "web": (),
-        "whatsapp": (),
+        "whatsapp": ("accessToken", "appSecret"),  # Heliograph's own fields (the spec marks none)
     }.items()}
 
 # What Heliograph keeps of a channel beside the type's fields and never shows (services/channels.py): the
 # number a Twilio integration sends from, and the URL its messages' status callbacks go to.
-OWN_FIELDS: dict[str, frozenset[str]] = {"twilio": frozenset({"phoneNumber", "statusCallback"})}
+OWN_FIELDS: dict[str, frozenset[str]] = {"twilio": frozenset({"phoneNumber", "statusCallback"}),
+                                         "whatsapp": frozenset({"phoneNumberId"})}
 
 # Fields whose description makes them URLs (the spec gives none of them `format: uri`): each must be an
 # absolute http(s) URL, like a webhook's target. A dotted name is a field of a nested object.

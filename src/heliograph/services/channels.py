@@ -28,7 +28,15 @@ from heliograph.channels.base import (
     UserMessage,
 )
 from heliograph.channels.registry import adapter
-from heliograph.errors import BadRequest, IntegrationNotFound, Locked, NotFound, Unauthorized
+from heliograph.errors import (
+    BadRequest,
+    Forbidden,
+    IntegrationNotFound,
+    Locked,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+)
 from heliograph.events import clients as client_events
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, new_webhook_secret
@@ -65,13 +73,14 @@ async def create_integration(db: Database, apis: ChannelApis, *, ids: IdFactory,
     integration then not be stored, the channel is set back."""
     kind = integrations.type_of(body)
     channel = adapter(kind)
-    if channel is None:
+    config = integrations.given_config(body)
+    if channel is None or not channel.configured(config):
         async with db.write() as conn:
             return await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body)
     integrations.check_integration(body)
     async with db.read() as conn:
         await require_app(conn, app_id=app_id)
-    integration_id, secret, config = ids.new(), new_webhook_secret(), integrations.given_config(body)
+    integration_id, secret = ids.new(), new_webhook_secret()
     url = f"{public_base}/api/{kind}/webhooks/{app_id}/{integration_id}"  # (api/channels.py checks requests on it)
     try:
         learnt = await channel.provision(apis.http, apis.base_url(channel), config, webhook_url=url, secret=secret)
@@ -105,19 +114,33 @@ async def _set_back(channel: Adapter, apis: ChannelApis, config: Mapping[str, An
         log.warning("%s integration %s: could not be set back: %s", channel.type, integration_id, error.message)
 
 
-SIMULATED = ("telegram", "twilio")  # the channels the simulator fakes (simulator/app.py)
+SIMULATED = ("telegram", "twilio", "whatsapp")  # the channels the simulator fakes (simulator/app.py)
 
 
 async def simulated_integration(conn: AsyncConnection, *, integration_id: str) -> Any:
     """The integration (its `type` and `config`), if it is set up on a channel the simulator fakes (else 404)."""
     row = await integration_store.find_any_integration(conn, integration_id=integration_id)
     if row is None or row["type"] not in SIMULATED or not row["inbound_secret"]:
-        raise IntegrationNotFound(f"Integration not found: the simulator fakes {' and '.join(SIMULATED)} "
-                                  "integrations")
+        raise IntegrationNotFound(f"Integration not found: the simulator fakes {', '.join(SIMULATED)} "
+                                  "integrations that are set up")
     return row
 
 
 # --- taking in what people write --------------------------------------------------------------------
+
+
+async def handshake(db: Database, *, kind: str, app_id: str, integration_id: str, query: Mapping[str, str]) -> Answer:
+    """The channel's GET that checks the webhook (Meta's): its answer; 404 for an integration not set up for
+    `kind`, 403 for a token that is not the integration's, 405 for a channel that sends none."""
+    channel = adapter(kind)
+    async with db.read() as conn:
+        integration = await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id)
+    if channel is None or integration is None or integration["type"] != kind or not integration["inbound_secret"]:
+        raise IntegrationNotFound()
+    try:
+        return channel.handshake(integration["inbound_secret"], query)
+    except Refused as refused:
+        raise {403: Forbidden, 405: MethodNotAllowed}.get(refused.status, BadRequest)(str(refused)) from None
 
 
 async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id: str, integration_id: str,

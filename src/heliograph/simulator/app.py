@@ -4,6 +4,9 @@
     POST /twilio/2010-04-01/Accounts/{sid}/Messages.json                Twilio's REST API (simulator/twilio.py)
     POST /twilio/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{pn}.json
     POST /twilio/v1/Services/{mg}                                       … and its Messaging API
+    GET  /whatsapp/{version}/{phone number id}                          Meta's Graph API for WhatsApp
+    POST /whatsapp/{version}/{phone number id}/messages                 (simulator/whatsapp.py)
+    POST|DELETE /whatsapp/{version}/{account id}/subscribed_apps
 
 Point a channel type's base URL at `<this app>/<type>` (HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM=…/telegram).
 """
@@ -24,19 +27,22 @@ from starlette.routing import Route
 
 from heliograph.simulator.telegram import FakeTelegram
 from heliograph.simulator.twilio import FakeTwilio
+from heliograph.simulator.whatsapp import FakeWhatsApp
 
-TYPES = ("telegram", "twilio")  # the channels the fakes stand in for
+TYPES = ("telegram", "twilio", "whatsapp")  # the channels the fakes stand in for
 
 
 @dataclasses.dataclass
 class Fakes:
     telegram: FakeTelegram = dataclasses.field(default_factory=FakeTelegram)
     twilio: FakeTwilio = dataclasses.field(default_factory=FakeTwilio)
+    whatsapp: FakeWhatsApp = dataclasses.field(default_factory=FakeWhatsApp)
 
     @classmethod
     def lenient(cls) -> Fakes:
         """The simulator's fakes: any credential works."""
-        return cls(telegram=FakeTelegram(strict=False), twilio=FakeTwilio(strict=False))
+        return cls(telegram=FakeTelegram(strict=False), twilio=FakeTwilio(strict=False),
+                   whatsapp=FakeWhatsApp(strict=False))
 
 
 def fake_apis(fakes: Fakes) -> Starlette:
@@ -61,12 +67,30 @@ def fake_apis(fakes: Fakes) -> Starlette:
             return JSONResponse(answer, status, headers)
         return endpoint
 
+    def whatsapp(method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
+            header = request.headers.get("authorization", "")
+            token = header[7:] if header.lower().startswith("bearer ") else None
+            status, answer = fakes.whatsapp.call(method, request.method, request.path_params["node"], token, body)
+            return JSONResponse(answer, status)
+        return endpoint
+
     accounts = "/twilio/2010-04-01/Accounts/{sid}"
     return Starlette(routes=[
         Route("/telegram/bot{token}/{method}", telegram, methods=["POST"]),
         Route(f"{accounts}/Messages.json", twilio("Messages", ""), methods=["POST"]),
         Route(f"{accounts}/IncomingPhoneNumbers/{{pn}}.json", twilio("IncomingPhoneNumbers", "pn"), methods=["POST"]),
         Route("/twilio/v1/Services/{mg}", twilio("Services", "mg"), methods=["POST"]),
+        Route("/whatsapp/{version}/{node}", whatsapp("phone_number"), methods=["GET"]),
+        Route("/whatsapp/{version}/{node}/messages", whatsapp("messages"), methods=["POST"]),
+        Route("/whatsapp/{version}/{node}/subscribed_apps", whatsapp("subscribed_apps"), methods=["POST", "DELETE"]),
     ])
 
 
