@@ -18,18 +18,16 @@ actions' ids (`<messageId>:<n>`), so a press finds its action with no state kept
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
+from heliograph.channels import meta
 from heliograph.channels.base import (
     Answer,
     Call,
-    ChannelError,
     InboundEvent,
     InboundRequest,
     Postback,
@@ -39,16 +37,13 @@ from heliograph.channels.base import (
     Sent,
     Unsupported,
     UserMessage,
-    call_api,
 )
 
-SIGNATURE_HEADER = "x-hub-signature-256"
-GRAPH_VERSION = "v21.0"
+SIGNATURE_HEADER, GRAPH_VERSION = meta.SIGNATURE_HEADER, meta.GRAPH_VERSION
 MAX_TEXT = 4096
 MAX_BUTTONS, MAX_ROWS = 3, 10
 MAX_BUTTON_TITLE, MAX_ROW_TITLE = 20, 24
 _STATUSES = {"delivered": "delivered", "read": "read", "failed": "failed"}
-_RETRIED = {4, 80007, 130429, 131016, 131056, 133016}  # Meta's rate limits and "service unavailable"
 
 
 class WhatsApp:
@@ -65,20 +60,10 @@ class WhatsApp:
             config.get("accessToken") or config.get("accountManagementAccessToken"))
 
     def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
-        """Meta's GET that checks the webhook: the challenge, if the verify token is the integration's."""
-        token = query.get("hub.verify_token", "")
-        if query.get("hub.mode") != "subscribe" or not hmac.compare_digest(token.encode(), secret.encode()):
-            raise Refused(403, "The verify token is not this integration's")
-        return Answer(200, query.get("hub.challenge", "").encode(), "text/plain")
+        return meta.handshake(secret, query)
 
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
-        given = request.headers.get(SIGNATURE_HEADER)
-        if given is None:
-            raise Refused(401, "Missing X-Hub-Signature-256 header")
-        expected = "sha256=" + hmac.new(str(config.get("appSecret") or "").encode(), request.body,
-                                        hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise Refused(401, "Invalid X-Hub-Signature-256 header")
+        meta.verify(str(config.get("appSecret") or ""), request)
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         try:
@@ -230,22 +215,5 @@ def _text(text: str, actions: Any, message_id: str) -> dict[str, Any]:
 
 async def _graph(http: httpx.AsyncClient, method: str, url: str, config: Mapping[str, Any],
                  body: Mapping[str, Any] | None) -> dict[str, Any]:
-    """One Graph API call with the integration's token: its JSON, or ChannelError as it failed."""
-    headers = {"authorization": f"Bearer {config.get('accessToken') or config.get('accountManagementAccessToken')}"}
-    response, answer = await call_api(http, "WhatsApp", method, url, headers=headers,
-                                      **({} if body is None else {"json": dict(body)}))
-    if 200 <= response.status_code < 300:
-        return answer
-    found = answer.get("error")
-    error: dict[str, Any] = found if isinstance(found, dict) else {}
-    code = error.get("code")
-    message = f"WhatsApp refused the request: {error.get('message') or f'HTTP {response.status_code}'}" + (
-        f" (error {code})" if code else "")
-    if response.status_code == 429 or code in _RETRIED:
-        raise ChannelError("too_many_requests", message, retryable=True)
-    if response.status_code >= 500:
-        raise ChannelError("service_unavailable", message, retryable=True)
-    if code == 131047:
-        raise ChannelError("outside_window", message)  # more than 24 hours since the person last wrote
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
-    raise ChannelError(codes.get(response.status_code, "uncategorized_error"), message)
+    token = str(config.get("accessToken") or config.get("accountManagementAccessToken") or "")
+    return await meta.graph(http, "WhatsApp", method, url, token, body)
