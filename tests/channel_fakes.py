@@ -15,6 +15,7 @@ from heliograph.simulator.app import TYPES, Fakes, fake_apis
 from heliograph.simulator.telegram import Delivery
 
 TWILIO_ACCOUNT, TWILIO_TOKEN, TWILIO_NUMBER = "AC1", "auth-token", "+15550001111"
+PAGE_ID, PAGE_TOKEN = "106731941223392", "page-token"
 _lock = threading.Lock()
 _running: tuple[Fakes, str] | None = None
 
@@ -46,6 +47,8 @@ def _started() -> tuple[Fakes, str]:
             made = Fakes()
             # The Twilio account of tests/integrations.MINIMAL, so that any test may make a twilio integration
             made.twilio.account(TWILIO_ACCOUNT, TWILIO_TOKEN, numbers={"PN1": TWILIO_NUMBER}, services=("MG1",))
+            made.messenger.page(PAGE_ID, PAGE_TOKEN, "An Awesome Page")  # … and the Pages of its messenger and
+            made.instagram.page(PAGE_ID, PAGE_TOKEN, "An Awesome Page")  # instagram integrations
             server = uvicorn.Server(uvicorn.Config(fake_apis(made), host="127.0.0.1", port=0, log_level="warning",
                                                    lifespan="off"))
             thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="channel-fakes")

@@ -68,15 +68,17 @@ def listed(http: httpx.Client, app_id: str, **params: Any) -> list[dict[str, Any
 
 
 # channels Heliograph stores but does not talk to (docs/channels.md)
-INACTIVE = {"apple", "instagram", "line", "mailgun", "messagebird", "messenger", "twitter", "viber", "whatsapp"}
-LEARNT = {"telegram": {"botId": "192033615", "username": "bot192033615_bot"}}  # from the channel (its fake)
+INACTIVE = {"apple", "line", "mailgun", "messagebird", "twitter", "viber", "whatsapp"}
+LEARNT = {"telegram": {"botId": "192033615", "username": "bot192033615_bot"},  # from the channel (its fake)
+          "messenger": {"pageId": 106731941223392, "pageName": "An Awesome Page"},
+          "instagram": {"pageId": "106731941223392"}}
 
 
 def expected(kind: str, body: dict[str, Any]) -> dict[str, Any]:
     """What an integration created from `body` reads back as, without its id."""
     readable = {k: v for k, v in body.items() if k not in WRITE_ONLY.get(kind, set()) and k != "webhooks"}
     shown = {"type": kind, "status": "inactive" if kind in INACTIVE else "active", **DEFAULTS.get(kind, {}),
-             **LEARNT.get(kind, {}), **readable}
+             **readable, **LEARNT.get(kind, {})}  # what the channel says of itself wins
     return shown if kind == "custom" else {"showAIDisclaimer": True, **shown}
 
 

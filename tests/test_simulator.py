@@ -148,3 +148,22 @@ def test_write_to_the_bot_from_whatsapp_and_see_its_answer_with_delivery_events(
     assert 200 == pressed.json()["answer"]["status"]
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:postback")) == 1)
     assert "TRACK" == by_type(events, "conversation:postback")[0]["payload"]["postback"]["payload"]
+
+
+def test_messenger_in_the_simulator(account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                    receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    made = http.post(f"/v2/apps/{app_id}/integrations", json={
+        "type": "messenger", "pageAccessToken": "any", "appId": "123", "appSecret": "any-secret"})
+    assert (201, "active") == (made.status_code, made.json()["integration"]["status"]), made.text
+    integration = made.json()["integration"]["id"]
+    written = sim(http, integration, "messages", {"from": {"id": "7001"}, "text": "Hi page"})
+    assert 200 == written.json()["answer"]["status"], written.text
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    reply(http, app_id, conversation, {"type": "text", "text": "Hello!"})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    [sent] = sim(http, integration, "outbox").json()["messages"]
+    assert ("7001", "Hello!") == (sent["to"], sent["text"])
+    assert 200 == sim(http, integration, "receipts", {"messageId": sent["id"], "status": "delivered"}).status_code
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)

@@ -21,9 +21,10 @@ from heliograph.errors import BadRequest, NotFound
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.simulator import SimulatedFault, SimulatedReceipt, SimulatedWrite
 from heliograph.services import channels
-from heliograph.simulator import telegram, twilio, whatsapp
+from heliograph.simulator import messenger, telegram, twilio, whatsapp
 from heliograph.simulator.app import Fakes
 from heliograph.simulator.base import Delivery
+from heliograph.simulator.messenger import FakeMessenger
 from heliograph.simulator.telegram import FakeTelegram
 from heliograph.simulator.twilio import FakeTwilio
 from heliograph.simulator.whatsapp import FakeWhatsApp
@@ -42,7 +43,8 @@ async def write(call: Call) -> Reply:
     given = [name for name in ("text", "location", "postback") if getattr(body, name) is not UNSET]
     if len(given) != 1:
         raise BadRequest("One of text, location or postback is required, and only one")
-    writes = {"telegram": _telegram_write, "twilio": _twilio_write, "whatsapp": _whatsapp_write}
+    writes = {"telegram": _telegram_write, "twilio": _twilio_write, "whatsapp": _whatsapp_write,
+              "messenger": _page_write, "instagram": _page_write}
     try:
         delivery = writes[integration["type"]](fakes, integration, body)
     except LookupError as error:
@@ -57,9 +59,17 @@ async def receipt(call: Call) -> Reply:
     no receipts)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedReceipt)
-    if integration["type"] == "telegram":
-        raise BadRequest("telegram reports no deliveries or reads to a bot")
+    if integration["type"] in ("telegram", "instagram"):
+        raise BadRequest(f"{integration['type']} reports no deliveries to a bot")
     config, code = integration["config"], None if body.error_code is UNSET else body.error_code
+    if integration["type"] == "messenger":
+        if body.status != "delivered":
+            raise BadRequest("Messenger's reads and failures are not simulated: only `delivered`")
+        sent = next((one for one in fakes.messenger.sent_by(str(config["pageId"]))
+                     if one.message_id == body.message_id), None)
+        if sent is None:
+            raise NotFound(f"No message {body.message_id} was sent through this integration")
+        return 200, await _post(fakes.messenger.delivery(sent, str(config["appId"])))
     fake = fakes.twilio if integration["type"] == "twilio" else fakes.whatsapp
     owner = config["accountSid"] if integration["type"] == "twilio" else config["phoneNumberId"]
     sent = next((one for one in fake.sent_by(owner) if one.message_id == body.message_id), None)
@@ -81,6 +91,8 @@ async def outbox(call: Call) -> Reply:
         "telegram": lambda: (fakes.telegram.sent_by(config["token"]), telegram.preview),
         "twilio": lambda: (fakes.twilio.sent_by(config["accountSid"]), twilio.preview),
         "whatsapp": lambda: (fakes.whatsapp.sent_by(config["phoneNumberId"]), whatsapp.preview),
+        "messenger": lambda: (fakes.messenger.sent_by(str(config["pageId"])), messenger.preview),
+        "instagram": lambda: (fakes.instagram.sent_by(str(config["pageId"])), messenger.preview),
     }[integration["type"]]()
     return 200, {"messages": [{**preview(one), "request": {"method": one.method, "body": one.body}} for one in sent]}
 
@@ -91,7 +103,7 @@ async def faults(call: Call) -> Reply:
     Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …), WhatsApp's (`messages`, …)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedFault)
-    fake: FakeTelegram | FakeTwilio | FakeWhatsApp = getattr(fakes, integration["type"])
+    fake: FakeTelegram | FakeTwilio | FakeWhatsApp | FakeMessenger = getattr(fakes, integration["type"])
     fake.fail(body.method, body.status, times=body.times,
               retry_after=None if body.retry_after is UNSET else body.retry_after)
     return 200, {}
@@ -137,6 +149,16 @@ def _whatsapp_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Del
     return fakes.whatsapp.message(config["phoneNumberId"], config["appSecret"], sender=sender, name=name,
                                   text=None if body.text is UNSET else body.text, location=location,
                                   press=None if body.postback is UNSET else body.postback)
+
+
+def _page_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:
+    config, fake = integration["config"], getattr(fakes, integration["type"])
+    page, app, sender = str(config["pageId"]), str(config["appId"]), body.from_.id.lstrip("+")
+    if body.postback is not UNSET:
+        return fake.postback(page, app, sender=sender, payload=body.postback)  # type: ignore[no-any-return]
+    if body.text is UNSET:
+        raise BadRequest(f"{integration['type']} people send text or press buttons here: no location")
+    return fake.message(page, app, sender=sender, text=body.text)  # type: ignore[no-any-return]
 
 
 async def _post(delivery: Delivery) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from heliograph.channels.base import Adapter
+from heliograph.channels.messenger import Instagram, Messenger
 from heliograph.channels.telegram import Telegram
 from heliograph.channels.twilio import Twilio
 from heliograph.channels.whatsapp import WhatsApp
 
-ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (Telegram(), Twilio(), WhatsApp())}
+ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (
+    Telegram(), Twilio(), WhatsApp(), Messenger(), Instagram())}
 
 
 def adapter(kind: str) -> Adapter | None:

@@ -114,7 +114,7 @@ async def _set_back(channel: Adapter, apis: ChannelApis, config: Mapping[str, An
         log.warning("%s integration %s: could not be set back: %s", channel.type, integration_id, error.message)
 
 
-SIMULATED = ("telegram", "twilio", "whatsapp")  # the channels the simulator fakes (simulator/app.py)
+SIMULATED = ("telegram", "twilio", "whatsapp", "messenger", "instagram")  # those the simulator fakes
 
 
 async def simulated_integration(conn: AsyncConnection, *, integration_id: str) -> Any:

@@ -7,6 +7,9 @@
     GET  /whatsapp/{version}/{phone number id}                          Meta's Graph API for WhatsApp
     POST /whatsapp/{version}/{phone number id}/messages                 (simulator/whatsapp.py)
     POST|DELETE /whatsapp/{version}/{account id}/subscribed_apps
+    GET  /messenger/{version}/me, POST /messenger/{version}/me/messages, …   the Messenger Platform (Pages),
+    GET  /instagram/{version}/me, …                                        and its Instagram twin
+                                                                          (simulator/messenger.py)
 
 Point a channel type's base URL at `<this app>/<type>` (HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM=…/telegram).
 """
@@ -25,11 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from heliograph.simulator.messenger import FakeMessenger
 from heliograph.simulator.telegram import FakeTelegram
 from heliograph.simulator.twilio import FakeTwilio
 from heliograph.simulator.whatsapp import FakeWhatsApp
 
-TYPES = ("telegram", "twilio", "whatsapp")  # the channels the fakes stand in for
+TYPES = ("telegram", "twilio", "whatsapp", "messenger", "instagram")  # the channels the fakes stand in for
 
 
 @dataclasses.dataclass
@@ -37,12 +41,15 @@ class Fakes:
     telegram: FakeTelegram = dataclasses.field(default_factory=FakeTelegram)
     twilio: FakeTwilio = dataclasses.field(default_factory=FakeTwilio)
     whatsapp: FakeWhatsApp = dataclasses.field(default_factory=FakeWhatsApp)
+    messenger: FakeMessenger = dataclasses.field(default_factory=lambda: FakeMessenger("page"))
+    instagram: FakeMessenger = dataclasses.field(default_factory=lambda: FakeMessenger("instagram"))
 
     @classmethod
     def lenient(cls) -> Fakes:
         """The simulator's fakes: any credential works."""
         return cls(telegram=FakeTelegram(strict=False), twilio=FakeTwilio(strict=False),
-                   whatsapp=FakeWhatsApp(strict=False))
+                   whatsapp=FakeWhatsApp(strict=False), messenger=FakeMessenger("page", strict=False),
+                   instagram=FakeMessenger("instagram", strict=False))
 
 
 def fake_apis(fakes: Fakes) -> Starlette:
@@ -82,12 +89,34 @@ def fake_apis(fakes: Fakes) -> Starlette:
             return JSONResponse(answer, status)
         return endpoint
 
+    def pages(kind: str, method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
+            header = request.headers.get("authorization", "")
+            token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("access_token")
+            fake: FakeMessenger = getattr(fakes, kind)
+            status, answer = fake.call(method, request.method, request.path_params.get("node", "me"), token, body)
+            return JSONResponse(answer, status)
+        return endpoint
+
     accounts = "/twilio/2010-04-01/Accounts/{sid}"
     return Starlette(routes=[
         Route("/telegram/bot{token}/{method}", telegram, methods=["POST"]),
         Route(f"{accounts}/Messages.json", twilio("Messages", ""), methods=["POST"]),
         Route(f"{accounts}/IncomingPhoneNumbers/{{pn}}.json", twilio("IncomingPhoneNumbers", "pn"), methods=["POST"]),
         Route("/twilio/v1/Services/{mg}", twilio("Services", "mg"), methods=["POST"]),
+        *(route for kind in ("messenger", "instagram") for route in (
+            Route(f"/{kind}/{{version}}/me", pages(kind, "me"), methods=["GET"]),
+            Route(f"/{kind}/{{version}}/me/messages", pages(kind, "messages"), methods=["POST"]),
+            Route(f"/{kind}/{{version}}/{{node}}/subscriptions", pages(kind, "subscriptions"), methods=["POST"]),
+            Route(f"/{kind}/{{version}}/{{node}}/subscribed_apps", pages(kind, "subscribed_apps"),
+                  methods=["POST", "DELETE"]))),
         Route("/whatsapp/{version}/{node}", whatsapp("phone_number"), methods=["GET"]),
         Route("/whatsapp/{version}/{node}/messages", whatsapp("messages"), methods=["POST"]),
         Route("/whatsapp/{version}/{node}/subscribed_apps", whatsapp("subscribed_apps"), methods=["POST", "DELETE"]),
