@@ -78,7 +78,8 @@ def test_a_conversation_with_quick_replies_and_buttons(
     assert 401 == channel_fakes.deliver(forged).status_code
     assert 0 == row_count(server.database_url, tables.users, app_id)
     assert 200 == channel_fakes.deliver(meta.message(page["pageId"], app, sender="7001", text="Hello")).status_code
-    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1
+                               and len(by_type(got, "client:add")) == 1)  # (the user's lane: its own pace)
     first = by_type(events, "conversation:message")[0]["payload"]
     assert (kind, integration["id"], "7001") == (first["message"]["source"]["type"],
                                                  first["message"]["source"]["integrationId"],

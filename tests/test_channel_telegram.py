@@ -71,7 +71,8 @@ def test_a_persons_first_message_makes_their_user_client_and_conversation(
     first = fake.message(bot_token, user_id=4711, first_name="Ann", last_name="Lee", text="Do you ship to Lyon?")
     answered = deliver(first)
     assert (200, b"") == (answered.status_code, answered.content)
-    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1
+                               and len(by_type(got, "client:add")) == 1)  # (the user's lane: its own pace)
     # (client:add goes in the user's lane, the others in the conversation's, in order: lanes go in parallel)
     assert ["conversation:create", "conversation:message"] == [e["type"] for e in events if e["type"] != "client:add"]
     added, created, message = (by_type(events, kind)[0]["payload"]
@@ -287,7 +288,8 @@ def test_first_messages_at_once_make_one_user_each_and_fail_none(
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = [response.status_code for response in pool.map(deliver, updates)]
     assert [200] * 16 == statuses
-    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 16)
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 16
+                               and len(by_type(got, "client:add")) >= 9)  # (the users' lanes go apart)
     by_person: dict[str, set[tuple[str, str]]] = {}
     for event in by_type(events, "conversation:message"):
         author = event["payload"]["message"]["author"]

@@ -75,7 +75,8 @@ def test_a_text_in_an_answer_out_and_its_receipts(account: sc.ApiClient, http: h
     incoming = twilio.incoming(twilio_account[0], to="+15005550006", sender=PERSON, body="Are you open today?")
     answered = channel_fakes.deliver(incoming)
     assert (200, "text/xml") == (answered.status_code, answered.headers["content-type"].split(";")[0])
-    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1
+                               and len(by_type(got, "client:add")) == 1)  # (the user's lane: its own pace)
     added = by_type(events, "client:add")[0]["payload"]
     message = by_type(events, "conversation:message")[0]["payload"]
     assert ("twilio", PERSON) == (added["client"]["type"], added["client"]["externalId"])

@@ -83,7 +83,8 @@ def test_a_conversation_on_whatsapp_with_buttons_and_statuses(
     assert 0 == row_count(server.database_url, tables.users, app_id)
     assert 200 == channel_fakes.deliver(whatsapp.message(pnid, secret, sender=PERSON, name="Sheena",
                                                          text="Does it come in blue?")).status_code
-    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1
+                               and len(by_type(got, "client:add")) == 1)  # (the user's lane: its own pace)
     message = by_type(events, "conversation:message")[0]["payload"]
     assert ("whatsapp", integration["id"], "Sheena") == (
         message["message"]["source"]["type"], message["message"]["source"]["integrationId"],

@@ -44,7 +44,7 @@ MAX_TITLE = 20
 FIELDS = "messages,messaging_postbacks,message_deliveries,message_reads,messaging_seen"
 
 
-class Messenger:
+class Messenger(meta.MetaChannel):
     type: ClassVar[str] = "messenger"
     default_base_url: ClassVar[str] = "https://graph.facebook.com"
     receipts: ClassVar[bool] = True  # deliveries (with their message ids); reads go by watermark: not matched
@@ -54,12 +54,6 @@ class Messenger:
 
     def configured(self, config: Mapping[str, Any]) -> bool:
         return bool(config.get("pageAccessToken") and config.get("appId") and config.get("appSecret"))
-
-    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
-        return meta.handshake(secret, query)
-
-    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
-        meta.verify(str(config.get("appSecret") or ""), request)
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         try:

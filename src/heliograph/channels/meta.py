@@ -19,6 +19,16 @@ RETRIED = frozenset({4, 17, 32, 613, 80007, 130429, 131016, 131056, 133016})
 OUTSIDE_WINDOW = frozenset({131047, 2018278})  # WhatsApp's code; Messenger's and Instagram's subcode
 
 
+class MetaChannel:
+    """What Meta's channels answer alike: the webhook's GET check, and the signature of the app's secret."""
+
+    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
+        return handshake(secret, query)
+
+    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
+        verify(str(config.get("appSecret") or ""), request)
+
+
 def handshake(secret: str, query: Mapping[str, str]) -> Answer:
     """Meta's GET that checks the webhook: the challenge, if the verify token is the integration's."""
     token = query.get("hub.verify_token", "")

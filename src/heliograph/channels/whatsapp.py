@@ -46,7 +46,7 @@ MAX_BUTTON_TITLE, MAX_ROW_TITLE = 20, 24
 _STATUSES = {"delivered": "delivered", "read": "read", "failed": "failed"}
 
 
-class WhatsApp:
+class WhatsApp(meta.MetaChannel):
     type: ClassVar[str] = "whatsapp"
     default_base_url: ClassVar[str] = "https://graph.facebook.com"
     receipts: ClassVar[bool] = True  # statuses: delivered, read, failed
@@ -58,12 +58,6 @@ class WhatsApp:
         """The Cloud API's number, a token, the app's secret and the account: else stored inactive, as before."""
         return all(config.get(k) for k in ("phoneNumberId", "appSecret", "accountId")) and bool(
             config.get("accessToken") or config.get("accountManagementAccessToken"))
-
-    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
-        return meta.handshake(secret, query)
-
-    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
-        meta.verify(str(config.get("appSecret") or ""), request)
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         try:

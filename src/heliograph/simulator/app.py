@@ -21,6 +21,7 @@ import binascii
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -52,14 +53,20 @@ class Fakes:
                    instagram=FakeMessenger("instagram", strict=False))
 
 
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    """The request's JSON object ({} for no body), or None if it is not one."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def fake_apis(fakes: Fakes) -> Starlette:
     async def telegram(request: Request) -> JSONResponse:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = await _json_object(request)
+        if body is None:
             return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: can't parse JSON"}, 400)
         status, answer = fakes.telegram.call(request.path_params["token"], request.path_params["method"], body)
         return JSONResponse(answer, status)
@@ -74,33 +81,15 @@ def fake_apis(fakes: Fakes) -> Starlette:
             return JSONResponse(answer, status, headers)
         return endpoint
 
-    def whatsapp(method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    def graph(kind: str, method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        """A Graph API call of Meta's fakes: the node, its token (Bearer, or `access_token`) and JSON body."""
         async def endpoint(request: Request) -> JSONResponse:
-            raw = await request.body()
-            try:
-                body = json.loads(raw) if raw else {}
-            except ValueError:
-                body = None
-            if not isinstance(body, dict):
-                return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
-            header = request.headers.get("authorization", "")
-            token = header[7:] if header.lower().startswith("bearer ") else None
-            status, answer = fakes.whatsapp.call(method, request.method, request.path_params["node"], token, body)
-            return JSONResponse(answer, status)
-        return endpoint
-
-    def pages(kind: str, method: str) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def endpoint(request: Request) -> JSONResponse:
-            raw = await request.body()
-            try:
-                body = json.loads(raw) if raw else {}
-            except ValueError:
-                body = None
-            if not isinstance(body, dict):
+            body = await _json_object(request)
+            if body is None:
                 return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
             header = request.headers.get("authorization", "")
             token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("access_token")
-            fake: FakeMessenger = getattr(fakes, kind)
+            fake: FakeMessenger | FakeWhatsApp = getattr(fakes, kind)
             status, answer = fake.call(method, request.method, request.path_params.get("node", "me"), token, body)
             return JSONResponse(answer, status)
         return endpoint
@@ -112,14 +101,15 @@ def fake_apis(fakes: Fakes) -> Starlette:
         Route(f"{accounts}/IncomingPhoneNumbers/{{pn}}.json", twilio("IncomingPhoneNumbers", "pn"), methods=["POST"]),
         Route("/twilio/v1/Services/{mg}", twilio("Services", "mg"), methods=["POST"]),
         *(route for kind in ("messenger", "instagram") for route in (
-            Route(f"/{kind}/{{version}}/me", pages(kind, "me"), methods=["GET"]),
-            Route(f"/{kind}/{{version}}/me/messages", pages(kind, "messages"), methods=["POST"]),
-            Route(f"/{kind}/{{version}}/{{node}}/subscriptions", pages(kind, "subscriptions"), methods=["POST"]),
-            Route(f"/{kind}/{{version}}/{{node}}/subscribed_apps", pages(kind, "subscribed_apps"),
+            Route(f"/{kind}/{{version}}/me", graph(kind, "me"), methods=["GET"]),
+            Route(f"/{kind}/{{version}}/me/messages", graph(kind, "messages"), methods=["POST"]),
+            Route(f"/{kind}/{{version}}/{{node}}/subscriptions", graph(kind, "subscriptions"), methods=["POST"]),
+            Route(f"/{kind}/{{version}}/{{node}}/subscribed_apps", graph(kind, "subscribed_apps"),
                   methods=["POST", "DELETE"]))),
-        Route("/whatsapp/{version}/{node}", whatsapp("phone_number"), methods=["GET"]),
-        Route("/whatsapp/{version}/{node}/messages", whatsapp("messages"), methods=["POST"]),
-        Route("/whatsapp/{version}/{node}/subscribed_apps", whatsapp("subscribed_apps"), methods=["POST", "DELETE"]),
+        Route("/whatsapp/{version}/{node}", graph("whatsapp", "phone_number"), methods=["GET"]),
+        Route("/whatsapp/{version}/{node}/messages", graph("whatsapp", "messages"), methods=["POST"]),
+        Route("/whatsapp/{version}/{node}/subscribed_apps", graph("whatsapp", "subscribed_apps"),
+              methods=["POST", "DELETE"]),
     ])
 
 

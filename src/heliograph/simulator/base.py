@@ -99,3 +99,45 @@ class Records:
             if not self.changed.wait_for(lambda: len(mine()) >= count, timeout):
                 raise AssertionError(f"{len(mine())} messages sent by {owner} to the fake, not {count}")
             return mine()
+
+
+class FakeApi:
+    """What every fake offers a test or the simulator: faults to set, and the messages it recorded, by owner (a
+    bot's token, an account's SID, a number's or a Page's id)."""
+
+    records: Records
+
+    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
+             description: str | None = None) -> None:
+        """`times` calls of `method` fail with `status` (and `retry_after`, for a 429), once `after` more calls of
+        it went through; faults set one after the other take their turns."""
+        said = description or self.describe(status, retry_after)
+        self.records.fail(method, Fault(status, said, retry_after, times, after))
+
+    def describe(self, status: int, retry_after: int | None) -> str:
+        return f"Error {status}"
+
+    def sent_by(self, owner: str) -> list[Sent]:
+        """The messages `owner` sent, oldest first."""
+        return self.records.sent_by(owner)
+
+    def wait_sent(self, owner: str, count: int, timeout: float = 10.0) -> list[Sent]:
+        """The messages `owner` sent, once there are at least `count` (AssertionError after `timeout` s)."""
+        return self.records.wait_sent(owner, count, timeout)
+
+
+class GraphFake(FakeApi):
+    """A fake of Meta's Graph API: a call on a node (a Page, a phone number, an account, an app) with a token,
+    answered by `answer` and recorded."""
+
+    clock: Callable[[], float]
+
+    def call(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
+             ) -> tuple[int, dict[str, Any]]:
+        status, answer = self.answer(method, http_method, node, token, body)
+        self.records.called(Called(node, method, status, self.clock()))
+        return status, answer
+
+    def answer(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
+               ) -> tuple[int, dict[str, Any]]:
+        raise NotImplementedError

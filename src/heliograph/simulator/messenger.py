@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from heliograph.channels.meta import sign
-from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
+from heliograph.simulator.base import Delivery, GraphFake, Records, Sent
 
 __all__ = ["FakeMessenger", "Sent", "preview"]
 
@@ -37,7 +37,7 @@ class GraphError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class FakeMessenger:
+class FakeMessenger(GraphFake):
     def __init__(self, object_: str, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
         self.object, self.clock, self.strict = object_, clock, strict
         self.pages: dict[str, Page] = {}  # token -> its Page
@@ -49,27 +49,10 @@ class FakeMessenger:
         with self.records.lock:
             self.pages[token] = Page(page_id, token, name)
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
-             description: str | None = None) -> None:
-        """`times` calls of `method` (`messages`, `me`, `subscriptions`, `subscribed_apps`) fail with `status`."""
-        self.records.fail(method, Fault(status, description or f"Error {status}", retry_after, times, after))
-
-    def sent_by(self, page_id: str) -> list[Sent]:
-        return self.records.sent_by(page_id)
-
-    def wait_sent(self, page_id: str, count: int, timeout: float = 10.0) -> list[Sent]:
-        return self.records.wait_sent(page_id, count, timeout)
-
     # --- the Graph API -----------------------------------------------------------------------------------
 
-    def call(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
-             ) -> tuple[int, dict[str, Any]]:
-        status, answer = self._answer(method, http_method, node, token, body)
-        self.records.called(Called(node, method, status, self.clock()))
-        return status, answer
-
-    def _answer(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
-                ) -> tuple[int, dict[str, Any]]:
+    def answer(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
+               ) -> tuple[int, dict[str, Any]]:
         with self.records.lock:
             fault = self.records.fault(method)
             if fault is not None:

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
+from heliograph.simulator.base import Called, Delivery, FakeApi, Records, Sent
 
 TOKEN = re.compile(r"(\d{1,20}):[A-Za-z0-9_-]{1,100}")
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -31,7 +31,7 @@ class BadRequest(Exception):
     """400, with Telegram's description after "Bad Request: "."""
 
 
-class FakeTelegram:
+class FakeTelegram(FakeApi):
     """`strict`: only tokens of Telegram's form are bots (the tests' fake); not strict, any token is, so that the
     simulator takes whatever a developer types (its bot id is then the token's CRC-32)."""
 
@@ -78,23 +78,11 @@ class FakeTelegram:
                 return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
             return 200, {"ok": True, "result": result}
 
+    def describe(self, status: int, retry_after: int | None) -> str:
+        return f"Too Many Requests: retry after {retry_after}" if status == 429 else f"Error {status}"
+
     def _is_bot(self, token: str) -> bool:
         return token not in self.revoked and (TOKEN.fullmatch(token) is not None or not self.strict and bool(token))
-
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
-             description: str | None = None) -> None:
-        """`times` calls of `method` fail with `status` (and `retry_after`, for a 429), once `after` more calls
-        of it went through; faults set one after the other take their turns."""
-        said = description or {429: f"Too Many Requests: retry after {retry_after}"}.get(status, f"Error {status}")
-        self.records.fail(method, Fault(status, said, retry_after, times, after))
-
-    def sent_by(self, token: str) -> list[Sent]:
-        """The messages the bot of `token` sent, oldest first."""
-        return self.records.sent_by(token)
-
-    def wait_sent(self, token: str, count: int, timeout: float = 10.0) -> list[Sent]:
-        """The messages the bot of `token` sent, once there are at least `count`."""
-        return self.records.wait_sent(token, count, timeout)
 
     def revoke(self, token: str) -> None:
         with self.records.lock:

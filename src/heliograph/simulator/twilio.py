@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from heliograph.channels.twilio import MAX_BODY, signature
-from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
+from heliograph.simulator.base import Called, Delivery, FakeApi, Records, Sent
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 __all__ = ["FakeTwilio", "Sent", "preview"]
@@ -37,7 +37,7 @@ class TwilioError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class FakeTwilio:
+class FakeTwilio(FakeApi):
     def __init__(self, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
         self.clock, self.strict = clock, strict
         self.accounts: dict[str, Account] = {}
@@ -51,17 +51,6 @@ class FakeTwilio:
         with self.records.lock:
             self.accounts[sid] = Account(token, {pn: _number(pn, phone) for pn, phone in (numbers or {}).items()},
                                          {mg: {"sid": mg} for mg in services})
-
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
-             description: str | None = None) -> None:
-        """`times` calls of `method` (`Messages`, `IncomingPhoneNumbers`, `Services`) fail with `status`."""
-        self.records.fail(method, Fault(status, description or f"Error {status}", retry_after, times, after))
-
-    def sent_by(self, account: str) -> list[Sent]:
-        return self.records.sent_by(account)
-
-    def wait_sent(self, account: str, count: int, timeout: float = 10.0) -> list[Sent]:
-        return self.records.wait_sent(account, count, timeout)
 
     # --- the REST API --------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from heliograph.simulator.base import Called, Delivery, Fault, Records, Sent
+from heliograph.simulator.base import Delivery, GraphFake, Records, Sent
 
 __all__ = ["FakeWhatsApp", "Sent", "preview"]
 
@@ -38,7 +38,7 @@ class GraphError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-class FakeWhatsApp:
+class FakeWhatsApp(GraphFake):
     def __init__(self, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
         self.clock, self.strict = clock, strict
         self.numbers: dict[str, Number] = {}  # phone number id -> the number
@@ -49,28 +49,10 @@ class FakeWhatsApp:
         with self.records.lock:
             self.numbers[phone_number_id] = Number(token, display)
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1, after: int = 0,
-             description: str | None = None) -> None:
-        """`times` calls of `method` (`messages`, `subscribed_apps`, `phone_number`) fail with `status`."""
-        self.records.fail(method, Fault(status, description or f"Error {status}", retry_after, times, after))
-
-    def sent_by(self, phone_number_id: str) -> list[Sent]:
-        return self.records.sent_by(phone_number_id)
-
-    def wait_sent(self, phone_number_id: str, count: int, timeout: float = 10.0) -> list[Sent]:
-        return self.records.wait_sent(phone_number_id, count, timeout)
-
     # --- the Graph API -----------------------------------------------------------------------------------
 
-    def call(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
-             ) -> tuple[int, dict[str, Any]]:
-        """One call on a node (a phone number id, or an account id for `subscribed_apps`)."""
-        status, answer = self._answer(method, http_method, node, token, body)
-        self.records.called(Called(node, method, status, self.clock()))
-        return status, answer
-
-    def _answer(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
-                ) -> tuple[int, dict[str, Any]]:
+    def answer(self, method: str, http_method: str, node: str, token: str | None, body: dict[str, Any]
+               ) -> tuple[int, dict[str, Any]]:
         with self.records.lock:
             fault = self.records.fault(method)
             if fault is not None:
