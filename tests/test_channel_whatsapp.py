@@ -116,3 +116,30 @@ def test_a_conversation_on_whatsapp_with_buttons_and_statuses(
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:failure")) == 1)
     failure = by_type(events, "conversation:message:delivery:failure")[0]["payload"]
     assert (late, "whatsapp_131047") == (failure["message"]["id"], failure["error"]["code"])
+
+
+def test_a_reply_button_pressed_is_the_persons_answer_with_its_payload(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, number: dict[str, str],
+        whatsapp: FakeWhatsApp) -> None:
+    """Reply actions go out as WhatsApp's reply buttons; a press comes back as the person's message of the
+    reply's text and payload, as a quick reply's does on Messenger (not as a postback)."""
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    make(http, app_id, number)
+    pnid, secret = number["phoneNumberId"], number["appSecret"]
+    assert 200 == channel_fakes.deliver(whatsapp.message(pnid, secret, sender=PERSON, name="Sheena",
+                                                         text="Can I pay later?")).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    question = reply(http, app_id, conversation, {"type": "text", "text": "Which plan?", "actions": [
+        {"type": "reply", "text": "Monthly", "payload": "PLAN_M"}, {"type": "reply", "text": "Yearly",
+                                                                   "payload": "PLAN_Y"}]})
+    [sent] = whatsapp.wait_sent(pnid, 1)
+    assert [f"{question}:0", f"{question}:1"] == [b["reply"]["id"] for b in
+                                                  sent.body["interactive"]["action"]["buttons"]]
+    pressed = whatsapp.message(pnid, secret, sender=PERSON, name="Sheena", press=f"{question}:1")
+    assert 200 == channel_fakes.deliver(pressed).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 3)
+    said = by_type(events, "conversation:message")[-1]["payload"]["message"]
+    assert ("user", {"type": "text", "text": "Yearly", "payload": "PLAN_Y"}) == (said["author"]["type"],
+                                                                                said["content"])
+    assert [] == by_type(events, "conversation:postback")

@@ -12,6 +12,7 @@ served only when HELIOGRAPH_CHANNELS=simulate.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -65,21 +66,21 @@ async def receipt(call: Call) -> Reply:
     if integration["type"] == "messenger":
         if body.status != "delivered":
             raise BadRequest("Messenger's reads and failures are not simulated: only `delivered`")
-        sent = next((one for one in fakes.messenger.sent_by(str(config["pageId"]))
-                     if one.message_id == body.message_id), None)
-        if sent is None:
+        delivered = next((one for one in fakes.messenger.sent_by(str(config["pageId"]))
+                          if one.message_id == body.message_id), None)
+        if delivered is None:
             raise NotFound(f"No message {body.message_id} was sent through this integration")
-        return 200, await _post(fakes.messenger.delivery(sent, str(config["appId"])))
+        return 200, await _post(_built(lambda: fakes.messenger.delivery(delivered, str(config["appId"]))))
     fake = fakes.twilio if integration["type"] == "twilio" else fakes.whatsapp
     owner = config["accountSid"] if integration["type"] == "twilio" else config["phoneNumberId"]
     sent = next((one for one in fake.sent_by(owner) if one.message_id == body.message_id), None)
     if sent is None:
         raise NotFound(f"No message {body.message_id} was sent through this integration")
     if integration["type"] == "twilio":
-        return 200, await _post(fakes.twilio.status(sent, body.status, error_code=code))
+        return 200, await _post(_built(lambda: fakes.twilio.status(sent, body.status, error_code=code)))
     status = "failed" if body.status == "undelivered" else body.status
-    return 200, await _post(fakes.whatsapp.status(sent, config["appSecret"], status,
-                                                  error_code=None if code is None else int(code)))
+    return 200, await _post(_built(lambda: fakes.whatsapp.status(sent, config["appSecret"], status,
+                                                                 error_code=None if code is None else int(code))))
 
 
 @routes("GET", SIM + "/outbox", "SimulatorOutbox", ACCOUNT)
@@ -159,6 +160,14 @@ def _page_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Deliver
     if body.text is UNSET:
         raise BadRequest(f"{integration['type']} people send text or press buttons here: no location")
     return fake.message(page, app, sender=sender, text=body.text)  # type: ignore[no-any-return]
+
+
+def _built(make: Callable[[], Delivery]) -> Delivery:
+    """The channel's request, or a 400 when the channel would have nowhere to send it (no webhook)."""
+    try:
+        return make()
+    except (LookupError, KeyError) as error:
+        raise BadRequest(f"The integration's channel has no webhook: {error}") from None
 
 
 async def _post(delivery: Delivery) -> dict[str, Any]:

@@ -41,14 +41,15 @@ from heliograph.channels.base import (
 MAX_TEXT = 2000  # characters of a Messenger message
 MAX_QUICK_REPLIES, MAX_BUTTONS, MAX_ELEMENTS = 13, 3, 10
 MAX_TITLE = 20
-FIELDS = "messages,messaging_postbacks,message_deliveries,message_reads,messaging_seen"
+FIELDS = {"page": "messages,messaging_postbacks,message_deliveries,message_reads",  # the webhook fields of each
+          "instagram": "messages,messaging_postbacks,messaging_seen"}  # object (Page, Instagram account)
 
 
 class Messenger(meta.MetaChannel):
     type: ClassVar[str] = "messenger"
     default_base_url: ClassVar[str] = "https://graph.facebook.com"
-    receipts: ClassVar[bool] = True  # deliveries (with their message ids); reads go by watermark: not matched
-    reads: ClassVar[bool] = True
+    receipts: ClassVar[bool] = True  # deliveries (with their message ids); reads go by watermark: not matched,
+    reads: ClassVar[bool] = False  # so a delivery is the last event of a message
     object: ClassVar[str] = "page"
     button_template: ClassVar[bool] = True
 
@@ -79,8 +80,10 @@ class Messenger(meta.MetaChannel):
         elif kind in ("image", "file"):
             attachment = {"type": kind, "payload": {"url": content["mediaUrl"], "is_reusable": True}}
             messages = [{"attachment": attachment}]
-            if content.get("text") or actions:
+            if content.get("text") or any(a.get("type") != "reply" for a in actions):
                 messages.append(self._text(content.get("text") or "", actions, message_id))
+            elif actions:  # quick replies only: they go with the picture itself
+                messages[0]["quick_replies"] = _quick_replies(actions)
         elif kind == "location":
             coordinates = content["coordinates"]
             text = content.get("text") or f"https://maps.google.com/maps?q={coordinates['lat']},{coordinates['long']}"
@@ -103,8 +106,7 @@ class Messenger(meta.MetaChannel):
                     "template_type": "button", "text": text[:640] or " ", "buttons": buttons}}}
             return _generic([{"title": text[:80] or " ", "buttons": buttons}])
         message: dict[str, Any] = {"text": text[:MAX_TEXT]}
-        replies = [{"content_type": "text", "title": (a.get("text") or "")[:MAX_TITLE], "payload": a.get("payload")
-                    or a.get("text") or ""} for a in actions if a.get("type") == "reply"][:MAX_QUICK_REPLIES]
+        replies = _quick_replies(actions)
         if replies:
             message["quick_replies"] = replies
         return message
@@ -122,9 +124,9 @@ class Messenger(meta.MetaChannel):
             raise ChannelError("bad_request", f"{self.label} did not describe the Page")
         app_token = f"{config.get('appId')}|{config.get('appSecret')}"
         await meta.graph(http, self.label, "POST", f"{base}/{config.get('appId')}/subscriptions", app_token, {
-            "object": self.object, "callback_url": webhook_url, "verify_token": secret, "fields": FIELDS})
+            "object": self.object, "callback_url": webhook_url, "verify_token": secret, "fields": FIELDS[self.object]})
         await meta.graph(http, self.label, "POST", f"{base}/{page['id']}/subscribed_apps", token,
-                         {"subscribed_fields": FIELDS})
+                         {"subscribed_fields": FIELDS["page"]})
         return self.learnt(page)
 
     def learnt(self, page: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,13 +161,17 @@ class Instagram(Messenger):
 
 # --- reading notifications --------------------------------------------------------------------------------
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _events(item: dict[str, Any]) -> list[InboundEvent]:
     """The events of one `messaging` item: a message, a press, or deliveries (echoes of our own are dropped)."""
-    person = (item.get("sender") or {}).get("id")
+    person = _dict(item.get("sender")).get("id")
     if not isinstance(person, str):
         return []
     profile = Profile(raw={"psid": person})
@@ -197,13 +203,18 @@ def _content(message: dict[str, Any]) -> dict[str, Any] | None:
             found["payload"] = reply["payload"]
         return found
     for attachment in _dicts(message.get("attachments")):
-        url = (attachment.get("payload") or {}).get("url")
+        url = _dict(attachment.get("payload")).get("url")
         if isinstance(url, str) and attachment.get("type") in ("image", "file", "video", "audio"):
             return {"type": "image" if attachment["type"] == "image" else "file", "mediaUrl": url}
     return None
 
 
 # --- writing messages --------------------------------------------------------------------------------------
+
+def _quick_replies(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"content_type": "text", "title": (a.get("text") or "")[:MAX_TITLE], "payload": a.get("payload")
+             or a.get("text") or ""} for a in actions if a.get("type") == "reply"][:MAX_QUICK_REPLIES]
+
 
 def _button(action: dict[str, Any], action_id: str) -> dict[str, Any]:
     title = (action.get("text") or "")[:MAX_TITLE]

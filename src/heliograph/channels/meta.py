@@ -16,7 +16,7 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 GRAPH_VERSION = "v21.0"
 # Meta's rate limits and "service unavailable": retried; the 24-hour window: final, said so
 RETRIED = frozenset({4, 17, 32, 613, 80007, 130429, 131016, 131056, 133016})
-OUTSIDE_WINDOW = frozenset({131047, 2018278})  # WhatsApp's code; Messenger's and Instagram's subcode
+OUTSIDE_WINDOW = frozenset({131047, 2018278, 2534022})  # WhatsApp's code; Messenger's, Instagram's subcodes
 
 
 class MetaChannel:
@@ -42,6 +42,8 @@ def verify(app_secret: str, request: InboundRequest) -> None:
     given = request.headers.get(SIGNATURE_HEADER)
     if given is None:
         raise Refused(401, "Missing X-Hub-Signature-256 header")
+    if not app_secret:
+        raise Refused(401, "The integration has no app secret to check the signature with")
     expected = "sha256=" + hmac.new(app_secret.encode(), request.body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Refused(401, "Invalid X-Hub-Signature-256 header")

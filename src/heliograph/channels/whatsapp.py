@@ -72,7 +72,7 @@ class WhatsApp(meta.MetaChannel):
                 value = change.get("value")
                 if change.get("field") != "messages" or not isinstance(value, dict):
                     continue
-                names = {contact.get("wa_id"): (contact.get("profile") or {}).get("name")
+                names = {contact.get("wa_id"): _dict(contact.get("profile")).get("name")
                          for contact in _dicts(value.get("contacts"))}
                 events += [event for message in _dicts(value.get("messages"))
                            if (event := _message(message, names)) is not None]
@@ -134,6 +134,10 @@ class WhatsApp(meta.MetaChannel):
 
 # --- reading notifications --------------------------------------------------------------------------
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -147,25 +151,27 @@ def _message(message: dict[str, Any], names: Mapping[Any, Any]) -> InboundEvent 
     profile = Profile(given_name=named, display_name=named, raw={"waId": person})
     kind = message.get("type")
     if kind == "interactive":
-        reply = (message.get("interactive") or {}).get("button_reply") or (message.get("interactive") or {}).get(
-            "list_reply") or {}
-        return Postback(user=person, profile=profile, external_id=f"message:{wamid}", action_id=str(reply.get("id")))
+        interactive = _dict(message.get("interactive"))
+        reply = _dict(interactive.get("button_reply")) or _dict(interactive.get("list_reply"))
+        if not isinstance(reply.get("id"), str):
+            return None  # a Flow's reply (nfm_reply) or another kind: not an action of ours
+        return Postback(user=person, profile=profile, external_id=f"message:{wamid}", action_id=reply["id"])
     content = _content(kind, message)
     if content is None:
         return None
     stamp = message.get("timestamp")
-    sent_at = int(stamp) * 1000 if isinstance(stamp, str) and stamp.isdigit() else None
+    sent_at = int(stamp) * 1000 if isinstance(stamp, str) and stamp.isascii() and stamp.isdigit() else None
     return UserMessage(user=person, profile=profile, external_id=f"message:{wamid}", original_id=wamid,
                        sent_at=sent_at, content=content)
 
 
 def _content(kind: Any, message: dict[str, Any]) -> dict[str, Any] | None:
     """Text (and a quick reply's text) and locations; media need downloading through the Graph API (not yet)."""
-    if kind == "text" and isinstance((message.get("text") or {}).get("body"), str):
+    if kind == "text" and isinstance(_dict(message.get("text")).get("body"), str):
         return {"type": "text", "text": message["text"]["body"]}
-    if kind == "button" and isinstance((message.get("button") or {}).get("text"), str):
+    if kind == "button" and isinstance(_dict(message.get("button")).get("text"), str):
         return {"type": "text", "text": message["button"]["text"]}  # a template's quick reply
-    place = message.get("location") or {}
+    place = _dict(message.get("location"))
     if kind == "location" and all(isinstance(place.get(k), int | float) for k in ("latitude", "longitude")):
         named = {k: place[k] for k in ("name", "address") if isinstance(place.get(k), str)}
         return {"type": "location", "coordinates": {"lat": place["latitude"], "long": place["longitude"]},

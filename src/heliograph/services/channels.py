@@ -53,7 +53,6 @@ from heliograph.services.users import insert_new_user
 from heliograph.store import channels as store
 from heliograph.store import clients as client_store
 from heliograph.store import integrations as integration_store
-from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
 from heliograph.store.db import Database
 from heliograph.store.fast import Plan
@@ -67,32 +66,48 @@ log = logging.getLogger("heliograph.channels")
 
 async def create_integration(db: Database, apis: ChannelApis, *, ids: IdFactory, app_id: str, body: IntegrationBody,
                              public_base: str) -> dict[str, Any]:
-    """CreateIntegration. For a channel Heliograph talks to, the channel is set up first (its credentials
-    checked, its webhook pointed at `<public_base>/api/<type>/webhooks/<appId>/<integrationId>` with a secret
-    of the integration's own), outside any transaction; a refusal is a 400 and nothing is stored, and should the
-    integration then not be stored, the channel is set back."""
+    """CreateIntegration. For a channel Heliograph talks to, the integration is stored first, inactive, with its
+    secret (Meta calls the webhook with the verify token while it is being subscribed); then the channel is set
+    up, outside any transaction (its credentials checked, its webhook pointed at
+    `<public_base>/api/<type>/webhooks/<appId>/<integrationId>`), and the integration made active with what the
+    channel told of itself. A refusal is a 400, and the integration is deleted again: nothing stays of it; should
+    that last step fail, the channel is set back too."""
     kind = integrations.type_of(body)
     channel = adapter(kind)
     config = integrations.given_config(body)
     if channel is None or not channel.configured(config):
         async with db.write() as conn:
             return await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body)
-    integrations.check_integration(body)
-    async with db.read() as conn:
-        await require_app(conn, app_id=app_id)
     integration_id, secret = ids.new(), new_webhook_secret()
+    async with db.write() as conn:  # every check of the body and the app, before the channel hears of it
+        await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body, channel=integrations.Channel(
+            integration_id, secret, {}, pending=True))
     url = f"{public_base}/api/{kind}/webhooks/{app_id}/{integration_id}"  # (api/channels.py checks requests on it)
     try:
         learnt = await channel.provision(apis.http, apis.base_url(channel), config, webhook_url=url, secret=secret)
     except ChannelError as error:
+        await _forget(db, app_id, integration_id)
         raise BadRequest(f"The {kind} integration could not be set up: {error.message}") from None
+    except BaseException:
+        await _forget(db, app_id, integration_id)
+        raise
     try:
         async with db.write() as conn:
-            return await integrations.create_integration(conn, ids=ids, app_id=app_id, body=body,
-                                                         channel=integrations.Channel(integration_id, secret, learnt))
+            return await integrations.activate_integration(conn, app_id=app_id, integration_id=integration_id,
+                                                           learnt=learnt)
     except BaseException:
-        await _set_back(channel, apis, config, integration_id)
+        await _set_back(channel, apis, {**config, **learnt}, integration_id)
+        await _forget(db, app_id, integration_id)
         raise
+
+
+async def _forget(db: Database, app_id: str, integration_id: str) -> None:
+    """Delete an integration whose channel could not be set up (gone already, with its app: nothing to do)."""
+    try:
+        async with db.write() as conn:
+            await integrations.delete_integration(conn, app_id=app_id, integration_id=integration_id)
+    except NotFound:
+        pass
 
 
 async def delete_integration(db: Database, apis: ChannelApis, *, app_id: str, integration_id: str) -> None:
@@ -237,7 +252,7 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
         else:
             await postbacks.press(conn, ids=ids, limit=limit, app_id=integration["app_id"],
                                   conversation_id=conversation_id, user=user, action_id=event.action_id,
-                                  through=Through(integration["id"], integration["type"]))
+                                  through=Through(integration["id"], integration["type"]), replies=True)
     except (BadRequest, NotFound, Locked) as refused:  # a press of a button that is gone, content we cannot keep,
         # a conversation full: the channel would only send it again: answered, and dropped
         log.warning("%s integration %s: dropped %s: %s", integration["type"], integration["id"],

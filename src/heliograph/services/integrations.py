@@ -54,6 +54,7 @@ class Channel:
     integration_id: str
     secret: str
     learnt: Mapping[str, Any]
+    pending: bool = False  # stored inactive while the channel is set up (it may call the webhook meanwhile)
 OAUTH = "oauth"
 _NOT_CONFIG = ("type", "displayName", "defaultResponderId", "webhooks")  # columns, or never stored
 
@@ -124,7 +125,7 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
         config["webhookSecret"] = new_webhook_secret()
     responders = await _responders(conn, app_id)
     integration_id, now = (channel.integration_id, ids.clock()) if channel else ids.new_at()
-    status = "inactive" if kind in CHANNEL_TYPES and channel is None else "active"
+    status = "inactive" if kind in CHANNEL_TYPES and (channel is None or channel.pending) else "active"
     row = {"id": integration_id, "app_id": app_id, "type": kind, "status": status,
            "display_name": None if body.display_name is UNSET else body.display_name, "config": config,
            "default_responder_id": responders.check(getattr(body, "default_responder_id", UNSET)),
@@ -134,6 +135,15 @@ async def create_integration(conn: AsyncConnection, *, ids: IdFactory, app_id: s
         return responders.show(row, render.integration(row))
     webhook = await add_webhook(conn, ids=ids, app_id=app_id, integration_id=integration_id, body=hook)
     return render.integration(row, [webhook])
+
+
+async def activate_integration(conn: AsyncConnection, *, app_id: str, integration_id: str,
+                               learnt: Mapping[str, Any]) -> dict[str, Any]:
+    """A channel's integration, stored pending, now set up: active, with what the channel told of itself."""
+    row = dict(await require_integration(conn, app_id=app_id, integration_id=integration_id))
+    row["config"], row["status"] = {**row["config"], **learnt}, "active"
+    await store.activate_integration(conn, integration_id=integration_id, config=row["config"])
+    return await _wire(conn, row)
 
 
 async def list_integrations(conn: AsyncConnection, *, app_id: str, page: Page, types: str | None) -> Window:

@@ -45,15 +45,24 @@ async def postback(db: Database, *, ids: IdFactory, limit: int, end_user: EndUse
 
 
 async def press(conn: AsyncConnection, *, ids: IdFactory, limit: int, app_id: str, conversation_id: str,
-                user: Any, action_id: str, through: Through) -> None:
+                user: Any, action_id: str, through: Through, replies: bool = False) -> None:
     """The user pressed a postback button of a message of the conversation (400 for a malformed action id or
     one of another kind, 404 for none): conversation:postback; with the app's echoPostback on, the action's
-    text is posted first as the user's message, in the same transaction, through the same integration."""
+    text is posted first as the user's message, in the same transaction, through the same integration. With
+    `replies` (a channel that renders reply actions as buttons: WhatsApp), a reply action's press is the user's
+    message of its text and payload, as a quick reply is."""
     message_id, path = parse_action_id(action_id)
     row = await message_store.find_message(conn, conversation_id=conversation_id, message_id=message_id)
     if row is None:
         await require_conversation(conn, app_id=app_id, conversation_id=conversation_id)
         raise NotFound(f"Action {action_id} not found in this conversation")
+    if replies and _action_at(row["content"], path).get("type") == "reply":
+        reply = _action_at(row["content"], path)
+        said = MessagePost(author=Author(type="user", user_id=user["id"]),
+                           content=Text(text=reply["text"], payload=reply.get("payload") or reply["text"]))
+        await messages.post_in(conn, ids=ids, limit=limit, app_id=app_id, conversation_id=conversation_id,
+                               body=said, through=through)
+        return
     action = find_action(row["content"], path, action_id)
     app = await require_app(conn, app_id=app_id)
     if app["settings"].get("echoPostback"):
@@ -74,16 +83,21 @@ def parse_action_id(action_id: str) -> tuple[str, tuple[int, ...]]:
     return message_id, tuple(int(p) for p in places)
 
 
-def find_action(content: dict[str, Any], path: tuple[int, ...], action_id: str) -> dict[str, Any]:
-    """The postback action at `path` of a message's content: 404 if there is none, 400 if it is another kind."""
+def _action_at(content: dict[str, Any], path: tuple[int, ...]) -> dict[str, Any]:
+    """The action at `path` of a message's content, or {} if there is none."""
     holder = content
     if len(path) == 2:
         items = content.get("items", [])
         holder = items[path[0]] if path[0] < len(items) else {}
     actions = holder.get("actions", [])
-    if path[-1] >= len(actions):
+    return dict(actions[path[-1]]) if path[-1] < len(actions) else {}
+
+
+def find_action(content: dict[str, Any], path: tuple[int, ...], action_id: str) -> dict[str, Any]:
+    """The postback action at `path` of a message's content: 404 if there is none, 400 if it is another kind."""
+    action = _action_at(content, path)
+    if not action:
         raise NotFound(f"Action {action_id} not found in this conversation")
-    action: dict[str, Any] = actions[path[-1]]
     if action.get("type") != "postback":
         raise BadRequest(f"actionId: action {action_id} is a {action.get('type')} action, not a postback")
     return action

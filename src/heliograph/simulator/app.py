@@ -20,10 +20,12 @@ import base64
 import binascii
 import dataclasses
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -63,6 +65,18 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+async def _verified(callback: str, verify_token: Any) -> bool:
+    """Meta's check of a webhook being subscribed: a GET with the verify token, which must echo the challenge."""
+    challenge = str(secrets.randbelow(10**9))
+    query = {"hub.mode": "subscribe", "hub.verify_token": str(verify_token or ""), "hub.challenge": challenge}
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.get(callback, params=query)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200 and answer.text == challenge
+
+
 def fake_apis(fakes: Fakes) -> Starlette:
     async def telegram(request: Request) -> JSONResponse:
         body = await _json_object(request)
@@ -89,6 +103,9 @@ def fake_apis(fakes: Fakes) -> Starlette:
                 return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
             header = request.headers.get("authorization", "")
             token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("access_token")
+            callback = body.get("callback_url") or body.get("override_callback_uri")
+            if request.method == "POST" and callback and not await _verified(str(callback), body.get("verify_token")):
+                return JSONResponse({"error": {"message": "(#2200) Callback verification failed", "code": 2200}}, 400)
             fake: FakeMessenger | FakeWhatsApp = getattr(fakes, kind)
             status, answer = fake.call(method, request.method, request.path_params.get("node", "me"), token, body)
             return JSONResponse(answer, status)

@@ -81,6 +81,11 @@ async def update_integration(conn: AsyncConnection, *, integration_id: str, disp
         display_name=display_name, config=config, default_responder_id=default_responder_id))
 
 
+async def activate_integration(conn: AsyncConnection, *, integration_id: str, config: dict[str, Any]) -> None:
+    """A channel's integration set up: active, with what the channel told of itself in its config."""
+    await conn.execute(_i.update().where(_i.c.id == integration_id).values(status="active", config=config))
+
+
 async def delete_integration(conn: AsyncConnection, *, app_id: str, integration_id: str, hidden_type: str) -> None:
     """Delete the integration unless it is of `hidden_type` (IntegrationNotFound, or AppNotFound, then);
     its webhooks and keys go with it (foreign keys cascade)."""
