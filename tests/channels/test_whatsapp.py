@@ -150,3 +150,15 @@ def test_the_graph_apis_answers() -> None:
                                    (401, 190, ("unauthorized", False)), (503, 2, ("service_unavailable", True))):
         error, _ = asyncio.run(send(status, {"error": {"message": "nope", "type": "OAuthException", "code": code}}))
         assert expected == (error.code, error.retryable)
+
+
+@pytest.mark.parametrize("message", [
+    {"from": "1", "id": "w1", "type": "text", "text": "not an object"},
+    {"from": "1", "id": "w2", "type": "interactive", "interactive": "x"},
+    {"from": "1", "id": "w3", "type": "interactive", "interactive": {"type": "nfm_reply", "nfm_reply": {}}},
+    {"from": "1", "id": "w4", "type": "location", "location": []},
+    {"from": "1", "id": "w5", "type": "text", "text": {"body": "hi"}, "timestamp": "²"},
+], ids=["text", "interactive", "flow", "location", "timestamp"])
+def test_a_notification_of_an_unexpected_shape_is_dropped_not_a_crash(message: dict[str, Any]) -> None:
+    events = WHATSAPP.parse(request(notification(contacts=[{"wa_id": "1", "profile": "x"}], messages=[message])))
+    assert all(isinstance(event, UserMessage) and event.sent_at is None for event in events)
