@@ -58,17 +58,12 @@ class ChannelSender(WokenLoop):
         # end within its lease stops and is recorded (its progress kept), and a record is fenced by the lease:
         # a sender that lost its lease to another records nothing.
         self.lease_ms = int((policy.timeout * 3 + 10) * 1000)
-        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def once(self) -> int:
         return await self.send_once()
 
     async def next_due(self, conn: AsyncConnection) -> int | None:
         return await store.next_due(conn)
-
-    def working(self) -> set[asyncio.Task[None]]:
-        """The runs in flight: cancelled, their leases run out and others claim the sends again."""
-        return self._in_flight
 
     async def send_once(self) -> int:
         """Claim what is due, as many lanes as there are free slots for (a claimed run starts at once, so its
@@ -84,15 +79,8 @@ class ChannelSender(WokenLoop):
         for send in claimed:
             runs.setdefault(send.lane, []).append(send)
         for sends in runs.values():
-            task = asyncio.create_task(self._send_run(sends, leased_until=now + self.lease_ms))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self.start(self._send_run(sends, leased_until=now + self.lease_ms))
         return len(claimed)
-
-    async def drain(self) -> None:
-        """Wait for the sends already started (tests and shutdown)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     async def _send_run(self, sends: list[store.Claimed], *, leased_until: int) -> None:
         """A lane's run, in order, each send recorded as it ends; the first that is not over (to be retried, or

@@ -52,7 +52,6 @@ class Dispatcher(WokenLoop):
         self.claim_limit = claim_limit  # deliveries per claim
         self.lease_ms = int((policy.timeout + 10) * 1000)  # outlives any attempt
         self._slots = asyncio.Semaphore(max_in_flight)
-        self._in_flight: set[asyncio.Task[None]] = set()
         self._to_record: list[_Record] = []
         self._recording: asyncio.Task[None] | None = None
 
@@ -73,15 +72,8 @@ class Dispatcher(WokenLoop):
             now=now, lease_ms=self.lease_ms, limit=self.claim_limit))
         for group in self._senders(claimed):
             await self._slots.acquire()
-            task = asyncio.create_task(self._send(group, leased_until=now + self.lease_ms))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+            self.start(self._send(group, leased_until=now + self.lease_ms))
         return len(claimed)
-
-    async def drain(self) -> None:
-        """Wait for the sends already started (tests and shutdown)."""
-        while self._in_flight:
-            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     def _senders(self, claimed: list[deliveries.Claimed]) -> Iterable[list[deliveries.Claimed]]:
         """What each sender takes, in order: a lane's run, or with batching a webhook's whole claim."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +26,7 @@ class WokenLoop:
 
     def __init__(self) -> None:
         self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -47,7 +49,18 @@ class WokenLoop:
         raise NotImplementedError
 
     def working(self) -> Iterable[asyncio.Task[None]]:
-        raise NotImplementedError
+        return self._in_flight
+
+    def start(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` as a task in flight (cancelled with the loop, waited for by `drain`)."""
+        task = asyncio.create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def drain(self) -> None:
+        """Wait for the work already started (tests and shutdown)."""
+        while self._in_flight:
+            await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
     async def _sleep(self) -> None:
         async with self.db.read() as conn:
