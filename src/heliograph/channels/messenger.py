@@ -37,6 +37,7 @@ from heliograph.channels.base import (
     Unsupported,
     UserMessage,
 )
+from heliograph.channels.plain import map_link
 
 MAX_TEXT = 2000  # characters of a Messenger message
 MAX_QUICK_REPLIES, MAX_BUTTONS, MAX_ELEMENTS = 13, 3, 10
@@ -85,8 +86,7 @@ class Messenger(meta.MetaChannel):
             elif actions:  # quick replies only: they go with the picture itself
                 messages[0]["quick_replies"] = _quick_replies(actions)
         elif kind == "location":
-            coordinates = content["coordinates"]
-            text = content.get("text") or f"https://maps.google.com/maps?q={coordinates['lat']},{coordinates['long']}"
+            text = content.get("text") or map_link(content["coordinates"])
             messages = [{"text": text[:MAX_TEXT]}]
         elif kind in ("carousel", "list"):
             elements = [_element(item, f"{message_id}:{n}") for n, item in enumerate(content.get("items") or ())]

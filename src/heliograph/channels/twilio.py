@@ -9,9 +9,8 @@ carries `X-Twilio-Signature`: Base64(HMAC-SHA1(auth token, the URL it was sent t
 name and value, sorted by name)), checked here in constant time, with and without the URL's default port as
 Twilio's own validator does.
 
-SMS has no buttons: actions become lines of text (`Yes`, `Guide: https://…`), a carousel or list its items'
-titles and descriptions, a location its text fallback with a map link; an image goes as MMS (`MediaUrl`), a
-file as a link. Texts are cut at 1,600 characters, Twilio's limit for one message.
+SMS has no buttons: content goes as plain text (channels/plain.py); an image as MMS (`MediaUrl`). Texts are
+cut at 1,600 characters, Twilio's limit for one message.
 """
 
 from __future__ import annotations
@@ -35,10 +34,10 @@ from heliograph.channels.base import (
     Receipt,
     Refused,
     Sent,
-    Unsupported,
     UserMessage,
     call_api,
 )
+from heliograph.channels.plain import plain
 
 SIGNATURE_HEADER = "x-twilio-signature"
 MAX_BODY = 1600  # characters of one message's Body
@@ -98,25 +97,11 @@ class Twilio:
     # --- outbound ---------------------------------------------------------------------------------
 
     def render(self, content: Mapping[str, Any], *, message_id: str, to: str) -> list[Call]:
-        kind = content.get("type")
-        media: list[str] = []
-        if kind == "text":
-            text = _with_actions(content.get("text") or "", content.get("actions"))
-        elif kind == "image":
-            text, media = _with_actions(content.get("text") or "", content.get("actions")), [content["mediaUrl"]]
-        elif kind == "file":
-            text = "\n".join(part for part in (content.get("text"), content["mediaUrl"]) if part)
-        elif kind == "location":
-            text = content.get("text") or _map_link(content["coordinates"])
-        elif kind in ("carousel", "list"):
-            text = "\n\n".join(_with_actions("\n".join(p for p in (item.get("title"), item.get("description")) if p),
-                                             item.get("actions")) for item in content.get("items") or ())
-        else:
-            raise Unsupported(f"Unsupported message type `{kind}`")
+        text, picture = plain(content)
         parts = [text[start:start + MAX_BODY] for start in range(0, len(text), MAX_BODY)] or [""]
         calls = [Call("POST", "Messages.json", {"To": to, "Body": part}) for part in parts]
-        if media:  # the picture comes with the first part
-            calls[0] = Call("POST", "Messages.json", {**(calls[0].json or {}), "MediaUrl": media[0]})
+        if picture:  # the picture comes with the first part
+            calls[0] = Call("POST", "Messages.json", {**(calls[0].json or {}), "MediaUrl": picture})
         return calls
 
     async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
@@ -202,24 +187,6 @@ def _receipt(sid: str, status: str, form: Mapping[str, str]) -> Receipt:
         error = (f"twilio_{code}", form.get("ErrorMessage") or f"Twilio could not deliver the message ({status})")
     return Receipt(external_id=f"status:{sid}:{status}", message=sid, status=_DELIVERED.get(status, "failed"),
                    error=error)
-
-
-# --- writing messages ------------------------------------------------------------------------------------
-
-def _with_actions(text: str, actions: Any) -> str:
-    """The text with its actions as lines: a reply's or postback's label, a link's label and address."""
-    lines = [text] if text else []
-    for action in actions or ():
-        label = action.get("text") or ""
-        if action.get("type") in ("link", "webview") and action.get("uri"):
-            lines.append(f"{label}: {action['uri']}")
-        elif action.get("type") in ("reply", "postback") and label:
-            lines.append(label)
-    return "\n".join(lines)
-
-
-def _map_link(coordinates: Mapping[str, Any]) -> str:
-    return f"https://maps.google.com/maps?q={coordinates['lat']},{coordinates['long']}"
 
 
 # --- the REST API ------------------------------------------------------------------------------------------
