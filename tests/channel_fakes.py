@@ -16,6 +16,7 @@ from heliograph.simulator.telegram import Delivery
 
 TWILIO_ACCOUNT, TWILIO_TOKEN, TWILIO_NUMBER = "AC1", "auth-token", "+15550001111"
 PAGE_ID, PAGE_TOKEN = "106731941223392", "page-token"
+MAILGUN_KEY, MAILGUN_DOMAIN = "key-1", "mg.example.org"
 _lock = threading.Lock()
 _running: tuple[Fakes, str] | None = None
 
@@ -49,6 +50,7 @@ def _started() -> tuple[Fakes, str]:
             made.twilio.account(TWILIO_ACCOUNT, TWILIO_TOKEN, numbers={"PN1": TWILIO_NUMBER}, services=("MG1",))
             made.messenger.page(PAGE_ID, PAGE_TOKEN, "An Awesome Page")  # … and the Pages of its messenger and
             made.instagram.page(PAGE_ID, PAGE_TOKEN, "An Awesome Page")  # instagram integrations
+            made.mailgun.account(MAILGUN_KEY, domains=[MAILGUN_DOMAIN])  # … and of its mailgun integration
             server = uvicorn.Server(uvicorn.Config(fake_apis(made), host="127.0.0.1", port=0, log_level="warning",
                                                    lifespan="off"))
             thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True, name="channel-fakes")

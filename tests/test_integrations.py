@@ -68,7 +68,7 @@ def listed(http: httpx.Client, app_id: str, **params: Any) -> list[dict[str, Any
 
 
 # channels Heliograph stores but does not talk to (docs/channels.md)
-INACTIVE = {"apple", "line", "mailgun", "messagebird", "twitter", "viber", "whatsapp"}
+INACTIVE = {"apple", "line", "messagebird", "twitter", "viber", "whatsapp"}  # (whatsapp: without its own fields)
 LEARNT = {"telegram": {"botId": "192033615", "username": "bot192033615_bot"},  # from the channel (its fake)
           "messenger": {"pageId": 106731941223392, "pageName": "An Awesome Page"},
           "instagram": {"pageId": "106731941223392"}}

@@ -167,3 +167,29 @@ def test_messenger_in_the_simulator(account: sc.ApiClient, http: httpx.Client, a
     assert ("7001", "Hello!") == (sent["to"], sent["text"])
     assert 200 == sim(http, integration, "receipts", {"messageId": sent["id"], "status": "delivered"}).status_code
     receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)
+
+
+def test_an_email_in_the_answer_out_and_its_events(account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                                   receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    integration = sc.IntegrationsApi(account).create_integration(app_id, sc.Mailgun(
+        type="mailgun", api_key="any key", domain="mg.mine.example", incoming_address="hi@mg.mine.example")
+    ).integration
+    assert "active" == integration.status
+    for person, said in (("4711", "a mailgun person is an email address"), ("ana@example.org", "")):
+        written = sim(http, integration.id, "messages", {"from": {"id": person, "givenName": "Ana"}, "text": "Hi"})
+        assert said in written.text and (400 if said else 200) == written.status_code, written.text
+    shown = written.json()
+    assert (200, True) == (shown["answer"]["status"], "signature=" in shown["request"]["body"])
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    conversation = by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    answer = reply(http, app_id, conversation, {"type": "text", "text": "Hello Ana"})
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:channel")) == 1)
+    [sent] = sim(http, integration.id, "outbox").json()["messages"]
+    assert ("ana@example.org", "New message") == (sent["to"], sent["subject"])
+    assert sent["text"].startswith("Hello Ana\n\n--\nUnsubscribe:")
+    assert 400 == sim(http, integration.id, "receipts", {"messageId": sent["id"], "status": "read"}).status_code
+    reported = sim(http, integration.id, "receipts", {"messageId": sent["id"], "status": "delivered"})
+    assert 200 == reported.json()["answer"]["status"], reported.text
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)
+    assert answer == by_type(events, "conversation:message:delivery:user")[0]["payload"]["message"]["id"]

@@ -13,9 +13,10 @@ from heliograph.services import channels as service
 
 routes = Routes(exact_pattern)  # Heliograph's own: the channels call it as they were told, never under /sc
 WEBHOOK = "/api/{type}/webhooks/{appId}/{integrationId}"
+MULTIPART_FORM = b"multipart/form-data"  # Mailgun's forwarded email with attachments: read whole, as the others
 
 
-@routes("POST", WEBHOOK, "ChannelWebhook", PUBLIC, content_types=JSON | {FORM})
+@routes("POST", WEBHOOK, "ChannelWebhook", PUBLIC, content_types=JSON | {FORM, MULTIPART_FORM})
 async def channel_webhook(call: Call) -> Reply:
     """POST /api/{type}/webhooks/{appId}/{integrationId}: the channel's request, taken in; answered as the
     channel expects (401 or 400 in the error envelope for a request that is not the channel's)."""

@@ -22,9 +22,10 @@ from heliograph.errors import BadRequest, NotFound
 from heliograph.schemas.common import UNSET
 from heliograph.schemas.simulator import SimulatedFault, SimulatedReceipt, SimulatedWrite
 from heliograph.services import channels
-from heliograph.simulator import messenger, telegram, twilio, whatsapp
+from heliograph.simulator import mailgun, messenger, telegram, twilio, whatsapp
 from heliograph.simulator.app import Fakes
 from heliograph.simulator.base import Delivery
+from heliograph.simulator.mailgun import FakeMailgun
 from heliograph.simulator.messenger import FakeMessenger
 from heliograph.simulator.telegram import FakeTelegram
 from heliograph.simulator.twilio import FakeTwilio
@@ -44,8 +45,12 @@ async def write(call: Call) -> Reply:
     given = [name for name in ("text", "location", "postback") if getattr(body, name) is not UNSET]
     if len(given) != 1:
         raise BadRequest("One of text, location or postback is required, and only one")
+    email = "@" in body.from_.id
+    if email != (integration["type"] == "mailgun"):
+        raise BadRequest("from.id: an email address on mailgun, and only there" if email else
+                         "from.id: a mailgun person is an email address")
     writes = {"telegram": _telegram_write, "twilio": _twilio_write, "whatsapp": _whatsapp_write,
-              "messenger": _page_write, "instagram": _page_write}
+              "messenger": _page_write, "instagram": _page_write, "mailgun": _mailgun_write}
     try:
         delivery = writes[integration["type"]](fakes, integration, body)
     except LookupError as error:
@@ -63,6 +68,16 @@ async def receipt(call: Call) -> Reply:
     if integration["type"] in ("telegram", "instagram"):
         raise BadRequest(f"{integration['type']} reports no deliveries to a bot")
     config, code = integration["config"], None if body.error_code is UNSET else body.error_code
+    if integration["type"] == "mailgun":
+        if body.status == "read":
+            raise BadRequest("Mailgun reports no reads: `delivered`, `failed` or `undelivered`")
+        emailed = next((one for one in fakes.mailgun.sent_by(str(config["domain"])) if one.message_id ==
+                        body.message_id), None)
+        if emailed is None:
+            raise NotFound(f"No message {body.message_id} was sent through this integration")
+        key = str(config.get("signingKey") or config.get("apiKey"))
+        return 200, await _post(_built(lambda: fakes.mailgun.event(
+            emailed, "delivered" if body.status == "delivered" else "failed", signing_key=key)))
     if integration["type"] == "messenger":
         if body.status != "delivered":
             raise BadRequest("Messenger's reads and failures are not simulated: only `delivered`")
@@ -94,6 +109,7 @@ async def outbox(call: Call) -> Reply:
         "whatsapp": lambda: (fakes.whatsapp.sent_by(config["phoneNumberId"]), whatsapp.preview),
         "messenger": lambda: (fakes.messenger.sent_by(str(config["pageId"])), messenger.preview),
         "instagram": lambda: (fakes.instagram.sent_by(str(config["pageId"])), messenger.preview),
+        "mailgun": lambda: (fakes.mailgun.sent_by(str(config["domain"])), mailgun.preview),
     }[integration["type"]]()
     return 200, {"messages": [{**preview(one), "request": {"method": one.method, "body": one.body}} for one in sent]}
 
@@ -101,10 +117,11 @@ async def outbox(call: Call) -> Reply:
 @routes("POST", SIM + "/faults", "SimulatorFaults", ACCOUNT)
 async def faults(call: Call) -> Reply:
     """The channel's API fails the next `times` calls of `method` with `status` (and `retryAfter` on a 429):
-    Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …), WhatsApp's (`messages`, …)."""
+    Telegram's methods (`sendMessage`, …), Twilio's resources (`Messages`, …), WhatsApp's (`messages`, …),
+    Mailgun's (`messages`, `routes`, `webhooks`, `domains`)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedFault)
-    fake: FakeTelegram | FakeTwilio | FakeWhatsApp | FakeMessenger = getattr(fakes, integration["type"])
+    fake: FakeTelegram | FakeTwilio | FakeWhatsApp | FakeMessenger | FakeMailgun = getattr(fakes, integration["type"])
     fake.fail(body.method, body.status, times=body.times,
               retry_after=None if body.retry_after is UNSET else body.retry_after)
     return 200, {}
@@ -150,6 +167,15 @@ def _whatsapp_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Del
     return fakes.whatsapp.message(config["phoneNumberId"], config["appSecret"], sender=sender, name=name,
                                   text=None if body.text is UNSET else body.text, location=location,
                                   press=None if body.postback is UNSET else body.postback)
+
+
+def _mailgun_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:
+    if body.text is UNSET:
+        raise BadRequest("An email has no location and no buttons: send text")
+    config, person = integration["config"], body.from_
+    name = " ".join(p for p in (person.given_name, person.surname) if p is not UNSET)
+    return fakes.mailgun.incoming(str(config["incomingAddress"]), sender=person.id, name=name, text=body.text,
+                                  signing_key=str(config.get("signingKey") or config.get("apiKey")))
 
 
 def _page_write(fakes: Fakes, integration: Any, body: SimulatedWrite) -> Delivery:

@@ -25,6 +25,7 @@ class InboundRequest:
     headers: Mapping[str, str]
     query: Mapping[str, str]
     body: bytes
+    received_at: int = 0  # when it came (ms): some signatures carry a timestamp that must be recent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,7 @@ class UserMessage:
     original_id: str
     sent_at: int | None
     content: dict[str, Any]
+    nonce: str | None = None  # the request's one-time token, where its signature covers that and not the body
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Postback:
     profile: Profile
     external_id: str
     action_id: str
+    nonce: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Receipt:
     message: str
     status: str
     error: tuple[str, str] | None = None
+    nonce: str | None = None
 
 
 InboundEvent = UserMessage | Postback | Receipt

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from heliograph.channels.base import Adapter
+from heliograph.channels.mailgun import Mailgun
 from heliograph.channels.messenger import Instagram, Messenger
 from heliograph.channels.telegram import Telegram
 from heliograph.channels.twilio import Twilio
 from heliograph.channels.whatsapp import WhatsApp
 
 ADAPTERS: dict[str, Adapter] = {adapter.type: adapter for adapter in (
-    Telegram(), Twilio(), WhatsApp(), Messenger(), Instagram())}
+    Telegram(), Twilio(), WhatsApp(), Messenger(), Instagram(), Mailgun())}
 
 
 def adapter(kind: str) -> Adapter | None:

@@ -251,7 +251,8 @@ WRITE_ONLY: dict[str, frozenset[str]] = {  # the fields each type's schema marks
 # What Heliograph keeps of a channel beside the type's fields and never shows (services/channels.py): the
 # number a Twilio integration sends from, and the URL its messages' status callbacks go to.
 OWN_FIELDS: dict[str, frozenset[str]] = {"twilio": frozenset({"phoneNumber", "statusCallback"}),
-                                         "whatsapp": frozenset({"phoneNumberId"})}
+                                         "whatsapp": frozenset({"phoneNumberId"}),
+                                         "mailgun": frozenset({"routeId", "webhookUrl"})}
 
 # Fields whose description makes them URLs (the spec gives none of them `format: uri`): each must be an
 # absolute http(s) URL, like a webhook's target. A dotted name is a field of a nested object.

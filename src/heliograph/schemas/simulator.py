@@ -14,7 +14,8 @@ Word = Annotated[str, Meta(min_length=1, max_length=128)]
 
 
 class SimulatedPerson(Struct):
-    id: Annotated[str, Meta(pattern=r"^\+?[1-9][0-9]{0,14}$")]  # their id on the channel: a number, or E.164
+    # their id on the channel: a number, E.164, or an email address (Mailgun)
+    id: Annotated[str, Meta(pattern=r"^(\+?[1-9][0-9]{0,14}|[^@\s]{1,64}@[^@\s]{1,190})$")]
     given_name: Word | UnsetType = UNSET
     surname: Word | UnsetType = UNSET
 
@@ -41,6 +42,6 @@ class SimulatedFault(Struct):
 class SimulatedReceipt(Struct):
     """The channel reports on a message sent (its id, as the outbox shows it): delivered, read, or not."""
 
-    message_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    message_id: Annotated[str, Meta(min_length=1, max_length=255)]
     status: Literal["delivered", "read", "undelivered", "failed"]
     error_code: Annotated[str, Meta(pattern=r"^[0-9]{1,8}$")] | UnsetType = UNSET

@@ -129,7 +129,7 @@ async def _set_back(channel: Adapter, apis: ChannelApis, config: Mapping[str, An
         log.warning("%s integration %s: could not be set back: %s", channel.type, integration_id, error.message)
 
 
-SIMULATED = ("telegram", "twilio", "whatsapp", "messenger", "instagram")  # those the simulator fakes
+SIMULATED = ("telegram", "twilio", "whatsapp", "messenger", "instagram", "mailgun")  # those the simulator fakes
 
 
 async def simulated_integration(conn: AsyncConnection, *, integration_id: str) -> Any:
@@ -169,7 +169,7 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
         integration = await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id)
     if channel is None or integration is None or integration["type"] != kind or not integration["inbound_secret"]:
         raise IntegrationNotFound()
-    request = InboundRequest(method, url, headers, query, body)
+    request = InboundRequest(method, url, headers, query, body, received_at=ids.clock())
     try:
         channel.verify(integration["config"], integration["inbound_secret"], request)
         events = channel.parse(request)
@@ -214,6 +214,9 @@ def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: U
             client["id"]:
         return False
     now = ids.clock()
+    if event.nonce is not None and not (yield from store.take_in_plan(
+            integration_id=integration["id"], external_id=f"nonce:{event.nonce}", now=now)):
+        return True  # the same request again: a replay (docs/channels.md, Mailgun)
     if not (yield from store.take_in_plan(integration_id=integration["id"], external_id=event.external_id, now=now)):
         return True  # the channel sent it again
     through = Through(integration["id"], integration["type"], original_id=event.original_id,
@@ -229,8 +232,11 @@ def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: U
 
 async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integration: Any,
                    event: InboundEvent) -> None:
-    """One event of the request, unless the integration took it in before."""
+    """One event of the request, unless the integration took it in before (or the request's one-time token)."""
     now = ids.clock()
+    if event.nonce is not None and not await store.take_in(conn, integration_id=integration["id"], now=now,
+                                                           external_id=f"nonce:{event.nonce}"):
+        return  # the same request again: a replay (docs/channels.md, Mailgun)
     if isinstance(event, Receipt):
         await _receipt(conn, ids=ids, integration=integration, receipt=event, now=now)
         return

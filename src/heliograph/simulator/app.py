@@ -10,6 +10,8 @@
     GET  /messenger/{version}/me, POST /messenger/{version}/me/messages, …   the Messenger Platform (Pages),
     GET  /instagram/{version}/me, …                                        and its Instagram twin
                                                                           (simulator/messenger.py)
+    GET  /mailgun/v3/domains/{domain}, POST /mailgun/v3/routes, …          Mailgun's API
+    POST /mailgun/v3/{domain}/messages                                    (simulator/mailgun.py)
 
 Point a channel type's base URL at `<this app>/<type>` (HELIOGRAPH_CHANNEL_BASE_URL_TELEGRAM=…/telegram).
 """
@@ -31,12 +33,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from heliograph.simulator.mailgun import FakeMailgun
 from heliograph.simulator.messenger import FakeMessenger
 from heliograph.simulator.telegram import FakeTelegram
 from heliograph.simulator.twilio import FakeTwilio
 from heliograph.simulator.whatsapp import FakeWhatsApp
 
-TYPES = ("telegram", "twilio", "whatsapp", "messenger", "instagram")  # the channels the fakes stand in for
+TYPES = ("telegram", "twilio", "whatsapp", "messenger", "instagram", "mailgun")  # the channels the fakes stand in for
 
 
 @dataclasses.dataclass
@@ -46,13 +49,14 @@ class Fakes:
     whatsapp: FakeWhatsApp = dataclasses.field(default_factory=FakeWhatsApp)
     messenger: FakeMessenger = dataclasses.field(default_factory=lambda: FakeMessenger("page"))
     instagram: FakeMessenger = dataclasses.field(default_factory=lambda: FakeMessenger("instagram"))
+    mailgun: FakeMailgun = dataclasses.field(default_factory=FakeMailgun)
 
     @classmethod
     def lenient(cls) -> Fakes:
         """The simulator's fakes: any credential works."""
         return cls(telegram=FakeTelegram(strict=False), twilio=FakeTwilio(strict=False),
                    whatsapp=FakeWhatsApp(strict=False), messenger=FakeMessenger("page", strict=False),
-                   instagram=FakeMessenger("instagram", strict=False))
+                   instagram=FakeMessenger("instagram", strict=False), mailgun=FakeMailgun(strict=False))
 
 
 async def _json_object(request: Request) -> dict[str, Any] | None:
@@ -111,6 +115,14 @@ def fake_apis(fakes: Fakes) -> Starlette:
             return JSONResponse(answer, status)
         return endpoint
 
+    def mailgun(method: str, *names: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+        async def endpoint(request: Request) -> JSONResponse:
+            form = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+            status, answer, headers = fakes.mailgun.call(method, request.method, _basic(request.headers.get(
+                "authorization")), [request.path_params[name] for name in names], form)
+            return JSONResponse(answer, status, headers)
+        return endpoint
+
     accounts = "/twilio/2010-04-01/Accounts/{sid}"
     return Starlette(routes=[
         Route("/telegram/bot{token}/{method}", telegram, methods=["POST"]),
@@ -127,6 +139,13 @@ def fake_apis(fakes: Fakes) -> Starlette:
         Route("/whatsapp/{version}/{node}/messages", graph("whatsapp", "messages"), methods=["POST"]),
         Route("/whatsapp/{version}/{node}/subscribed_apps", graph("whatsapp", "subscribed_apps"),
               methods=["POST", "DELETE"]),
+        Route("/mailgun/v3/domains/{domain}", mailgun("domains", "domain"), methods=["GET"]),
+        Route("/mailgun/v3/domains/{domain}/webhooks", mailgun("webhooks", "domain"), methods=["POST"]),
+        Route("/mailgun/v3/domains/{domain}/webhooks/{kind}", mailgun("webhooks", "domain", "kind"),
+              methods=["GET", "PUT", "DELETE"]),
+        Route("/mailgun/v3/routes", mailgun("routes"), methods=["POST"]),
+        Route("/mailgun/v3/routes/{id}", mailgun("routes", "id"), methods=["DELETE"]),
+        Route("/mailgun/v3/{domain}/messages", mailgun("messages", "domain"), methods=["POST"]),
     ])
 
 

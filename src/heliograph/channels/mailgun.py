@@ -1,0 +1,309 @@
+"""Mailgun (docs/channels.md#mailgun): email. What people write to the integration's `incomingAddress` comes to
+its webhook through a Mailgun route; the delivery reports of what it sent come there through the domain's
+webhooks; messages go out through the Messages API (documentation.mailgun.com, "Receiving messages via HTTP
+through a forward() action", "Securing webhooks", "Sending messages").
+
+Provisioning checks the API key on the domain, makes a route `match_recipient("<incomingAddress>")` →
+`forward("<inbound URL>")` (its id kept, to delete it with the integration) and points the domain's
+`delivered` and `permanent_fail` webhooks at the same URL. Every request Mailgun makes carries a timestamp, a
+random token and `signature` = hex(HMAC-SHA256(signing key, timestamp + token)): in the form of a forwarded
+email, in the `signature` object of an event's JSON. It is checked in constant time with the integration's
+`signingKey` (its `apiKey` when it has none, as the spec says), and a timestamp more than
+`FRESHNESS_S` away from now is refused, so a captured request cannot be replayed later; and as the signature
+does not cover the body, each token is taken in once (the events' `nonce`): a captured request replayed at
+once, its body changed, adds nothing.
+
+The person is the address in the email's `From`, the client's externalId; their message is the reply's text
+without the quoted history (`stripped-text`), or else the whole plain body. Attachments are not taken in
+(docs/channels.md, known limits). Email has no buttons: content goes as plain text (channels/plain.py) and as
+HTML, where links are links and an image is shown; every email ends with Mailgun's unsubscribe link
+(`%unsubscribe_url%`) unless the integration has `hideUnsubscribeLink`.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import hashlib
+import hmac
+import html
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import httpx
+
+from heliograph.channels.base import (
+    Answer,
+    Call,
+    ChannelError,
+    InboundEvent,
+    InboundRequest,
+    Profile,
+    Receipt,
+    Refused,
+    Sent,
+    UserMessage,
+    call_api,
+)
+from heliograph.channels.plain import plain
+
+FRESHNESS_S = 15 * 60  # how far a request's timestamp may be from now (clocks drift; replays wait longer)
+SUBJECT = "New message"  # of every email sent (Mailgun needs one)
+UNSUBSCRIBE = "%unsubscribe_url%"  # Mailgun puts the recipient's own unsubscribe link there
+WEBHOOKS = ("delivered", "permanent_fail")  # the domain's webhooks pointed at the integration
+
+
+class Mailgun:
+    type: ClassVar[str] = "mailgun"
+    default_base_url: ClassVar[str] = "https://api.mailgun.net"  # the EU region's: https://api.eu.mailgun.net
+    receipts: ClassVar[bool] = True  # `delivered`, `failed` (permanent) events
+    reads: ClassVar[bool] = False  # opens are tracking, not reads: not taken
+
+    # --- inbound ----------------------------------------------------------------------------------
+
+    def configured(self, config: Mapping[str, Any]) -> bool:
+        return bool(config.get("apiKey"))  # nullable in the spec: without it nothing can be sent
+
+    def handshake(self, secret: str, query: Mapping[str, str]) -> Answer:
+        raise Refused(405, "This channel sends no GET")
+
+    def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
+        proof = _signature(request)
+        key = str(config.get("signingKey") or config.get("apiKey") or "")
+        if not key or not hmac.compare_digest(signature(key, proof[0], proof[1]).encode(), proof[2].encode()):
+            raise Refused(401, "Invalid Mailgun signature")
+        try:
+            stamped = float(proof[0])
+        except ValueError:
+            raise Refused(401, "Invalid Mailgun timestamp") from None
+        if abs(request.received_at / 1000 - stamped) > FRESHNESS_S:
+            raise Refused(401, "Stale Mailgun signature: its timestamp is too far from now")
+
+    def parse(self, request: InboundRequest) -> list[InboundEvent]:
+        nonce = _signature(request)[1]  # the signature covers it, not the body: a request is taken in once
+        if _is_json(request):
+            receipt = _receipt(_event(request), nonce)
+            return [] if receipt is None else [receipt]
+        form = _fields(request)
+        name, address = email.utils.parseaddr(form.get("from") or form.get("From") or form.get("sender") or "")
+        if "@" not in address:
+            raise Refused(400, "The email has no sender address")
+        text = (form.get("stripped-text") or form.get("body-plain") or "").strip() or (form.get("subject") or "")
+        if not text.strip():
+            return []
+        message_id = _bare(form.get("Message-Id") or form.get("message-id") or _header(form, "message-id")
+                           or form["token"])
+        profile = Profile(display_name=name or address, raw={"email": address.lower(), "name": name or None})
+        sent_at = int(float(form["timestamp"]) * 1000)
+        return [UserMessage(user=address.lower(), profile=profile, external_id=f"message:{message_id}",
+                            original_id=message_id, sent_at=sent_at, content={"type": "text", "text": text.strip()},
+                            nonce=nonce)]
+
+    def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
+        return Answer(200, b"OK")
+
+    # --- outbound ---------------------------------------------------------------------------------
+
+    def render(self, content: Mapping[str, Any], *, message_id: str, to: str) -> list[Call]:
+        text, picture = plain(content)
+        return [Call("POST", "messages", {"to": to, "subject": SUBJECT, "text": text, "picture": picture or ""})]
+
+    async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
+        body = dict(call.json or {})
+        sender = str(config.get("fromAddress") or config.get("incomingAddress") or "")
+        footer = not config.get("hideUnsubscribeLink")
+        form = {"from": sender, "h:Reply-To": sender, "to": body["to"], "subject": body["subject"],
+                "text": _text_body(body["text"], body["picture"], footer),
+                "html": _html_body(body["text"], body["picture"], footer)}
+        answer = await _request(http, "POST", f"{_v3(base_url)}/{config.get('domain', '')}/messages", config, form)
+        return Sent([_bare(str(answer["id"]))] if answer.get("id") else [])
+
+    # --- provisioning -----------------------------------------------------------------------------
+
+    async def provision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], *,
+                        webhook_url: str, secret: str) -> dict[str, Any]:
+        domain, base = str(config["domain"]), _v3(base_url)
+        await _request(http, "GET", f"{base}/domains/{domain}", config)
+        route = await _request(http, "POST", f"{base}/routes", config, {
+            "priority": "0", "description": f"Heliograph: {webhook_url}",
+            "expression": f'match_recipient("{config["incomingAddress"]}")',
+            "action": [f'forward("{webhook_url}")', "stop()"]})
+        route_id = (route.get("route") or {}).get("id")
+        if not route_id:
+            raise ChannelError("bad_request", "Mailgun did not describe the route it made")
+        try:
+            for kind in WEBHOOKS:
+                await _point_webhook(http, base, config, kind, webhook_url)
+        except ChannelError:
+            await _request(http, "DELETE", f"{base}/routes/{route_id}", config)
+            raise
+        return {"routeId": route_id, "webhookUrl": webhook_url}
+
+    async def deprovision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any]) -> None:
+        base, domain = _v3(base_url), config.get("domain", "")
+        if config.get("routeId"):
+            await _request(http, "DELETE", f"{base}/routes/{config['routeId']}", config, missing_ok=True)
+        for kind in WEBHOOKS:  # the domain's webhooks, if they are still this integration's
+            found = await _request(http, "GET", f"{base}/domains/{domain}/webhooks/{kind}", config, missing_ok=True)
+            if config.get("webhookUrl") in ((found.get("webhook") or {}).get("urls") or ()):
+                await _request(http, "DELETE", f"{base}/domains/{domain}/webhooks/{kind}", config, missing_ok=True)
+
+
+def signature(key: str, timestamp: str, token: str) -> str:
+    """Mailgun's signature of a request: hex HMAC-SHA256 of the timestamp and token with the signing key."""
+    return hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+
+
+# --- reading requests ----------------------------------------------------------------------------------
+
+def _is_json(request: InboundRequest) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def _event(request: InboundRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise Refused(400, "The body is not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("signature"), dict):
+        raise Refused(400, "The event has no signature object")
+    return body
+
+
+def _signature(request: InboundRequest) -> tuple[str, str, str]:
+    """The request's timestamp, token and signature (in an event's `signature` object, or an email's form)."""
+    proof: Mapping[str, Any] = _event(request)["signature"] if _is_json(request) else _fields(request)
+    found = tuple(proof.get(name) for name in ("timestamp", "token", "signature"))
+    if not all(isinstance(value, str | int | float) and str(value) for value in found):
+        raise Refused(401, "Missing Mailgun signature (timestamp, token, signature)")
+    return str(found[0]), str(found[1]), str(found[2])
+
+
+def _fields(request: InboundRequest) -> dict[str, str]:
+    """The text fields of a forwarded email: a URL-encoded form, or multipart when it has attachments (whose
+    files are left out)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "multipart/form-data":
+        try:
+            return dict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
+        except (UnicodeDecodeError, ValueError):
+            raise Refused(400, "The body is not a form") from None
+    parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + request.body)
+    if not parsed.is_multipart() or parsed.defects:
+        raise Refused(400, "The body is not a multipart form")
+    fields: dict[str, str] = {}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and part.get_filename() is None and isinstance(payload, bytes):
+            fields[name] = payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return fields
+
+
+def _header(form: Mapping[str, str], wanted: str) -> str | None:
+    """A header of the email from its `message-headers` (a JSON list of name-value pairs)."""
+    try:
+        pairs = json.loads(form.get("message-headers") or "[]")
+    except ValueError:
+        return None
+    for pair in pairs if isinstance(pairs, list) else ():
+        if isinstance(pair, list) and len(pair) == 2 and str(pair[0]).lower() == wanted:
+            return str(pair[1])
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _bare(message_id: str) -> str:
+    """A Message-Id without its angle brackets (Mailgun's events name messages so)."""
+    return message_id.strip().removeprefix("<").removesuffix(">")
+
+
+def _receipt(body: Mapping[str, Any], nonce: str) -> Receipt | None:
+    """A delivery report: `delivered`, or `failed` for good (a temporary failure is retried by Mailgun)."""
+    data = body.get("event-data")
+    if not isinstance(data, dict):
+        raise Refused(400, "The event has no event-data")
+    message = _dict(data.get("message"))
+    headers = _dict(message.get("headers"))
+    message_id, event_id, kind = headers.get("message-id"), data.get("id"), data.get("event")
+    if not isinstance(message_id, str) or not isinstance(event_id, str):
+        return None
+    if kind == "delivered":
+        return Receipt(external_id=f"event:{event_id}", message=_bare(message_id), status="delivered", nonce=nonce)
+    if kind == "failed" and data.get("severity") == "permanent":
+        status = _dict(data.get("delivery-status"))
+        said = status.get("description") or status.get("message") or "Mailgun could not deliver the email"
+        reason = str(data.get("reason") or "generic").replace("-", "_")
+        return Receipt(external_id=f"event:{event_id}", message=_bare(message_id), status="failed",
+                       error=(f"mailgun_{reason}", str(said)), nonce=nonce)
+    return None
+
+
+# --- writing emails ----------------------------------------------------------------------------------
+
+def _text_body(text: str, picture: str, footer: bool) -> str:
+    parts = [part for part in (text, picture) if part]
+    if footer:
+        parts.append(f"--\nUnsubscribe: {UNSUBSCRIBE}")
+    return "\n\n".join(parts)
+
+
+def _html_body(text: str, picture: str, footer: bool) -> str:
+    """The text as HTML: its lines kept, its addresses links, its picture shown."""
+    lines = []
+    for line in text.split("\n"):
+        label, _, uri = line.rpartition(": ")
+        if uri.startswith(("https://", "http://")) and " " not in uri:
+            shown = html.escape(label or uri)
+            lines.append(f'<a href="{html.escape(uri, quote=True)}">{shown}</a>')
+        else:
+            lines.append(html.escape(line))
+    parts = ["<br>\n".join(lines)] if text else []
+    if picture:
+        parts.append(f'<img src="{html.escape(picture, quote=True)}" alt="" style="max-width:100%">')
+    if footer:
+        parts.append(f'<small><a href="{UNSUBSCRIBE}">Unsubscribe</a></small>')
+    return "<!doctype html><html><body>" + "\n<p>".join(parts) + "</body></html>"
+
+
+# --- the API -------------------------------------------------------------------------------------------------
+
+def _v3(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/v3"
+
+
+async def _point_webhook(http: httpx.AsyncClient, base: str, config: Mapping[str, Any], kind: str, url: str) -> None:
+    """The domain's webhook of this kind calls `url` (made, or changed if the domain has one already)."""
+    domain = config.get("domain", "")
+    try:
+        await _request(http, "POST", f"{base}/domains/{domain}/webhooks", config, {"id": kind, "url": url})
+    except ChannelError as error:
+        if error.code != "bad_request":
+            raise
+        await _request(http, "PUT", f"{base}/domains/{domain}/webhooks/{kind}", config, {"url": url})
+
+
+async def _request(http: httpx.AsyncClient, method: str, url: str, config: Mapping[str, Any],
+                   form: Mapping[str, str | list[str]] | None = None, *, missing_ok: bool = False) -> dict[str, Any]:
+    """One call with the API key (Basic `api:<apiKey>`): its JSON, or ChannelError ({} for a 404 if missing_ok)."""
+    response, answer = await call_api(http, "Mailgun", method, url, data=form,
+                                      auth=("api", str(config.get("apiKey") or "")))
+    if 200 <= response.status_code < 300 or (missing_ok and response.status_code == 404):
+        return answer
+    said = answer.get("message") or response.text.strip()[:200] or f"HTTP {response.status_code}"
+    message = f"Mailgun refused the request: {said}"
+    if response.status_code == 429:
+        after = response.headers.get("retry-after")
+        raise ChannelError("too_many_requests", message, retryable=True,
+                           retry_after=float(after) if after and after.isdigit() else None)
+    if response.status_code >= 500:
+        raise ChannelError("service_unavailable", message, retryable=True)
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+    raise ChannelError(codes.get(response.status_code, "uncategorized_error"), message)
