@@ -58,10 +58,11 @@ def test_creating_it_routes_the_address_to_heliograph(server: Server, account: s
     assert (f'match_recipient("help@{mailgun_account[2]}")', [f'forward("{url}")', "stop()"]) == (
         route["expression"], route["actions"])
     assert {(mailgun_account[2], kind): [url] for kind in ("delivered", "permanent_fail")} == fake.webhooks
+    fake.webhooks[(mailgun_account[2], "delivered")].insert(0, "https://crm.example/mail")  # the customer's too
     shown = http.get(f"/v2/apps/{app_id}/integrations/{integration.id}").json()["integration"]
     assert {"apiKey", "routeId", "webhookUrl"}.isdisjoint(shown)  # write-only, and Heliograph's own
     sc.IntegrationsApi(account).delete_integration(app_id, integration.id)
-    assert ({}, {}) == (fake.routes, fake.webhooks)
+    assert ({}, {(mailgun_account[2], "delivered"): ["https://crm.example/mail"]}) == (fake.routes, fake.webhooks)
 
 
 def test_a_wrong_key_or_domain_is_a_400_and_nothing_is_made(http: httpx.Client, app_id: str,
@@ -73,12 +74,14 @@ def test_a_wrong_key_or_domain_is_a_400_and_nothing_is_made(http: httpx.Client, 
         response = http.post(f"/v2/apps/{app_id}/integrations", json={
             "type": "mailgun", "incomingAddress": f"help@{body['domain']}", **body})
         assert 400 == response.status_code and said in response.json()["errors"][0]["title"], response.text
-    mailgun.fail("webhooks", 500)  # the webhooks cannot be pointed: the route goes again
+    fake = mailgun.accounts[key]
+    fake.webhooks[(domain, "delivered")] = ["https://crm.example/mail"]  # the customer's own, which stays
+    mailgun.fail("webhooks", 500, after=3)  # the second webhook cannot be pointed: all of it is undone
     response = http.post(f"/v2/apps/{app_id}/integrations", json={
         "type": "mailgun", "apiKey": key, "domain": domain, "incomingAddress": f"help@{domain}"})
     assert 400 == response.status_code, response.text
     assert [] == http.get(f"/v2/apps/{app_id}/integrations").json()["integrations"]
-    assert {} == mailgun.accounts[key].routes
+    assert ({}, {(domain, "delivered"): ["https://crm.example/mail"]}) == (fake.routes, fake.webhooks)
 
 
 def test_an_email_in_an_answer_out_and_its_events(account: sc.ApiClient, http: httpx.Client, app_id: str,
@@ -141,9 +144,11 @@ def test_a_forged_or_stale_email_writes_nothing(server: Server, app_id: str, acc
     assert 0 == row_count(server.database_url, tables.users, app_id)
     assert 200 == channel_fakes.deliver(real).status_code
     # The signature covers the timestamp and token, not the body: the same token again, whatever its body,
-    # adds nothing
+    # adds nothing; even the token of a request that had nothing to take in
     replayed = dataclasses.replace(real, body=real.body.replace(b"hello", b"refund").replace(b"@mail", b"@evil"))
-    assert 200 == channel_fakes.deliver(replayed).status_code
+    empty = mailgun.incoming(address, sender=PERSON, text="", subject="")
+    planted = dataclasses.replace(empty, body=empty.body.replace(b"stripped-text=", b"stripped-text=wire+money"))
+    assert [200, 200, 200] == [channel_fakes.deliver(one).status_code for one in (replayed, empty, planted)]
     messages = sa.select(tables.messages.c.content).join(
         tables.conversations, tables.conversations.c.id == tables.messages.c.conversation_id).where(
         tables.conversations.c.app_id == app_id)

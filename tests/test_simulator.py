@@ -176,9 +176,11 @@ def test_an_email_in_the_answer_out_and_its_events(account: sc.ApiClient, http: 
         type="mailgun", api_key="any key", domain="mg.mine.example", incoming_address="hi@mg.mine.example")
     ).integration
     assert "active" == integration.status
-    for person, said in (("4711", "a mailgun person is an email address"), ("ana@example.org", "")):
-        written = sim(http, integration.id, "messages", {"from": {"id": person, "givenName": "Ana"}, "text": "Hi"})
-        assert said in written.text and (400 if said else 200) == written.status_code, written.text
+    refused = sim(http, integration.id, "messages", {"from": {"id": "4711"}, "text": "Hi"})
+    assert (400, True) == (refused.status_code, "a mailgun person is an email address" in refused.text)
+    written = sim(http, integration.id, "messages", {"from": {"id": "ana@example.org", "givenName": "Ana"},
+                                                     "text": "Hi"})
+    assert 200 == written.status_code, written.text
     shown = written.json()
     assert (200, True) == (shown["answer"]["status"], "signature=" in shown["request"]["body"])
     events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)

@@ -204,7 +204,8 @@ def _sim_parser(parser: argparse.ArgumentParser) -> None:
     write = actions.add_parser("write", help="a person writes to the integration's channel", parents=[common])
     write.add_argument("integration_id")
     write.add_argument("text", nargs="?", help="what they write (right after the integration's id)")
-    write.add_argument("--from", dest="person", default="4711", help="their id on the channel: a number, +E.164, or an email address on mailgun (default 4711)")
+    write.add_argument("--from", dest="person", default="4711",
+                       help="their id on the channel: a number, +E.164, or an email address on mailgun (default 4711)")
     write.add_argument("--name", default="Ann", help="their name: given name, then surname")
     write.add_argument("--location", help="LAT,LONG: they share a location instead")
     write.add_argument("--postback", help="they press the button with this data (as `outbox` shows it)")

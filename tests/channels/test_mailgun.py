@@ -77,7 +77,7 @@ def test_only_a_recent_request_signed_with_the_integrations_key_gets_in() -> Non
 def test_a_forwarded_email_is_the_senders_reply_without_its_quoted_history() -> None:
     [message] = MAILGUN.parse(form_request(email_form()))
     assert isinstance(message, UserMessage)
-    assert ("ana@example.org", "message:CAF=ab12@mail.example.net", "CAF=ab12@mail.example.net",
+    assert ("ana@example.org", "message:ana@example.org:CAF=ab12@mail.example.net", "CAF=ab12@mail.example.net",
             {"type": "text", "text": "Where is my order?"}, "Ana Lima", 1_529_006_854_000) == (
         message.user, message.external_id, message.original_id, message.content, message.profile.display_name,
         message.sent_at)
@@ -86,6 +86,45 @@ def test_a_forwarded_email_is_the_senders_reply_without_its_quoted_history() -> 
     assert [] == MAILGUN.parse(form_request(email_form(**{"stripped-text": "", "body-plain": "", "subject": ""})))
     with pytest.raises(Refused):
         MAILGUN.parse(form_request(email_form(**{"from": "nobody", "sender": ""})))
+
+
+def test_a_message_is_keyed_by_its_sender_and_id_and_its_request_by_its_token() -> None:
+    """The signature covers the token, not the body: the token is the request's nonce, taken in once. A sender
+    names their own Message-Ids, so the key is theirs too; an email without one is keyed by its token."""
+    assert proof()["token"] == MAILGUN.nonce(form_request(email_form()))
+    [blank] = MAILGUN.parse(form_request(email_form(**{"Message-Id": "<>", "message-headers": "[]"})))
+    [other] = MAILGUN.parse(form_request(email_form(**{"from": "bo@example.org"})))
+    [long] = MAILGUN.parse(form_request(email_form(**{"Message-Id": "<" + "x" * 300 + "@example.net>"})))
+    assert isinstance(blank, UserMessage) and isinstance(other, UserMessage) and isinstance(long, UserMessage)
+    assert (f"message:ana@example.org:{proof()['token']}", "message:bo@example.org:CAF=ab12@mail.example.net") == (
+        blank.external_id, other.external_id)
+    assert long.external_id.startswith("message:sha256:") and len(long.external_id) <= 255
+
+
+@pytest.mark.parametrize("body", [
+    b'{"signature": {"timestamp": "1529006854", "token": "\\ud800", "signature": "x"}, "event-data": {}}',
+    b"[" * 50000, b'{"signature": {"timestamp": true, "token": "t", "signature": "s"}}', b'"text"',
+    b'{"signature": {"timestamp": "1", "token": "' + b"t" * 200 + b'", "signature": "s"}}'],
+    ids=["surrogate", "deep", "boolean", "string", "long token"])
+def test_hostile_events_are_refused(body: bytes) -> None:
+    request = InboundRequest("POST", URL, {"content-type": "application/json"}, {}, body, received_at=NOW)
+    with pytest.raises(Refused):
+        MAILGUN.verify(CONFIG, "", request)
+
+
+def test_hostile_forms_are_refused_or_read() -> None:
+    for timestamp in ("nan", "inf", "-inf", "soon"):
+        with pytest.raises(Refused):
+            MAILGUN.verify(CONFIG, "", form_request(email_form(**proof(timestamp=timestamp))))
+    odd = ("--b\r\nContent-Disposition: form-data; name=\"stripped-text\"\r\nContent-Type: text/plain; "
+           "charset=nope\r\n\r\nhello\r\n")
+    fields = "".join(f'--b\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                     for k, v in email_form().items() if k != "stripped-text")
+    request = InboundRequest("POST", URL, {"content-type": "multipart/form-data; boundary=b"}, {},
+                             (odd + fields + "--b--\r\n").encode(), received_at=NOW)
+    MAILGUN.verify(CONFIG, "", request)
+    [message] = MAILGUN.parse(request)
+    assert isinstance(message, UserMessage) and "hello" == message.content["text"]
 
 
 def test_an_email_with_an_attachment_comes_as_multipart() -> None:
@@ -105,13 +144,12 @@ def test_an_email_with_an_attachment_comes_as_multipart() -> None:
 def test_the_domains_events_are_receipts() -> None:
     headers = {"message": {"headers": {"message-id": "20180614.1@mg.shop.example"}}}
     [delivered] = MAILGUN.parse(event_request({"event": "delivered", "id": "ev1", **headers}))
-    token = proof()["token"]
-    assert Receipt("event:ev1", "20180614.1@mg.shop.example", "delivered", nonce=token) == delivered
+    assert Receipt("event:ev1", "20180614.1@mg.shop.example", "delivered") == delivered
     failed = {"event": "failed", "id": "ev2", "severity": "permanent", "reason": "suppress-bounce", **headers,
               "delivery-status": {"code": 605, "description": "Not delivering to previously bounced address"}}
     [receipt] = MAILGUN.parse(event_request(failed))
     assert Receipt("event:ev2", "20180614.1@mg.shop.example", "failed",
-                   ("mailgun_suppress_bounce", "Not delivering to previously bounced address"), token) == receipt
+                   ("mailgun_suppress_bounce", "Not delivering to previously bounced address")) == receipt
     assert [] == MAILGUN.parse(event_request({**failed, "severity": "temporary"}))  # Mailgun tries again itself
     assert [] == MAILGUN.parse(event_request({"event": "opened", "id": "ev3", **headers}))
     with pytest.raises(Refused):

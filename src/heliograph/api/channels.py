@@ -16,10 +16,11 @@ WEBHOOK = "/api/{type}/webhooks/{appId}/{integrationId}"
 MULTIPART_FORM = b"multipart/form-data"  # Mailgun's forwarded email with attachments: read whole, as the others
 
 
-@routes("POST", WEBHOOK, "ChannelWebhook", PUBLIC, content_types=JSON | {FORM, MULTIPART_FORM})
+@routes("POST", WEBHOOK, "ChannelWebhook", PUBLIC, content_types=JSON | {FORM, MULTIPART_FORM}, large=True)
 async def channel_webhook(call: Call) -> Reply:
     """POST /api/{type}/webhooks/{appId}/{integrationId}: the channel's request, taken in; answered as the
-    channel expects (401 or 400 in the error envelope for a request that is not the channel's)."""
+    channel expects (401 or 400 in the error envelope for a request that is not the channel's). Its body may be
+    as large as an upload (50 MB): an email forwarded with its attachments."""
     answer = await service.receive(
         call.services.db, ids=call.services.ids, limit=call.services.settings.message_limit, kind=call.params["type"],
         app_id=call.params["appId"], integration_id=call.params["integrationId"], method="POST",

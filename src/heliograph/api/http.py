@@ -91,6 +91,7 @@ class Route:
     handler: Handler
     pattern: re.Pattern[str]
     content_types: frozenset[bytes] = JSON
+    large: bool = False  # its body may be as large as an upload (a channel's email with attachments)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,11 +134,12 @@ class Routes:
         self.pattern = pattern
 
     def __call__(self, method: str, template: str, operation_id: str, scopes: frozenset[str],
-                 content_types: frozenset[bytes] = JSON) -> Callable[[Handler], Handler]:
+                 content_types: frozenset[bytes] = JSON, *, large: bool = False) -> Callable[[Handler], Handler]:
         pattern = self.pattern(template)
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, template, operation_id, scopes, handler, pattern, content_types))
+            self.routes.append(Route(method, template, operation_id, scopes, handler, pattern, content_types,
+                                     large))
             return handler
         return register
 
@@ -216,7 +218,8 @@ class Api:
             principal.require(route.scopes, params.get("appId"), route.template)
         multipart = route.content_types == MULTIPART
         settings = self.services.settings
-        body = b"" if multipart else await _read_body(scope, receive, headers, settings.max_body_bytes,
+        limit = settings.max_upload_bytes if route.large else settings.max_body_bytes
+        body = b"" if multipart else await _read_body(scope, receive, headers, limit,
                                                       route.content_types)
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         if any("\x00" in k or "\x00" in v for k, v in query):

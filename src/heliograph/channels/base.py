@@ -51,7 +51,6 @@ class UserMessage:
     original_id: str
     sent_at: int | None
     content: dict[str, Any]
-    nonce: str | None = None  # the request's one-time token, where its signature covers that and not the body
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +62,6 @@ class Postback:
     profile: Profile
     external_id: str
     action_id: str
-    nonce: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +73,6 @@ class Receipt:
     message: str
     status: str
     error: tuple[str, str] | None = None
-    nonce: str | None = None
 
 
 InboundEvent = UserMessage | Postback | Receipt
@@ -153,6 +150,10 @@ class Adapter(Protocol):
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """The events of a verified request that Heliograph stores (others are answered and dropped)."""
+
+    def nonce(self, request: InboundRequest) -> str | None:
+        """The verified request's one-time token, where its signature covers that and not the body (Mailgun): a
+        request with a token taken in before adds nothing, whatever its body. None for the other channels."""
 
     def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
         """What the request is answered with once its events are stored."""

@@ -28,6 +28,9 @@ class MetaChannel:
     def verify(self, config: Mapping[str, Any], secret: str, request: InboundRequest) -> None:
         verify(str(config.get("appSecret") or ""), request)
 
+    def nonce(self, request: InboundRequest) -> str | None:
+        return None  # the signature covers the whole body
+
 
 def handshake(secret: str, query: Mapping[str, str]) -> Answer:
     """Meta's GET that checks the webhook: the challenge, if the verify token is the integration's."""

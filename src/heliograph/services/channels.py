@@ -173,16 +173,20 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
     try:
         channel.verify(integration["config"], integration["inbound_secret"], request)
         events = channel.parse(request)
+        nonce = channel.nonce(request)
     except Refused as refused:
         raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
-    if len(events) == 1 and isinstance(events[0], UserMessage) and await _known_person(
+    if nonce is None and len(events) == 1 and isinstance(events[0], UserMessage) and await _known_person(
             db, ids=ids, limit=limit, integration=integration, event=events[0]):
         return channel.acknowledge(events)
-    if events:
+    if events or nonce is not None:
         async with db.write() as conn:  # the integration, again: not deleted until this commits (or gone: 404)
             if await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id,
                                                         lock="share") is None:
                 raise IntegrationNotFound()
+            if nonce is not None and not await store.take_in(conn, integration_id=integration_id,
+                                                             external_id=f"nonce:{nonce}", now=ids.clock()):
+                return channel.acknowledge([])  # the same signed request again: a replay, whatever its body
             for event in events:
                 await _take_in(conn, ids=ids, limit=limit, integration=integration, event=event)
     return channel.acknowledge(events)
@@ -214,9 +218,6 @@ def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: U
             client["id"]:
         return False
     now = ids.clock()
-    if event.nonce is not None and not (yield from store.take_in_plan(
-            integration_id=integration["id"], external_id=f"nonce:{event.nonce}", now=now)):
-        return True  # the same request again: a replay (docs/channels.md, Mailgun)
     if not (yield from store.take_in_plan(integration_id=integration["id"], external_id=event.external_id, now=now)):
         return True  # the channel sent it again
     through = Through(integration["id"], integration["type"], original_id=event.original_id,
@@ -232,11 +233,8 @@ def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: U
 
 async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integration: Any,
                    event: InboundEvent) -> None:
-    """One event of the request, unless the integration took it in before (or the request's one-time token)."""
+    """One event of the request, unless the integration took it in before."""
     now = ids.clock()
-    if event.nonce is not None and not await store.take_in(conn, integration_id=integration["id"], now=now,
-                                                           external_id=f"nonce:{event.nonce}"):
-        return  # the same request again: a replay (docs/channels.md, Mailgun)
     if isinstance(event, Receipt):
         await _receipt(conn, ids=ids, integration=integration, receipt=event, now=now)
         return

@@ -87,7 +87,7 @@ class FakeMailgun(FakeApi):
                 if method == "domains":
                     return 200, {"domain": {"name": domain, "state": "active"}}, {}
                 if method == "webhooks":
-                    return 200, self._webhook(account, http_method, domain, resource[1:], dict(form)), {}
+                    return 200, self._webhook(account, http_method, domain, resource[1:], form), {}
                 return 200, self._message(domain, dict(form)), {}
             except MailgunError as error:
                 return error.status, {"message": error.message}, {}
@@ -119,8 +119,9 @@ class FakeMailgun(FakeApi):
         return {"message": "Route has been created", "route": route}
 
     def _webhook(self, account: Account, http_method: str, domain: str, rest: Sequence[str],
-                 form: dict[str, str]) -> dict[str, Any]:
-        kind = rest[0] if rest else form.get("id", "")
+                 form: Sequence[tuple[str, str]]) -> dict[str, Any]:
+        kind = rest[0] if rest else dict(form).get("id", "")
+        urls = [value for name, value in form if name == "url"]
         if kind not in HOOKS:
             raise MailgunError(400, f"Invalid webhook id: {kind}")
         key = (domain, kind)
@@ -131,9 +132,9 @@ class FakeMailgun(FakeApi):
         if http_method == "DELETE":
             return {"message": "Webhook has been deleted", "webhook": {"urls": account.webhooks.pop(key)}}
         if http_method in ("POST", "PUT"):
-            if not form.get("url", "").startswith(("http://", "https://")):
-                raise MailgunError(400, "url is required")
-            account.webhooks[key] = [form["url"]]
+            if not urls or len(urls) > 3 or not all(url.startswith(("http://", "https://")) for url in urls):
+                raise MailgunError(400, "url is required, and at most 3 of them")
+            account.webhooks[key] = urls
         return {"message": "Webhook has been updated" if http_method == "PUT" else "Webhook has been created",
                 "webhook": {"urls": list(account.webhooks[key])}}
 
@@ -166,7 +167,8 @@ class FakeMailgun(FakeApi):
         message_id = f"<{secrets.token_hex(8)}@mail.example.net>"
         sender_field = f"{name} <{sender}>" if name else sender
         form = {"recipient": recipient, "sender": sender, "from": sender_field, "subject": subject,
-                "body-plain": f"{text}\n\nOn Monday, you wrote:\n> an earlier email\n", "stripped-text": text,
+                "body-plain": f"{text}\n\nOn Monday, you wrote:\n> an earlier email\n" if text else "",
+                "stripped-text": text,
                 "Message-Id": message_id, "message-headers": json.dumps([
                     ["Message-Id", message_id], ["From", sender_field], ["To", recipient], ["Subject", subject]]),
                 "attachment-count": "1" if attachment else "0",
@@ -180,10 +182,10 @@ class FakeMailgun(FakeApi):
         """The domain's webhook's event for an email sent: `delivered`, or `failed` (permanent, for `reason`)."""
         hook = "delivered" if kind == "delivered" else "permanent_fail"
         with self.records.lock:
-            account = next(one for one in self.accounts.values() if sent.owner in one.domains)
-            urls = account.webhooks.get((sent.owner, hook))
-        if not urls:
+            account = next((one for one in self.accounts.values() if (sent.owner, hook) in one.webhooks), None)
+        if account is None:
             raise LookupError(f"The domain {sent.owner} has no {hook} webhook")
+        urls = account.webhooks[(sent.owner, hook)]
         data: dict[str, Any] = {"event": kind, "id": secrets.token_urlsafe(16), "timestamp": self.clock(),
                                 "recipient": sent.body.get("to", ""),
                                 "message": {"headers": {"message-id": sent.message_id, "to": sent.body.get("to"),
@@ -194,7 +196,7 @@ class FakeMailgun(FakeApi):
                 "code": 550, "message": "5.1.1 The email account does not exist",
                 "description": description or "The email account that you tried to reach does not exist"}})
         body = {"signature": self._proof(signing_key or account.signing_key), "event-data": data}
-        return Delivery(urls[0], {"Content-Type": "application/json"}, json.dumps(body).encode())
+        return Delivery(urls[-1], {"Content-Type": "application/json"}, json.dumps(body).encode())  # the newest URL
 
     def _proof(self, key: str) -> dict[str, str]:
         timestamp, token = str(int(self.clock())), secrets.token_hex(25)
