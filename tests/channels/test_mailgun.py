@@ -208,3 +208,27 @@ async def refused(status: int, headers: dict[str, str], code: str, retryable: bo
                 "to": "ana@example.org", "subject": "s", "text": "t", "picture": ""}))
     assert (code, retryable, after) == (error.value.code, error.value.retryable, error.value.retry_after)
     assert "Forbidden" in error.value.message
+
+
+def test_a_full_webhook_gives_up_the_oldest_heliograph_url_and_never_the_customers() -> None:
+    ours = [f"https://old.example/api/mailgun/webhooks/a/{n}" for n in (1, 2)]
+
+    async def provision(urls: list[str]) -> list[httpx.Request]:
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            if request.method == "GET" and "/webhooks/" in request.url.path:
+                return httpx.Response(200, json={"webhook": {"urls": urls}})
+            return httpx.Response(200, json={"route": {"id": "r1"}, "message": "ok"})
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            await MAILGUN.provision(http, "https://api.mailgun.net", CONFIG, webhook_url=URL, secret="")
+        return seen
+
+    seen = asyncio.run(provision(["https://crm.example/a", *ours]))
+    puts = [parse_qs(request.content.decode())["url"] for request in seen if request.method == "PUT"]
+    assert [["https://crm.example/a", ours[1], URL]] * 2 == puts
+    with pytest.raises(ChannelError) as full:
+        asyncio.run(provision(["https://crm.example/a", "https://crm.example/b", "https://crm.example/c"]))
+    assert "3 URLs already" in full.value.message

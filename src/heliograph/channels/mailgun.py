@@ -58,6 +58,7 @@ SUBJECT = "New message"  # of every email sent (Mailgun needs one)
 UNSUBSCRIBE = "%unsubscribe_url%"  # Mailgun puts the recipient's own unsubscribe link there
 WEBHOOKS = ("delivered", "permanent_fail")  # the domain's webhooks pointed at the integration
 MAX_WEBHOOK_URLS = 3  # a webhook's URLs, at most
+WEBHOOK_PATH = "/api/mailgun/webhooks/"  # in the URL of a Heliograph integration's webhook
 
 
 class Mailgun:
@@ -313,8 +314,11 @@ async def _add_webhook(http: httpx.AsyncClient, base: str, config: Mapping[str, 
     urls = _urls(found)
     if url in urls:
         return
-    if len(urls) >= MAX_WEBHOOK_URLS:
-        raise ChannelError("bad_request", f"The domain's {kind} webhook calls {MAX_WEBHOOK_URLS} URLs already")
+    if len(urls) >= MAX_WEBHOOK_URLS:  # full: the oldest of Heliograph's own (an integration gone with its app)
+        ours = [other for other in urls if WEBHOOK_PATH in other]
+        if not ours:
+            raise ChannelError("bad_request", f"The domain's {kind} webhook calls {MAX_WEBHOOK_URLS} URLs already")
+        urls.remove(ours[0])
     await _request(http, "PUT", f"{hooks}/{kind}", config, {"url": [*urls, url]})
 
 
