@@ -29,10 +29,12 @@ def integration(http: httpx.Client, app_id: str, kind: str) -> str:
     return str(response.json()["integration"]["id"])
 
 
-def link_body(kind: str, integration_id: str, conversation_id: str, **criteria: Any) -> sc.ClientCreate:
+def link_body(kind: str, integration_id: str, conversation_id: str, confirmation: str = "userActivity",
+              **criteria: Any) -> sc.ClientCreate:
+    """A link that waits for the person (userActivity, without a message): pending, once matched."""
     fields = {SNAKE[k]: v for k, v in {**CRITERIA[kind], **criteria}.items()}
     match = SDK_MODELS[kind](type=kind, integration_id=integration_id, **fields)
-    return sc.ClientCreate(match_criteria=sc.MatchCriteria(match), confirmation=sc.Confirmation(type="immediate"),
+    return sc.ClientCreate(match_criteria=sc.MatchCriteria(match), confirmation=sc.Confirmation(type=confirmation),
                            target=sc.Target(conversation_id=conversation_id))
 
 
@@ -58,17 +60,34 @@ def join_group(account: sc.ApiClient, app_id: str, user: sc.User, subscribe: boo
 
 # CreateClient
 
-@pytest.mark.parametrize("kind", sorted(CONFIG))
+@pytest.mark.parametrize(("kind", "external_id"), [
+    ("mailgun", "ana@example.org"), ("twilio", "+12125552368"), ("whatsapp", "12125552368")])
 def test_create_client_starts_a_pending_link(account: sc.ApiClient, http: httpx.Client, app_id: str,
-                                             user: sc.User, conversation_id: str, kind: str) -> None:
-    """CreateClient answers 201 with a pending client of the matchCriteria's channel and integration."""
+                                             user: sc.User, conversation_id: str, kind: str, external_id: str) -> None:
+    """CreateClient answers 201 with a pending client of the matchCriteria's channel and integration; matched
+    at once, it has the person's id on the channel (a WhatsApp wa_id is the number's digits); an immediate link
+    without a confirmation message is confirmed at once."""
     integration_id = integration(http, app_id, kind)
     response = clients_api(account).create_client_with_http_info(
         app_id, user.id, link_body(kind, integration_id, conversation_id))
     client = response.data.client
     assert 201 == response.status_code
     assert {"id": client.id, "type": kind, "status": "pending", "integrationId": integration_id} == present(client)
-    assert [present(client)] == listed(account, app_id, user.id)
+    assert [{**present(client), "externalId": external_id}] == listed(account, app_id, user.id)
+    other = make_user(account, app_id, external_id="bea")
+    created = clients_api(account).create_client(app_id, other.id, link_body(
+        kind, integration_id, make_conversation(account, app_id, other).id, "immediate",
+        **({"address": "bea@example.org"} if kind == "mailgun" else {"phoneNumber": "+15550001234"}))).client
+    [now] = listed(account, app_id, other.id)
+    assert ("pending", "active", created.id) == (created.status, now["status"], now["id"]) and now["linkedAt"]
+
+
+def test_linking_through_messagebird_is_refused(http: httpx.Client, app_id: str, user: sc.User,
+                                                conversation_id: str) -> None:
+    response = http.post(f"/v2/apps/{app_id}/users/{user.id}/clients", json=raw_body(
+        "messagebird", integration(http, app_id, "messagebird"), conversation_id))
+    assert (400, "channel linking through messagebird is not supported") == (
+        response.status_code, http_error(response)[2].split(": ", 1)[1].rsplit(" by", 1)[0])
 
 
 def test_create_client_by_external_id(account: sc.ApiClient, http: httpx.Client, app_id: str, user: sc.User,
@@ -244,11 +263,12 @@ def test_remove_client_and_client_remove_event(account: sc.ApiClient, http: http
     integration_id = integration(http, app_id, "twilio")
     client = clients_api(account).create_client(app_id, user.id, link_body("twilio", integration_id,
                                                                           conversation_id)).client
+    [shown] = listed(account, app_id, user.id)
     response = http.delete(f"/v2/apps/{app_id}/users/{user.id}/clients/{client.id}")
     assert (200, {}) == (response.status_code, response.json())
     assert [] == listed(account, app_id, user.id)
     [event] = receiver.wait_for(lambda got: len(got) >= 1)
-    assert {"user": {"id": user.id, "externalId": "ana"}, "client": present(client), "reason": "api",
+    assert {"user": {"id": user.id, "externalId": "ana"}, "client": shown, "reason": "api",
             "source": {"type": "api:conversations"}} == event["payload"]
     assert [] == [e.message for e in event_payload_validator().iter_errors(receiver.requests[0].body)]
 

@@ -29,10 +29,25 @@ def client_add(client_row: Row, user_row: Row, target: Row | None,
     return payload
 
 
-def client_remove(client_row: Row, user_row: Row, reason: str) -> dict[str, Any]:
-    """client:remove: the removed client as it was, and why (`api` for RemoveClient)."""
-    return {"user": user_truncated(user_row), "client": wire_client(client_row), "reason": reason,
-            "source": dict(API_SOURCE)}
+def client_remove(client_row: Row, user_row: Row, reason: str, *, target: Row | None = None,
+                  error: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """client:remove: the removed client as it was, and why (`api` for RemoveClient; `linkFailed`, with the
+    link's target conversation and the error, for a channel link given up)."""
+    payload: dict[str, Any] = {"user": user_truncated(user_row), "client": wire_client(client_row)}
+    if target is not None:
+        payload["conversation"] = conversation(target)
+    payload["reason"] = reason
+    if error is not None:
+        payload["error"] = dict(error)
+    payload["source"] = dict(API_SOURCE)
+    return payload
+
+
+def client_update(client_row: Row, user_row: Row, target: Row | None, reason: str) -> dict[str, Any]:
+    """client:update of a channel link: `matched` (the channel's person is known), `confirmed` (active)."""
+    payload: dict[str, Any] = {"user": user_truncated(user_row), "client": wire_client(client_row),
+                               "reason": reason}
+    return payload if target is None else {"conversation": conversation(target), **payload}
 
 
 def user_merge(surviving: Row, discarded: Row, *, conversations: tuple[Row, Row] | None,

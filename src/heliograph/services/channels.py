@@ -47,7 +47,7 @@ from heliograph.schemas.integrations import IntegrationBody
 from heliograph.schemas.messages import Author, Content, MessagePost
 from heliograph.schemas.users import Profile as UserProfile
 from heliograph.schemas.users import UserCreateBody
-from heliograph.services import conversations, integrations, messages, postbacks
+from heliograph.services import clients, conversations, integrations, messages, postbacks
 from heliograph.services.messages import Through
 from heliograph.services.users import insert_new_user
 from heliograph.store import channels as store
@@ -213,6 +213,8 @@ def _known_person_plan(*, ids: IdFactory, limit: int, integration: Any, event: U
     client = yield from store.person_plan(integration_id=integration["id"], external_id=event.user)
     if client is None:
         return False
+    if client["status"] != "active":
+        return False  # a pending link, which this message makes (the slow path)
     chosen = _latest(client, (yield from store.personal_plan(user_id=client["user_id"])))
     if chosen is None or not chosen["client_associations"] or chosen["client_associations"][0]["clientId"] != \
             client["id"]:
@@ -241,6 +243,8 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
     if not await store.take_in(conn, integration_id=integration["id"], external_id=event.external_id, now=now):
         return  # the channel sent it again
     client, user = await _person(conn, ids=ids, integration=integration, event=event)
+    if client["status"] == "pending":  # a channel link waiting for the person: they wrote, so it is made
+        client = await _confirm_link(conn, ids=ids, integration=integration, client=client, user=user, now=now)
     conversation_id = await _conversation(conn, ids=ids, integration=integration, user=user, client=client)
     author = Author(type="user", user_id=user["id"])
     try:
@@ -262,6 +266,21 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
         log.warning("%s integration %s: dropped %s: %s", integration["type"], integration["id"],
                     event.external_id, refused.title)
     await store.seen(conn, client_id=client["id"], now=now)
+
+
+async def _confirm_link(conn: AsyncConnection, *, ids: IdFactory, integration: Any, client: Any, user: Any,
+                        now: int) -> Any:
+    """The person a pending link waits for wrote (docs/channels.md#client-linking): the client is confirmed, and
+    attached to the link's target conversation, where this message then goes."""
+    target_id = ((client["link"] or {}).get("target") or {}).get("conversationId")
+    try:
+        target = None if target_id is None else await require_conversation(
+            conn, app_id=integration["app_id"], conversation_id=target_id)
+    except NotFound:
+        target = None  # deleted since: the client is confirmed all the same
+    confirmed = await clients.confirm_link(conn, ids=ids, app_id=integration["app_id"], client_id=client["id"],
+                                           owner=user, target=target, now=now)
+    return client if confirmed is None else confirmed
 
 
 async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, receipt: Receipt, now: int) -> None:

@@ -1,9 +1,12 @@
 """Clients (CreateClient, ListClients, RemoveClient), and the SDK client that subscribeSDKClient asks for.
 
-A client is a user's presence on one channel. CreateClient starts a channel link: the client is
-created `pending` for the integration of `matchCriteria` and stays so until the channel confirms
-it. Heliograph does not talk to the channels yet, so a link never completes (see
-docs/api-behaviour.md). An `sdk` client stands for every SDK integration of the app at once.
+A client is a user's presence on one channel. CreateClient starts a channel link
+(docs/channels.md#client-linking): the client is created `pending` for the integration of
+`matchCriteria`, matched to the person the criteria name on the channel (client:update `matched`),
+and confirmed (client:update `confirmed`: active, and attached to the target conversation) at once,
+once the channel accepted the confirmation message (`immediate`), or once the person writes on the
+channel (`userActivity`, `prompt`); a link that cannot be made is given up (client:remove
+`linkFailed`). An `sdk` client stands for every SDK integration of the app at once.
 """
 
 from __future__ import annotations
@@ -22,20 +25,26 @@ from heliograph.schemas.clients import ClientCreate, Confirmation, MailgunCriter
 from heliograph.schemas.common import UNSET, to_wire
 from heliograph.services.content import prepare
 from heliograph.services.messages import check_author
+from heliograph.store import channel_sends, links
 from heliograph.store import clients as store
 from heliograph.store.conversations import require_conversation
+from heliograph.store.fast import drive
 from heliograph.store.integrations import find_integration
 from heliograph.store.outbox import emit
 from heliograph.store.users import lock_user, require_user
 
 SDK = store.SDK
 CONFIRMATION_CONTENT = (m.Text, m.Image)
+UNLINKABLE = frozenset({"messagebird"})  # matchCriteria types whose channel Heliograph does not talk to yet
 
 
 async def create_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, user: str, brand_id: str | None,
                         body: ClientCreate) -> dict[str, Any]:
     """Start a channel link: a `pending` client of the user for the integration of `matchCriteria`."""
     criteria = body.match_criteria
+    if type(criteria).__struct_config__.tag in UNLINKABLE:
+        raise BadRequest(f"Invalid matchCriteria.type: channel linking through "
+                         f"{type(criteria).__struct_config__.tag} is not supported by this server")
     link = {"matchCriteria": _criteria(criteria), "confirmation": _confirmation(body.confirmation),
             "target": {"conversationId": body.target.conversation_id}}
     owner = await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
@@ -52,7 +61,53 @@ async def create_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, u
     await store.insert_client(conn, row)
     await emit(conn, ids=ids, app_id=app_id, type="client:add", lane=owner["id"],
                payload=client_events.client_add(row, owner, target))
-    return wire.client(row)
+    await _link(conn, ids=ids, app_id=app_id, client=row, owner=owner, target=target, now=now)
+    return wire.client(row)  # as it was made: pending (the spec's answer); the link's progress is in the events
+
+
+async def _link(conn: AsyncConnection, *, ids: IdFactory, app_id: str, client: dict[str, Any], owner: Any,
+                target: Any, now: int) -> None:
+    """Match the new pending client to the person on the channel, then confirm it now, or send the confirmation
+    message through the channels' outbox (the link then waits for the channel, or for the person)."""
+    link, integration_id = client["link"], client["integration_id"]
+    external_id = channel_id(link["matchCriteria"])
+    matched = await drive(conn, links.match_plan(client_id=client["id"], integration_id=integration_id,
+                                                 external_id=external_id))
+    if matched is None:
+        given_up = await drive(conn, links.give_up_plan(client_id=client["id"]))
+        error = {"code": "conflict", "message": f"Another user is {external_id} on integration {integration_id}"}
+        await emit(conn, ids=ids, app_id=app_id, type="client:remove", lane=owner["id"],
+                   payload=client_events.client_remove(given_up, owner, "linkFailed", target=target, error=error))
+        return
+    await emit(conn, ids=ids, app_id=app_id, type="client:update", lane=owner["id"],
+               payload=client_events.client_update(matched, owner, target, "matched"))
+    confirmation = link["confirmation"]
+    if "message" in confirmation:
+        await drive(conn, channel_sends.insert(row=channel_sends.new_row(
+            app_id=app_id, integration_id=integration_id, conversation_id=target["id"], message_id=None,
+            client_id=client["id"], recipient=external_id, now=now, content=confirmation["message"]["content"])))
+    elif confirmation["type"] == "immediate":
+        await confirm_link(conn, ids=ids, app_id=app_id, client_id=client["id"], owner=owner, target=target,
+                           now=now)
+
+
+async def confirm_link(conn: AsyncConnection, *, ids: IdFactory, app_id: str, client_id: str, owner: Any,
+                       target: Any, now: int) -> Any:
+    """A pending client's link is confirmed (client:update `confirmed`); the client, or None if not pending."""
+    confirmed = await drive(conn, links.confirm_plan(client_id=client_id, now=now))
+    if confirmed is not None:
+        await emit(conn, ids=ids, app_id=app_id, type="client:update", lane=owner["id"],
+                   payload=client_events.client_update(confirmed, owner, target, "confirmed"))
+    return confirmed
+
+
+def channel_id(criteria: dict[str, Any]) -> str:
+    """The person's id on the channel that matchCriteria (as stored) name: a client's externalId there."""
+    if criteria["type"] == "mailgun":
+        return str(criteria["address"]).lower()
+    if criteria["type"] == "whatsapp":
+        return str(criteria["phoneNumber"]).lstrip("+")  # a wa_id: the number's digits
+    return str(criteria["phoneNumber"])
 
 
 async def list_clients(conn: AsyncConnection, *, app_id: str, user: str, brand_id: str | None, page: Page) -> Window:
@@ -170,8 +225,10 @@ def _confirmation(confirmation: Confirmation) -> dict[str, Any]:
 
 
 async def _require_integration(conn: AsyncConnection, app_id: str, criteria: MatchCriteria) -> None:
+    """The integration, locked as a person's first message locks it: a link and a first message of the same
+    person make one client between them."""
     kind = type(criteria).__struct_config__.tag
-    found = await find_integration(conn, app_id=app_id, integration_id=criteria.integration_id)
+    found = await find_integration(conn, app_id=app_id, integration_id=criteria.integration_id, lock="serial")
     if found is None:
         raise IntegrationNotFound()
     if found["type"] != kind:

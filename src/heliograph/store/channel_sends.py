@@ -44,8 +44,8 @@ _FOLLOWERS = Fast(sa.select(_s.c.seq, _s.c.lane, _DUE.label("ready")).where(
 _RELEASE = Fast(_s.update().where(_SEQS, _IS_PENDING).values(leased_until=sa.null()))
 _LEASE = Fast(_s.update().where(_SEQS).values(leased_until=sa.bindparam("p_until")))
 _CLAIMED = Fast(sa.select(_s, _i.c.type.label("integration_type"), _i.c.status.label("integration_status"),
-                          _i.c.config, _m.c.content, _c.c.user_id)
-                .join(_i, _i.c.id == _s.c.integration_id).join(_m, _m.c.id == _s.c.message_id)
+                          _i.c.config, _m.c.content.label("message_content"), _c.c.user_id, _c.c.link)
+                .join(_i, _i.c.id == _s.c.integration_id).outerjoin(_m, _m.c.id == _s.c.message_id)
                 .join(_c, _c.c.id == _s.c.client_id)
                 .where(_SEQS).order_by(_s.c.seq))
 _NEXT_DUE = sa.select(sa.func.min(sa.case((_s.c.leased_until > _s.c.next_attempt_at, _s.c.leased_until),
@@ -64,10 +64,11 @@ def insert(*, row: dict[str, Any]) -> Plan[None]:
     yield WAKE
 
 
-def new_row(*, app_id: str, integration_id: str, conversation_id: str, message_id: str, client_id: str,
-            recipient: str, now: int) -> dict[str, Any]:
+def new_row(*, app_id: str, integration_id: str, conversation_id: str, message_id: str | None, client_id: str,
+            recipient: str, now: int, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A send of a message (`message_id`), or of a channel link's confirmation (`content`, no message)."""
     return {"app_id": app_id, "integration_id": integration_id, "conversation_id": conversation_id,
-            "message_id": message_id, "client_id": client_id, "recipient": recipient,
+            "message_id": message_id, "content": content, "client_id": client_id, "recipient": recipient,
             "lane": f"{integration_id}:{conversation_id}", "status": PENDING, "attempts": 0, "progress": 0,
             "external_ids": [], "next_attempt_at": now, "leased_until": None, "created_at": now,
             "finished_at": None, "last_error": None}
@@ -75,7 +76,8 @@ def new_row(*, app_id: str, integration_id: str, conversation_id: str, message_i
 
 @dataclasses.dataclass(frozen=True)
 class Claimed:
-    """A send, leased: what to send (the message's content), where, and how far earlier attempts got."""
+    """A send, leased: what to send (the message's content, or a link's confirmation: `message_id` None, and the
+    client's `link`), where, and how far earlier attempts got."""
 
     seq: int
     lane: str
@@ -85,7 +87,7 @@ class Claimed:
     integration_status: str
     config: dict[str, Any]
     conversation_id: str
-    message_id: str
+    message_id: str | None
     client_id: str
     user_id: str
     recipient: str
@@ -93,6 +95,7 @@ class Claimed:
     attempts: int
     progress: int
     external_ids: list[str]
+    link: dict[str, Any] | None
 
 
 def claim_plan(*, now: int, lease_ms: int, lanes: int, limit: int) -> Plan[list[Claimed]]:
@@ -116,8 +119,10 @@ def claim_plan(*, now: int, lease_ms: int, lanes: int, limit: int) -> Plan[list[
             open_lanes.discard(row["lane"])
     yield run(_LEASE, {"p_seqs": seqs, "p_until": now + lease_ms})
     claimed = yield rows(_CLAIMED, {"p_seqs": seqs})
-    fields = {field.name for field in dataclasses.fields(Claimed)}
-    return [Claimed(**{k: v for k, v in row.items() if k in fields}) for row in claimed]
+    fields = {field.name for field in dataclasses.fields(Claimed)} - {"content"}
+    return [Claimed(**{k: v for k, v in row.items() if k in fields},
+                    content=row["content"] if row["message_id"] is None else row["message_content"])
+            for row in claimed]
 
 
 def release_plan(seqs: list[int]) -> Plan[None]:

@@ -64,6 +64,18 @@ def used_first(*, conversation_id: str, user_id: str, client_type: str) -> Plan[
                                   "p_associations": [used, *(a for a in current if a is not used)]})
 
 
+def associate(*, conversation_id: str, user_id: str, client_type: str, client_id: str, first: bool) -> Plan[None]:
+    """Plan: the participant's client associations gain the client, first (the one business messages go to) or
+    last; nothing if the user takes no part in the conversation."""
+    found = yield rows(_ASSOCIATIONS, {"p_conversation_id": conversation_id, "p_user_id": user_id})
+    if not found:
+        return
+    entry = {"type": client_type, "clientId": client_id}
+    others = [association for association in found[0]["client_associations"] or () if association != entry]
+    yield run(_SET_ASSOCIATIONS, {"p_id": found[0]["id"], "p_associations": [entry, *others] if first else
+                                  [*others, entry]})
+
+
 def mark_unread(*, conversation_id: str, author_id: str | None, now: int) -> Step:
     """Step: everyone but the author has one more unread message; the author has read up to `now`."""
     if author_id is None:

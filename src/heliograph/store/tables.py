@@ -437,9 +437,10 @@ channel_sends = sa.Table(
     sa.Column("app_id", Id, nullable=False),
     sa.Column("integration_id", Id, _cascade("integrations.id"), nullable=False),
     sa.Column("conversation_id", Id, _cascade("conversations.id"), nullable=False),
-    sa.Column("message_id", Id, _cascade("messages.id"), nullable=False, index=True),
+    sa.Column("message_id", Id, _cascade("messages.id"), index=True),  # None: a channel link's confirmation
     sa.Column("client_id", Id, _cascade("clients.id"), nullable=False),
     sa.Column("recipient", sa.Text, nullable=False),  # the person's id on the channel (the client's externalId)
+    sa.Column("content", Json),  # a confirmation's content (a message's is the message's)
     sa.Column("lane", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),  # pending | sent | failed
     sa.Column("attempts", sa.Integer, nullable=False),

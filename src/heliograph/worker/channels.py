@@ -13,6 +13,10 @@ What a send comes to (docs/channels.md):
   policy's last attempt, or for any other refusal: `failed`, and conversation:message:delivery:failure with
   the channel's error;
 - a channel Heliograph does not talk to, or a message it cannot carry: `failed` at once.
+
+A channel link's confirmation message (no message of the conversation) settles its link instead: an `immediate`
+link is confirmed once the channel accepted it (client:update `confirmed`), and any link whose confirmation
+failed is given up (client:remove `linkFailed`, with the error).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from heliograph.channels.apis import ChannelApis
 from heliograph.channels.base import ChannelError
 from heliograph.channels.registry import adapter
+from heliograph.events import clients as client_events
 from heliograph.events import payloads as events
 from heliograph.ids import Clock, IdFactory, system_clock
 from heliograph.store import channel_sends as store
+from heliograph.store import links
 from heliograph.store.db import Database
 from heliograph.store.fast import Plan
 from heliograph.store.outbox import emit_plan
@@ -107,7 +113,8 @@ class ChannelSender(WokenLoop):
             return _Outcome(progress, ids, ChannelError(
                 "uncategorized_error", f"The {send.integration_type} channel is not supported by this server"))
         try:
-            calls = channel.render(send.content, message_id=send.message_id, to=send.recipient)
+            calls = channel.render(send.content, message_id=send.message_id or f"link-{send.client_id}",
+                                   to=send.recipient)
         except ChannelError as error:
             return _Outcome(progress, ids, error)
         except Exception as error:  # a bug of the adapter's: the send fails, and the lane goes on
@@ -150,10 +157,13 @@ class ChannelSender(WokenLoop):
                                                 retry_at=retry_at, error=described)
         if not recorded:
             return False  # gone with its message, conversation or integration, or the lease was lost
+        message_id = send.message_id
+        if message_id is None:
+            return (yield from self._settle_link(send, error, status == store.PENDING, now))
         channel = adapter(send.integration_type)
         new_ids = outcome.external_ids[len(send.external_ids):]
         if new_ids and channel is not None and channel.receipts:  # the channel's receipts will name them
-            yield from store.sent_ids_plan(integration_id=send.integration_id, message_id=send.message_id,
+            yield from store.sent_ids_plan(integration_id=send.integration_id, message_id=message_id,
                                            external_ids=new_ids, now=now)
         if status == store.PENDING:
             if error is not None:
@@ -167,10 +177,37 @@ class ChannelSender(WokenLoop):
         kind = "conversation:message:delivery:channel" if error is None else "conversation:message:delivery:failure"
         yield from emit_plan(ids=self.ids, app_id=send.app_id, type=kind, lane=send.conversation_id,
                              payload=lambda control: events.message_delivery(
-                                 {**conversation, **control}, user, message_id=send.message_id,
+                                 {**conversation, **control}, user, message_id=message_id,
                                  destination=destination, external_ids=outcome.external_ids,
                                  final=error is not None or channel is None or not channel.receipts,
                                  error=None if error is None else {"code": error.code, "message": error.message}))
+        return True
+
+    def _settle_link(self, send: store.Claimed, error: ChannelError | None, pending: bool, now: int) -> Plan[bool]:
+        """A link's confirmation came to its end: an `immediate` link is confirmed once the channel accepted it,
+        and a link whose confirmation failed is given up (if the link is still pending: the person may have
+        written meanwhile, or the client been removed)."""
+        if pending:
+            if error is not None:
+                log.info("link confirmation %s: %s: %s; tried again", send.seq, error.code, error.message)
+            return False
+        immediate = ((send.link or {}).get("confirmation") or {}).get("type") == "immediate"
+        if error is None and not immediate:
+            return True  # it waits for the person to write
+        if error is None:
+            client = yield from links.confirm_plan(client_id=send.client_id, now=now)
+        else:
+            client = yield from links.give_up_plan(client_id=send.client_id)
+        if client is None:
+            return True
+        user = yield from find_user_plan(app_id=send.app_id, user_id=send.user_id)
+        target = yield from store.conversation_plan(conversation_id=send.conversation_id)
+        if error is None:
+            kind, payload = "client:update", client_events.client_update(client, user, target, "confirmed")
+        else:
+            kind, payload = "client:remove", client_events.client_remove(
+                client, user, "linkFailed", target=target, error={"code": error.code, "message": error.message})
+        yield from emit_plan(ids=self.ids, app_id=send.app_id, type=kind, lane=send.user_id, payload=payload)
         return True
 
     def _retry_in(self, attempts_made: int, error: ChannelError) -> float | None:
