@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
+from heliograph.channels import meta
 from heliograph.simulator.messenger import FakeMessenger
 from heliograph.store import tables
 from tests import channel_fakes
@@ -112,3 +113,19 @@ def test_a_conversation_with_quick_replies_and_buttons(
         assert 200 == channel_fakes.deliver(meta.delivery(buttons, app)).status_code
         events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)
         assert question == by_type(events, "conversation:message:delivery:user")[0]["payload"]["message"]["id"]
+
+
+def test_a_notification_for_another_page_of_the_app_writes_nothing(
+        server: Server, http: httpx.Client, app_id: str, kind: str, page: dict[str, str]) -> None:
+    """An app's notifications all go to one webhook: Messenger's for another Page are answered and dropped.
+    Instagram's name the Instagram account, which the integration does not know: they are all taken
+    (docs/channels.md, known limits)."""
+    make(http, app_id, page)
+    real = fake(kind).message(page["pageId"], page["appId"], sender="2718281828", text="Hi")
+    body = real.body.replace(page["pageId"].encode(), b"999000111222333")
+    other = httpx.post(real.url, content=body, headers={**real.headers, "X-Hub-Signature-256": meta.sign(
+        page["appSecret"], body)})
+    taken = {"messenger": 0, "instagram": 1}[kind]
+    assert (200, taken) == (other.status_code, row_count(server.database_url, tables.users, app_id))
+    assert 200 == channel_fakes.deliver(real).status_code
+    assert 1 == row_count(server.database_url, tables.users, app_id)

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import sunshine_conversations_client as sc
 
+from heliograph.channels import meta
 from heliograph.simulator.whatsapp import FakeWhatsApp
 from heliograph.store import tables
 from tests import channel_fakes
@@ -143,3 +144,16 @@ def test_a_reply_button_pressed_is_the_persons_answer_with_its_payload(
     assert ("user", {"type": "text", "text": "Yearly", "payload": "PLAN_Y"}) == (said["author"]["type"],
                                                                                 said["content"])
     assert [] == by_type(events, "conversation:postback")
+
+
+def test_a_notification_for_another_number_of_the_account_writes_nothing(
+        server: Server, http: httpx.Client, app_id: str, number: dict[str, str], whatsapp: FakeWhatsApp) -> None:
+    """An account's notifications all go to one webhook: those of another number are answered and dropped."""
+    make(http, app_id, number)
+    real = whatsapp.message(number["phoneNumberId"], number["appSecret"], sender=PERSON, name="Ana", text="Hi")
+    body = real.body.replace(number["phoneNumberId"].encode(), b"999000111222333")
+    other = httpx.post(real.url, content=body, headers={**real.headers, "X-Hub-Signature-256": meta.sign(
+        number["appSecret"], body)})
+    assert (200, 0) == (other.status_code, row_count(server.database_url, tables.users, app_id))
+    assert 200 == channel_fakes.deliver(real).status_code
+    assert 1 == row_count(server.database_url, tables.users, app_id)

@@ -42,7 +42,8 @@ def test_what_a_page_hears() -> None:
     assert {"type": "text", "text": "Coffee", "payload": "COFFEE"} == quick.content  # type: ignore[union-attr]
     assert {"type": "image", "mediaUrl": "https://cdn.test/a.jpg"} == picture.content  # type: ignore[union-attr]
     assert f"{MID}:0" == press.action_id  # type: ignore[union-attr]
-    assert Receipt("status:m_out:delivered", "m_out", "delivered") == delivered
+    assert Receipt("status:m_out:delivered", "m_out", "delivered", addressee="PAGE") == delivered
+    assert {"PAGE"} == {event.addressee for event in events}  # the Page each was for (entry.id)
     MESSENGER.verify({"appSecret": "secret"}, "", request("page"))
     with pytest.raises(Refused):
         MESSENGER.verify({"appSecret": "other"}, "", request("page"))

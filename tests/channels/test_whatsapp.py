@@ -91,9 +91,11 @@ def test_messages_presses_and_statuses_are_read() -> None:
         {"id": "wamid.9", "status": "read", "timestamp": "3", "recipient_id": "16505551234"},
         {"id": "wamid.8", "status": "failed", "timestamp": "4", "recipient_id": "16505551234",
          "errors": [{"code": 131047, "title": "Re-engagement message"}]}])
-    assert [Receipt("status:wamid.9:delivered", "wamid.9", "delivered"),
-            Receipt("status:wamid.9:read", "wamid.9", "read"),
-            Receipt("status:wamid.8:failed", "wamid.8", "failed", ("whatsapp_131047", "Re-engagement message"))
+    number = CONFIG["phoneNumberId"]  # each names the number it was for (metadata.phone_number_id)
+    assert [Receipt("status:wamid.9:delivered", "wamid.9", "delivered", addressee=number),
+            Receipt("status:wamid.9:read", "wamid.9", "read", addressee=number),
+            Receipt("status:wamid.8:failed", "wamid.8", "failed", ("whatsapp_131047", "Re-engagement message"),
+                    addressee=number)
             ] == WHATSAPP.parse(request(statuses))
     for body in (b"{", {"object": "page", "entry": []}):
         with pytest.raises(Refused):

@@ -51,6 +51,7 @@ class UserMessage:
     original_id: str
     sent_at: int | None
     content: dict[str, Any]
+    addressee: str | None = None  # the business account it was for (a Page, a number), where the channel says
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Postback:
     profile: Profile
     external_id: str
     action_id: str
+    addressee: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Receipt:
     message: str
     status: str
     error: tuple[str, str] | None = None
+    addressee: str | None = None
 
 
 InboundEvent = UserMessage | Postback | Receipt
@@ -150,6 +153,10 @@ class Adapter(Protocol):
 
     def parse(self, request: InboundRequest) -> list[InboundEvent]:
         """The events of a verified request that Heliograph stores (others are answered and dropped)."""
+
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        """The integration's own account on the channel, which events name as their `addressee` where one webhook
+        hears several (a Meta app's Pages, an account's numbers): events for another are dropped. None: all."""
 
     def nonce(self, request: InboundRequest) -> str | None:
         """The verified request's one-time token, where its signature covers that and not the body (Mailgun): a

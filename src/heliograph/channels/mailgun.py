@@ -83,6 +83,9 @@ class Mailgun:
         if abs(request.received_at / 1000 - _seconds(timestamp)) > FRESHNESS_S:
             raise Refused(401, "Stale Mailgun signature: its timestamp is too far from now")
 
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        return None  # a webhook of its own: every request is this integration's
+
     def nonce(self, request: InboundRequest) -> str | None:
         return _signature(request)[1]  # the signature covers the token, not the body: a token is taken in once
 

@@ -16,6 +16,7 @@ template of one element.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -67,8 +68,13 @@ class Messenger(meta.MetaChannel):
         events: list[InboundEvent] = []
         for entry in _dicts(body.get("entry")):
             for item in _dicts(entry.get("messaging")):
-                events += _events(item)
+                page = None if entry.get("id") is None else str(entry["id"])
+                events += [dataclasses.replace(event, addressee=page) for event in _events(item)]
         return events
+
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        page = config.get("pageId")  # an app's notifications name the Page they are for (`entry.id`)
+        return None if page is None else str(page)
 
     def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
         return Answer()
@@ -149,6 +155,9 @@ class Instagram(Messenger):
     button_template: ClassVar[bool] = False  # Instagram's buttons go in a generic template
     receipts: ClassVar[bool] = False  # no deliveries; reads (messaging_seen) go by watermark
     reads: ClassVar[bool] = False
+
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        return None  # its notifications name the Instagram account, which the integration does not know
 
     def learnt(self, page: Mapping[str, Any]) -> dict[str, Any]:
         """The Page's id (a string, as the spec's instagram object has it)."""

@@ -31,6 +31,9 @@ class MetaChannel:
     def nonce(self, request: InboundRequest) -> str | None:
         return None  # the signature covers the whole body
 
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        return None  # (Messenger: its Page; WhatsApp: its number)
+
 
 def handshake(secret: str, query: Mapping[str, str]) -> Answer:
     """Meta's GET that checks the webhook: the challenge, if the verify token is the integration's."""

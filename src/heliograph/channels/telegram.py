@@ -67,6 +67,9 @@ class Telegram:
         if not hmac.compare_digest(given.encode(), secret.encode()):
             raise Refused(401, f"Invalid {SECRET_HEADER} header")
 
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        return None  # a webhook of its own: every request is this integration's
+
     def nonce(self, request: InboundRequest) -> str | None:
         return None  # the secret or signature covers the whole request
 

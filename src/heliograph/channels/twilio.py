@@ -73,6 +73,9 @@ class Twilio:
         if dict(params).get("AccountSid") != config.get("accountSid"):
             raise Refused(401, "The request is for another Twilio account")
 
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        return None  # a webhook of its own: every request is this integration's
+
     def nonce(self, request: InboundRequest) -> str | None:
         return None  # the signature covers the whole request
 

@@ -18,6 +18,7 @@ actions' ids (`<messageId>:<n>`), so a press finds its action with no state kept
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -74,11 +75,18 @@ class WhatsApp(meta.MetaChannel):
                     continue
                 names = {contact.get("wa_id"): _dict(contact.get("profile")).get("name")
                          for contact in _dicts(value.get("contacts"))}
-                events += [event for message in _dicts(value.get("messages"))
-                           if (event := _message(message, names)) is not None]
-                events += [receipt for status in _dicts(value.get("statuses"))
-                           if (receipt := _receipt(status)) is not None]
+                found = [event for message in _dicts(value.get("messages"))
+                         if (event := _message(message, names)) is not None]
+                found += [receipt for status in _dicts(value.get("statuses"))
+                          if (receipt := _receipt(status)) is not None]
+                number = _dict(value.get("metadata")).get("phone_number_id")
+                events += [dataclasses.replace(event, addressee=None if number is None else str(number))
+                           for event in found]
         return events
+
+    def address(self, config: Mapping[str, Any]) -> str | None:
+        number = config.get("phoneNumberId")  # an account's notifications name the number they are for
+        return None if number is None else str(number)
 
     def acknowledge(self, events: Sequence[InboundEvent]) -> Answer:
         return Answer()

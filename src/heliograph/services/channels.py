@@ -172,7 +172,8 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
     request = InboundRequest(method, url, headers, query, body, received_at=ids.clock())
     try:
         channel.verify(integration["config"], integration["inbound_secret"], request)
-        events = channel.parse(request)
+        own = channel.address(integration["config"])
+        events = [event for event in channel.parse(request) if own is None or event.addressee in (None, own)]
         nonce = channel.nonce(request)
     except Refused as refused:
         raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
