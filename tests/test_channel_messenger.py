@@ -129,3 +129,24 @@ def test_a_notification_for_another_page_of_the_app_writes_nothing(
     assert (200, taken) == (other.status_code, row_count(server.database_url, tables.users, app_id))
     assert 200 == channel_fakes.deliver(real).status_code
     assert 1 == row_count(server.database_url, tables.users, app_id)
+
+
+def test_the_person_reading_on_the_channel_is_conversation_read(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, kind: str,
+        page: dict[str, str]) -> None:
+    custom_integration(account, app_id, receiver.url, ["conversation:message", "conversation:read"])
+    integration = make(http, app_id, page)
+    meta, app = fake(kind), page["appId"]
+    assert 200 == channel_fakes.deliver(meta.message(page["pageId"], app, sender="7002", text="Hello")).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 1)
+    written = by_type(events, "conversation:message")[0]["payload"]
+    reply(http, app_id, written["conversation"]["id"], {"type": "text", "text": "Hi! How can I help?"})
+    meta.wait_sent(page["pageId"], 1)
+    read = meta.read(page["pageId"], app, sender="7002")
+    assert [200, 200] == [channel_fakes.deliver(read).status_code for _ in range(2)]  # sent twice: one event
+    assert 200 == channel_fakes.deliver(meta.read(page["pageId"], app, sender="someone-else")).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:read")) == 1)
+    activity = by_type(events, "conversation:read")[0]["payload"]
+    author, source = activity["activity"]["author"], activity["activity"]["source"]
+    assert (written["conversation"]["id"], "user", written["message"]["author"]["userId"], kind, integration["id"]) == (
+        activity["conversation"]["id"], author["type"], author["userId"], source["type"], source["integrationId"])

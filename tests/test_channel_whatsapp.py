@@ -76,7 +76,8 @@ def test_a_wrong_token_is_a_400_and_nothing_is_made(http: httpx.Client, app_id: 
 def test_a_conversation_on_whatsapp_with_buttons_and_statuses(
         server: Server, account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver,
         number: dict[str, str], whatsapp: FakeWhatsApp) -> None:
-    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user",
+                                                       "conversation:read"])
     integration = make(http, app_id, number)
     pnid, secret = number["phoneNumberId"], number["appSecret"]
     forged = whatsapp.message(pnid, "not the app secret", sender=PERSON, name="Sheena", text="hi")
@@ -104,6 +105,9 @@ def test_a_conversation_on_whatsapp_with_buttons_and_statuses(
     finals = [(e["payload"]["message"]["id"], e["payload"]["isFinalEvent"])
               for e in by_type(events, "conversation:message:delivery:user")]
     assert [(question, False), (question, True)] == finals  # delivered, then read: the last one
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:read")) == 1)  # read in the conversation
+    assert ("user", "whatsapp") == (by_type(events, "conversation:read")[0]["payload"]["activity"]["author"]["type"],
+                                    by_type(events, "conversation:read")[0]["payload"]["activity"]["source"]["type"])
 
     pressed = whatsapp.message(pnid, secret, sender=PERSON, name="Sheena", press=f"{question}:1")
     assert 200 == channel_fakes.deliver(pressed).status_code

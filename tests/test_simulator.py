@@ -152,7 +152,8 @@ def test_write_to_the_bot_from_whatsapp_and_see_its_answer_with_delivery_events(
 
 def test_messenger_in_the_simulator(account: sc.ApiClient, http: httpx.Client, app_id: str,
                                     receiver: Receiver) -> None:
-    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user"])
+    custom_integration(account, app_id, receiver.url, [*TRIGGERS, "conversation:message:delivery:user",
+                                                       "conversation:read"])
     made = http.post(f"/v2/apps/{app_id}/integrations", json={
         "type": "messenger", "pageAccessToken": "any", "appId": "123", "appSecret": "any-secret"})
     assert (201, "active") == (made.status_code, made.json()["integration"]["status"]), made.text
@@ -167,6 +168,8 @@ def test_messenger_in_the_simulator(account: sc.ApiClient, http: httpx.Client, a
     assert ("7001", "Hello!") == (sent["to"], sent["text"])
     assert 200 == sim(http, integration, "receipts", {"messageId": sent["id"], "status": "delivered"}).status_code
     receiver.wait_for(lambda got: len(by_type(got, "conversation:message:delivery:user")) == 1)
+    assert 200 == sim(http, integration, "receipts", {"messageId": sent["id"], "status": "read"}).status_code
+    receiver.wait_for(lambda got: len(by_type(got, "conversation:read")) == 1)
 
 
 def test_an_email_in_the_answer_out_and_its_events(account: sc.ApiClient, http: httpx.Client, app_id: str,

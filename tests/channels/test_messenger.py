@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from heliograph.channels.base import InboundRequest, Postback, Receipt, Refused, Unsupported, UserMessage
+from heliograph.channels.base import InboundRequest, Postback, Read, Receipt, Refused, Unsupported, UserMessage
 from heliograph.channels.messenger import Instagram, Messenger
 from heliograph.channels.meta import SIGNATURE_HEADER, sign
 
@@ -36,8 +36,9 @@ def test_what_a_page_hears() -> None:
         {"postback": {"mid": "m_5", "title": "Yes", "payload": f"{MID}:0"}},
         {"delivery": {"mids": ["m_out"], "watermark": 1458668856253}},
         {"read": {"watermark": 1458668856253}}))
-    assert [UserMessage, UserMessage, UserMessage, Postback, Receipt] == [type(e) for e in events]
-    text, quick, picture, press, delivered = events
+    assert [UserMessage, UserMessage, UserMessage, Postback, Receipt, Read] == [type(e) for e in events]
+    text, quick, picture, press, delivered, read = events
+    assert Read("PSID", "read:PSID:1458668856253", "PAGE") == read
     assert ({"type": "text", "text": "hello"}, "PSID", 1458692752478) == (text.content, text.user, text.sent_at)  # type: ignore[union-attr]
     assert {"type": "text", "text": "Coffee", "payload": "COFFEE"} == quick.content  # type: ignore[union-attr]
     assert {"type": "image", "mediaUrl": "https://cdn.test/a.jpg"} == picture.content  # type: ignore[union-attr]

@@ -65,8 +65,9 @@ async def receipt(call: Call) -> Reply:
     no receipts)."""
     fakes, integration = await _simulated(call)
     body = call.body(SimulatedReceipt)
-    if integration["type"] in ("telegram", "instagram"):
-        raise BadRequest(f"{integration['type']} reports no deliveries to a bot")
+    if integration["type"] == "telegram" or (integration["type"] == "instagram" and body.status != "read"):
+        raise BadRequest(f"{integration['type']} reports no deliveries to a bot" + (
+            ": only `read` (seen)" if integration["type"] == "instagram" else ""))
     config, code = integration["config"], None if body.error_code is UNSET else body.error_code
     if integration["type"] == "mailgun":
         if body.status == "read":
@@ -78,13 +79,18 @@ async def receipt(call: Call) -> Reply:
         key = str(config.get("signingKey") or config.get("apiKey"))
         return 200, await _post(_built(lambda: fakes.mailgun.event(
             emailed, "delivered" if body.status == "delivered" else "failed", signing_key=key)))
-    if integration["type"] == "messenger":
-        if body.status != "delivered":
-            raise BadRequest("Messenger's reads and failures are not simulated: only `delivered`")
-        delivered = next((one for one in fakes.messenger.sent_by(str(config["pageId"]))
+    if integration["type"] in ("messenger", "instagram"):
+        if body.status not in ("delivered", "read"):
+            raise BadRequest(f"{integration['type']}'s failures are not simulated: `delivered` or `read`")
+        page: FakeMessenger = getattr(fakes, integration["type"])
+        delivered = next((one for one in page.sent_by(str(config["pageId"]))
                           if one.message_id == body.message_id), None)
         if delivered is None:
             raise NotFound(f"No message {body.message_id} was sent through this integration")
+        if body.status == "read":
+            reader = str((delivered.body.get("recipient") or {}).get("id"))
+            return 200, await _post(_built(lambda: page.read(str(config["pageId"]), str(config["appId"]),
+                                                             sender=reader)))
         return 200, await _post(_built(lambda: fakes.messenger.delivery(delivered, str(config["appId"]))))
     fake = fakes.twilio if integration["type"] == "twilio" else fakes.whatsapp
     owner = config["accountSid"] if integration["type"] == "twilio" else config["phoneNumberId"]

@@ -78,7 +78,16 @@ class Receipt:
     addressee: str | None = None
 
 
-InboundEvent = UserMessage | Postback | Receipt
+@dataclasses.dataclass(frozen=True)
+class Read:
+    """The person read the conversation (Messenger's watermark, Instagram's seen): conversation:read."""
+
+    user: str
+    external_id: str
+    addressee: str | None = None
+
+
+InboundEvent = UserMessage | Postback | Receipt | Read
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,7 @@ from heliograph.channels.base import (
     InboundRequest,
     Postback,
     Profile,
+    Read,
     Receipt,
     Refused,
     Sent,
@@ -199,7 +200,12 @@ def _events(item: dict[str, Any]) -> list[InboundEvent]:
     if isinstance(delivery, dict):
         return [Receipt(external_id=f"status:{mid}:delivered", message=mid, status="delivered")
                 for mid in delivery.get("mids") or [] if isinstance(mid, str)]
-    return []  # reads (by watermark), reactions, referrals …
+    read = item.get("read")
+    if isinstance(read, dict):  # Messenger's watermark (everything sent before it), Instagram's seen message
+        mark = read.get("watermark") if read.get("watermark") is not None else read.get("mid")
+        if isinstance(mark, int | str) and not isinstance(mark, bool):
+            return [Read(user=person, external_id=f"read:{person}:{mark}")]
+    return []  # reactions, referrals …
 
 
 def _content(message: dict[str, Any]) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from heliograph.channels.base import (
     InboundRequest,
     Postback,
     Profile,
+    Read,
     Receipt,
     Refused,
     UserMessage,
@@ -44,7 +45,7 @@ from heliograph.schemas.clients import client as wire_client
 from heliograph.schemas.common import decode
 from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
 from heliograph.schemas.integrations import IntegrationBody
-from heliograph.schemas.messages import Author, Content, MessagePost
+from heliograph.schemas.messages import ActivityPost, Author, Content, MessagePost
 from heliograph.schemas.users import Profile as UserProfile
 from heliograph.schemas.users import UserCreateBody
 from heliograph.services import clients, conversations, integrations, messages, postbacks
@@ -243,6 +244,9 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
         return
     if not await store.take_in(conn, integration_id=integration["id"], external_id=event.external_id, now=now):
         return  # the channel sent it again
+    if isinstance(event, Read):
+        await _read(conn, ids=ids, integration=integration, person=event.user)
+        return
     client, user = await _person(conn, ids=ids, integration=integration, event=event)
     if client["status"] == "pending":  # a channel link waiting for the person: they wrote, so it is made
         client = await _confirm_link(conn, ids=ids, integration=integration, client=client, user=user, now=now)
@@ -284,6 +288,30 @@ async def _confirm_link(conn: AsyncConnection, *, ids: IdFactory, integration: A
     return client if confirmed is None else confirmed
 
 
+async def _read(conn: AsyncConnection, *, ids: IdFactory, integration: Any, person: str) -> None:
+    """The person read their conversation on the channel (the one their client is in): conversation:read. A person
+    or conversation Heliograph does not know of has nothing to read: dropped."""
+    client = await store.find_person(conn, integration_id=integration["id"], external_id=person)
+    if client is None or client["status"] != "active":
+        return
+    chosen = _latest(client, await store.personal_conversations(conn, user_id=client["user_id"]))
+    if chosen is not None:
+        await _user_read(conn, ids=ids, integration=integration, user_id=client["user_id"],
+                         conversation_id=chosen["id"])
+
+
+async def _user_read(conn: AsyncConnection, *, ids: IdFactory, integration: Any, user_id: str,
+                     conversation_id: str) -> None:
+    """conversation:read of the user, with the channel as its source (nothing if they are gone from it)."""
+    try:
+        await messages.post_activity(conn, ids=ids, app_id=integration["app_id"], conversation_id=conversation_id,
+                                     body=ActivityPost(author=Author(type="user", user_id=user_id),
+                                                       type="conversation:read"),
+                                     through=Through(integration["id"], integration["type"]))
+    except NotFound:  # the conversation went, or they left it
+        pass
+
+
 async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, receipt: Receipt, now: int) -> None:
     """The channel reports on a message sent through it: conversation:message:delivery:user (delivered, read), or
     :failure with the channel's error (a message the channel accepted, then could not deliver); one of each per
@@ -310,6 +338,9 @@ async def _receipt(conn: AsyncConnection, *, ids: IdFactory, integration: Any, r
                    {**conversation, **control}, user, message_id=sent["message_id"],
                    destination={"type": integration["type"], "integrationId": integration["id"]},
                    external_ids=[receipt.message], error=error, final=final))
+    if receipt.status == "read":  # read on the channel: read in the conversation
+        await _user_read(conn, ids=ids, integration=integration, user_id=sent["user_id"],
+                         conversation_id=sent["conversation_id"])
 
 
 async def _person(conn: AsyncConnection, *, ids: IdFactory, integration: Any,

@@ -110,6 +110,13 @@ class FakeMessenger(GraphFake):
         return self._notification(page_id, app_id, {"sender": {"id": sender}, "postback": {
             "mid": f"m_pb{next(self._ids):018d}", "title": title, "payload": payload}})
 
+    def read(self, page_id: str, app_id: str, *, sender: str) -> Delivery:
+        """The person read everything the Page sent up to now: Messenger's watermark, Instagram's seen message."""
+        with self.records.lock:
+            last = next((one.message_id for one in reversed(self.records.sent) if one.owner == page_id), "m_none")
+        mark: dict[str, Any] = ({"watermark": int(self.clock() * 1000)} if self.object == "page" else {"mid": last})
+        return self._notification(page_id, app_id, {"sender": {"id": sender}, "read": mark})
+
     def delivery(self, sent: Sent, app_id: str) -> Delivery:
         recipient = str((sent.body.get("recipient") or {}).get("id"))
         return self._notification(sent.owner, app_id, {"sender": {"id": recipient}, "delivery": {
