@@ -298,3 +298,28 @@ def test_first_messages_at_once_make_one_user_each_and_fail_none(
         by_person.setdefault(key, set()).add((author["userId"], event["payload"]["conversation"]["id"]))
     assert 9 == len(by_person) and all(1 == len(pairs) for pairs in by_person.values()), by_person
     assert 9 == row_count(server.database_url, tables.users, app_id) == len(by_type(events, "client:add"))
+
+
+def test_a_photo_and_a_file_are_fetched_and_kept_as_attachments(
+        account: sc.ApiClient, app_id: str, receiver: Receiver, bot_token: str) -> None:
+    """A photo's largest size and a document are fetched through getFile and kept by Heliograph: the message's
+    mediaUrl is Heliograph's own (a Bot API file URL has the bot's token in it). Telegram failing to hand the
+    file over is a 502, so it sends the update again."""
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    telegram_integration(account, app_id, bot_token)
+    telegram = channel_fakes.fakes().telegram
+    picture = b"\xff\xd8\xff\xe0" + b"JFIF" + bytes(range(256)) * 4
+    update = telegram.photo(bot_token, user_id=4242, first_name="Ann", content=picture, caption="My receipt")
+    telegram.fail("getFile", 502)
+    assert 502 == deliver(update).status_code
+    assert 200 == deliver(update).status_code
+    assert 200 == deliver(telegram.photo(bot_token, user_id=4242, first_name="Ann", content=b"%PDF-1.4 invoice",
+                                         document=("invoice.pdf", "application/pdf"))).status_code
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 2)
+    photo, document = (e["payload"]["message"]["content"] for e in by_type(events, "conversation:message"))
+    assert ("image", "image/jpeg", "My receipt") == (photo["type"], photo["mediaType"], photo["text"])
+    assert ("file", "application/pdf") == (document["type"], document["mediaType"])
+    assert document["mediaUrl"].endswith("/invoice.pdf")
+    for content, kept in ((photo, picture), (document, b"%PDF-1.4 invoice")):
+        assert "/attachments/v2/" in content["mediaUrl"] and bot_token not in content["mediaUrl"]
+        assert kept == httpx.get(content["mediaUrl"]).content

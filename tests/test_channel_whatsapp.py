@@ -161,3 +161,29 @@ def test_a_notification_for_another_number_of_the_account_writes_nothing(
     assert (200, 0) == (other.status_code, row_count(server.database_url, tables.users, app_id))
     assert 200 == channel_fakes.deliver(real).status_code
     assert 1 == row_count(server.database_url, tables.users, app_id)
+
+
+def test_a_picture_and_a_document_are_fetched_and_kept_as_attachments(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver, number: dict[str, str],
+        whatsapp: FakeWhatsApp) -> None:
+    """WhatsApp's media come as ids: the Graph API gives a short-lived URL that needs the token, so Heliograph
+    fetches the file and keeps it; a refusal to give it is final: the caption stays, as text."""
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    make(http, app_id, number)
+    pnid, secret = number["phoneNumberId"], number["appSecret"]
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(300)
+    sent = [whatsapp.picture(pnid, secret, sender=PERSON, name="Ana", content=picture, media_type="image/png",
+                             caption="The crack"),
+            whatsapp.picture(pnid, secret, sender=PERSON, name="Ana", content=b"%PDF-1.7", filename="quote.pdf",
+                             media_type="application/pdf")]
+    gone = whatsapp.picture(pnid, secret, sender=PERSON, name="Ana", content=b"x", caption="Lost one")
+    whatsapp.media.pop(next(reversed(whatsapp.media)))  # Meta no longer has it: 404
+    assert [200, 200, 200] == [channel_fakes.deliver(one).status_code for one in (*sent, gone)]
+    events = receiver.wait_for(lambda got: len(by_type(got, "conversation:message")) == 3)
+    image, document, text = (e["payload"]["message"]["content"] for e in by_type(events, "conversation:message"))
+    assert ("image", "image/png", "The crack", picture) == (image["type"], image["mediaType"], image["text"],
+                                                            httpx.get(image["mediaUrl"]).content)
+    assert ("file", "application/pdf", b"%PDF-1.7") == (document["type"], document["mediaType"],
+                                                        httpx.get(document["mediaUrl"]).content)
+    assert document["mediaUrl"].endswith("/quote.pdf")
+    assert {"type": "text", "text": "Lost one"} == text

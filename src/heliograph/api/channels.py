@@ -25,7 +25,9 @@ async def channel_webhook(call: Call) -> Reply:
         call.services.db, ids=call.services.ids, limit=call.services.settings.message_limit, kind=call.params["type"],
         app_id=call.params["appId"], integration_id=call.params["integrationId"], method="POST",
         url=_public_url(call), headers={k.decode("latin-1"): v.decode("latin-1") for k, v in call.headers.items()},
-        query=dict(call.query), body=call.raw_body)
+        query=dict(call.query), body=call.raw_body, media=service.MediaPlace(
+            call.services.channels, call.services.settings.attachments_path, public_base(call),
+            call.services.settings.max_upload_bytes))
     return answer.status, Raw(answer.body, answer.content_type)
 
 

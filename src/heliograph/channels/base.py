@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
@@ -40,6 +40,25 @@ class Profile:
 
 
 @dataclasses.dataclass(frozen=True)
+class Media:
+    """A picture or file the person sent that only the channel's API hands over (Telegram's `file_id`, WhatsApp's
+    media id): Heliograph fetches it and keeps it as an attachment of the app, whose URL the message's content
+    then has (a channel's own URL would expose its token, or need it)."""
+
+    ref: str
+    media_type: str | None = None
+    filename: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Fetched:
+    """A fetched picture or file: its bytes and their type, as the channel gave them."""
+
+    body: bytes
+    media_type: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class UserMessage:
     """The person wrote: `content` is Sunshine content (text, image, file, location); `external_id` names the
     message uniquely on this integration (a replayed webhook is recognised by it), `original_id` is the
@@ -50,8 +69,9 @@ class UserMessage:
     external_id: str
     original_id: str
     sent_at: int | None
-    content: dict[str, Any]
+    content: dict[str, Any]  # an image's or file's without its mediaUrl while `media` is to be fetched
     addressee: str | None = None  # the business account it was for (a Page, a number), where the channel says
+    media: Media | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,6 +207,39 @@ class Adapter(Protocol):
 
     async def deprovision(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any]) -> None:
         """Undo `provision` for an integration being deleted (ChannelError if the channel refused)."""
+
+
+@runtime_checkable
+class FetchesMedia(Protocol):
+    """A channel whose people's pictures and files are fetched through its API (UserMessage.media)."""
+
+    async def fetch(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], media: Media, *,
+                    limit: int) -> Fetched:
+        """The picture or file (ChannelError if the channel refused, or it is larger than `limit` bytes)."""
+
+
+async def download(http: httpx.AsyncClient, channel: str, url: str, *, limit: int,
+                   headers: Mapping[str, str] | None = None) -> Fetched:
+    """A file from the channel (GET `url`), of at most `limit` bytes: ChannelError, to be retried, when the channel
+    failed or could not be reached; final when it refused, or the file is larger."""
+    try:
+        async with http.stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
+                retryable = response.status_code == 429 or response.status_code >= 500
+                raise ChannelError("service_unavailable" if retryable else "bad_request",
+                                   f"{channel} refused the file: HTTP {response.status_code}", retryable=retryable)
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ChannelError("bad_request", f"The {channel} file is larger than {limit} bytes")
+                chunks.append(chunk)
+            return Fetched(b"".join(chunks), response.headers.get("content-type"))
+    except httpx.TimeoutException:
+        raise ChannelError("timeout", f"{channel} did not answer in time", retryable=True) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise ChannelError("service_unavailable", f"{channel} could not be reached: {type(exc).__name__}",
+                           retryable=True) from None
 
 
 async def call_api(http: httpx.AsyncClient, channel: str, method: str, url: str,

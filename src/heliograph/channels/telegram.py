@@ -5,7 +5,8 @@ Provisioning checks the token (`getMe`, which gives the integration's read-only 
 points the bot's webhook at the integration's inbound URL with a secret token of the integration's own, which
 Telegram sends back in `X-Telegram-Bot-Api-Secret-Token` with every update: that header is the only proof an
 update is Telegram's (there is no signature). Private chats only: an update from a group is answered and
-dropped.
+dropped. A photo or document is fetched through `getFile` and kept as an attachment (a file URL of the Bot
+API has the bot's token in it).
 
 Buttons: postback actions become inline buttons whose `callback_data` is the action's id
 (`<messageId>:<n>`, at most 64 bytes as Telegram requires), so a press finds its action with no state kept
@@ -27,8 +28,10 @@ from heliograph.channels.base import (
     Answer,
     Call,
     ChannelError,
+    Fetched,
     InboundEvent,
     InboundRequest,
+    Media,
     Postback,
     Profile,
     Refused,
@@ -36,6 +39,7 @@ from heliograph.channels.base import (
     Unsupported,
     UserMessage,
     call_api,
+    download,
 )
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
@@ -114,6 +118,18 @@ class Telegram:
                     for call in _item(chat, item, _markup(item.get("actions"), f"{message_id}:{place}"))]
         raise Unsupported(f"Unsupported message type `{kind}`")
 
+    async def fetch(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], media: Media, *,
+                    limit: int) -> Fetched:
+        """`getFile`, then the file from `{base}/file/bot<token>/<file_path>` (the Bot API serves up to 20 MB)."""
+        found = await _call(http, base_url, config, "getFile", {"file_id": media.ref})
+        path = found.get("file_path") if isinstance(found, dict) else None
+        if not isinstance(path, str) or not path:
+            raise ChannelError("bad_request", "Telegram gave no file_path for the file")
+        if isinstance(found.get("file_size"), int) and found["file_size"] > limit:
+            raise ChannelError("bad_request", f"The Telegram file is larger than {limit} bytes")
+        return await download(http, "Telegram", f"{base_url.rstrip('/')}/file/bot{config.get('token', '')}/{path}",
+                              limit=limit)
+
     async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
         result = await _call(http, base_url, config, call.path, call.json)
         message_id = result.get("message_id") if isinstance(result, dict) else None
@@ -161,24 +177,45 @@ def _message(message: dict[str, Any]) -> UserMessage | None:
     chat, found = message.get("chat"), _person(message.get("from"))
     if found is None or not isinstance(chat, dict) or chat.get("type") != "private":
         return None
-    content = _content(message)
+    media = _media(message)
+    content = _content(message) if media is None else _captioned(message)
     if content is None:
         return None
     user, profile = found
     date = message.get("date")
     return UserMessage(user=user, profile=profile, external_id=f"message:{chat.get('id')}:{message.get('message_id')}",
                        original_id=str(message.get("message_id")),
-                       sent_at=date * 1000 if isinstance(date, int) else None, content=content)
+                       sent_at=date * 1000 if isinstance(date, int) else None, content=content, media=media)
 
 
 def _content(message: dict[str, Any]) -> dict[str, Any] | None:
-    """Sunshine content for what the person sent: text and locations (photos and files: docs/channels.md)."""
+    """Sunshine content for what the person sent: a text or a location."""
     if isinstance(message.get("text"), str) and message["text"]:
         return {"type": "text", "text": message["text"]}
     location = message.get("location")
     if isinstance(location, dict) and _number(location.get("latitude")) and _number(location.get("longitude")):
         return {"type": "location", "coordinates": {"lat": location["latitude"], "long": location["longitude"]}}
     return None
+
+
+def _media(message: dict[str, Any]) -> Media | None:
+    """A photo (its largest size) or a document, to fetch by its file_id (services/channels.py)."""
+    photos = [photo for photo in message.get("photo") or () if isinstance(photo, dict)] \
+        if isinstance(message.get("photo"), list) else []
+    if photos and isinstance(photos[-1].get("file_id"), str):
+        unique = photos[-1].get("file_unique_id")
+        return Media(photos[-1]["file_id"], "image/jpeg", f"photo-{unique}.jpg" if isinstance(unique, str) else None)
+    document = message.get("document")
+    if isinstance(document, dict) and isinstance(document.get("file_id"), str):
+        declared, name = document.get("mime_type"), document.get("file_name")
+        return Media(document["file_id"], declared if isinstance(declared, str) else None,
+                     name if isinstance(name, str) else None)
+    return None
+
+
+def _captioned(message: dict[str, Any]) -> dict[str, Any]:
+    caption = message.get("caption")
+    return {"type": "file", **({"text": caption} if isinstance(caption, str) and caption else {})}
 
 
 def _number(value: Any) -> bool:

@@ -29,8 +29,11 @@ from heliograph.channels import meta
 from heliograph.channels.base import (
     Answer,
     Call,
+    ChannelError,
+    Fetched,
     InboundEvent,
     InboundRequest,
+    Media,
     Postback,
     Profile,
     Receipt,
@@ -38,6 +41,7 @@ from heliograph.channels.base import (
     Sent,
     Unsupported,
     UserMessage,
+    download,
 )
 
 SIGNATURE_HEADER, GRAPH_VERSION = meta.SIGNATURE_HEADER, meta.GRAPH_VERSION
@@ -117,6 +121,20 @@ class WhatsApp(meta.MetaChannel):
             return [Call("POST", "messages", {**base, "type": "template", "template": content.get("template")})]
         raise Unsupported(f"Unsupported message type `{kind}`")
 
+    async def fetch(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], media: Media, *,
+                    limit: int) -> Fetched:
+        """`GET /{media id}` gives the file's short-lived URL, which takes the same Bearer token."""
+        found = await _graph(http, "GET", f"{base_url.rstrip('/')}/{GRAPH_VERSION}/{media.ref}", config, None)
+        if not isinstance(found.get("url"), str):
+            raise ChannelError("bad_request", "WhatsApp gave no URL for the media")
+        if isinstance(found.get("file_size"), int) and found["file_size"] > limit:
+            raise ChannelError("bad_request", f"The WhatsApp media is larger than {limit} bytes")
+        token = str(config.get("accessToken") or config.get("accountManagementAccessToken") or "")
+        fetched = await download(http, "WhatsApp", found["url"], limit=limit,
+                                 headers={"authorization": f"Bearer {token}"})
+        declared = found.get("mime_type")
+        return Fetched(fetched.body, declared if isinstance(declared, str) else fetched.media_type)
+
     async def send(self, http: httpx.AsyncClient, base_url: str, config: Mapping[str, Any], call: Call) -> Sent:
         url = f"{base_url.rstrip('/')}/{GRAPH_VERSION}/{config.get('phoneNumberId', '')}/{call.path}"
         answer = await _graph(http, "POST", url, config, call.json)
@@ -164,17 +182,35 @@ def _message(message: dict[str, Any], names: Mapping[Any, Any]) -> InboundEvent 
         if not isinstance(reply.get("id"), str):
             return None  # a Flow's reply (nfm_reply) or another kind: not an action of ours
         return Postback(user=person, profile=profile, external_id=f"message:{wamid}", action_id=reply["id"])
-    content = _content(kind, message)
+    media = _media(kind, message)
+    content = _content(kind, message) if media is None else _captioned(kind, message)
     if content is None:
         return None
     stamp = message.get("timestamp")
     sent_at = int(stamp) * 1000 if isinstance(stamp, str) and stamp.isascii() and stamp.isdigit() else None
     return UserMessage(user=person, profile=profile, external_id=f"message:{wamid}", original_id=wamid,
-                       sent_at=sent_at, content=content)
+                       sent_at=sent_at, content=content, media=media)
+
+
+_MEDIA = {"image": "image", "sticker": "image", "document": "file", "audio": "file", "video": "file"}
+
+
+def _media(kind: Any, message: dict[str, Any]) -> Media | None:
+    """A picture, sticker, document, voice note or video, to fetch by its media id (services/channels.py)."""
+    found = _dict(message.get(kind)) if kind in _MEDIA else {}
+    if not isinstance(found.get("id"), str):
+        return None
+    declared, name = found.get("mime_type"), found.get("filename")
+    return Media(found["id"], declared if isinstance(declared, str) else None, name if isinstance(name, str) else None)
+
+
+def _captioned(kind: Any, message: dict[str, Any]) -> dict[str, Any]:
+    caption = _dict(message.get(kind)).get("caption")
+    return {"type": _MEDIA[kind], **({"text": caption} if isinstance(caption, str) and caption else {})}
 
 
 def _content(kind: Any, message: dict[str, Any]) -> dict[str, Any] | None:
-    """Text (and a quick reply's text) and locations; media need downloading through the Graph API (not yet)."""
+    """Text (and a quick reply's text) and locations (media: `_media`)."""
     if kind == "text" and isinstance(_dict(message.get("text")).get("body"), str):
         return {"type": "text", "text": message["text"]["body"]}
     if kind == "button" and isinstance(_dict(message.get("button")).get("text"), str):

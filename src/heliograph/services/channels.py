@@ -7,8 +7,11 @@ writes a user's; a button press becomes conversation:postback.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,6 +22,7 @@ from heliograph.channels.base import (
     Adapter,
     Answer,
     ChannelError,
+    FetchesMedia,
     InboundEvent,
     InboundRequest,
     Postback,
@@ -30,6 +34,7 @@ from heliograph.channels.base import (
 )
 from heliograph.channels.registry import adapter
 from heliograph.errors import (
+    BadGateway,
     BadRequest,
     Forbidden,
     IntegrationNotFound,
@@ -41,6 +46,7 @@ from heliograph.errors import (
 from heliograph.events import clients as client_events
 from heliograph.events import payloads as events
 from heliograph.ids import IdFactory, new_webhook_secret
+from heliograph.schemas.attachments import UploadTarget
 from heliograph.schemas.clients import client as wire_client
 from heliograph.schemas.common import decode
 from heliograph.schemas.conversations import ConversationCreateBody, ParticipantSubSchema
@@ -48,7 +54,7 @@ from heliograph.schemas.integrations import IntegrationBody
 from heliograph.schemas.messages import ActivityPost, Author, Content, MessagePost
 from heliograph.schemas.users import Profile as UserProfile
 from heliograph.schemas.users import UserCreateBody
-from heliograph.services import clients, conversations, integrations, messages, postbacks
+from heliograph.services import attachments, clients, conversations, integrations, messages, postbacks
 from heliograph.services.messages import Through
 from heliograph.services.users import insert_new_user
 from heliograph.store import channels as store
@@ -159,12 +165,24 @@ async def handshake(db: Database, *, kind: str, app_id: str, integration_id: str
         raise {403: Forbidden, 405: MethodNotAllowed}.get(refused.status, BadRequest)(str(refused)) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class MediaPlace:
+    """Where the pictures and files people send through a channel's API are kept: fetched with `apis`, stored
+    as attachments of the app in `directory`, served under `base_url`, each of at most `limit` bytes."""
+
+    apis: ChannelApis
+    directory: Path
+    base_url: str
+    limit: int
+
+
 async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id: str, integration_id: str,
                   method: str, url: str, headers: Mapping[str, str], query: Mapping[str, str],
-                  body: bytes) -> Answer:
+                  body: bytes, media: MediaPlace | None = None) -> Answer:
     """Take in one webhook request of the channel `kind` for the app's integration: 404 unless the integration
     is of that kind and set up for it; 401 or 400 if the request is not the channel's (nothing is written);
-    then its events, in one transaction, and the answer the channel expects."""
+    then its pictures and files fetched (`media`), its events in one transaction, and the answer the channel
+    expects."""
     channel = adapter(kind)
     async with db.read() as conn:
         integration = await integration_store.find_integration(conn, app_id=app_id, integration_id=integration_id)
@@ -178,6 +196,9 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
         nonce = channel.nonce(request)
     except Refused as refused:
         raise (Unauthorized if refused.status == 401 else BadRequest)(str(refused)) from None
+    events = [found for event in events
+              if (found := await _with_media(db, ids=ids, channel=channel, integration=integration, event=event,
+                                             place=media)) is not None]
     if nonce is None and len(events) == 1 and isinstance(events[0], UserMessage) and await _known_person(
             db, ids=ids, limit=limit, integration=integration, event=events[0]):
         return channel.acknowledge(events)
@@ -192,6 +213,37 @@ async def receive(db: Database, *, ids: IdFactory, limit: int, kind: str, app_id
             for event in events:
                 await _take_in(conn, ids=ids, limit=limit, integration=integration, event=event)
     return channel.acknowledge(events)
+
+
+async def _with_media(db: Database, *, ids: IdFactory, channel: Adapter, integration: Any, event: InboundEvent,
+                      place: MediaPlace | None) -> InboundEvent | None:
+    """The event, its picture or file fetched through the channel's API and kept as an attachment of the app
+    (docs/channels.md, inbound media). Not for a message taken in already (a replay adds nothing). A refusal the
+    channel may get past later is a 502, which the channel answers by sending the request again; any other
+    leaves the message its text, if it has one (else it is dropped, with a warning)."""
+    if not isinstance(event, UserMessage) or event.media is None:
+        return event
+    async with db.read() as conn:
+        if await store.taken_in(conn, integration_id=integration["id"], external_id=event.external_id):
+            return event
+    try:
+        if place is None or not isinstance(channel, FetchesMedia):
+            raise ChannelError("uncategorized_error", "this server does not fetch media")
+        fetched = await channel.fetch(place.apis.http, place.apis.base_url(channel), integration["config"],
+                                      event.media, limit=place.limit)
+    except ChannelError as error:
+        if error.retryable:
+            raise BadGateway(f"The {channel.type} file could not be fetched: {error.message}") from None
+        log.warning("%s integration %s: %s without its file: %s", integration["type"], integration["id"],
+                    event.external_id, error.message)
+        text = event.content.get("text")
+        return dataclasses.replace(event, content={"type": "text", "text": text}, media=None) if text else None
+    kept = await attachments.upload_attachment(
+        db, ids=ids, directory=place.directory, app_id=integration["app_id"], target=UploadTarget(None),
+        source=io.BytesIO(fetched.body), filename=event.media.filename,
+        declared_type=fetched.media_type or event.media.media_type, base_url=place.base_url)
+    kind = "image" if kept["mediaType"].startswith("image/") else "file"
+    return dataclasses.replace(event, media=None, content={**event.content, "type": kind, **kept})
 
 
 async def _known_person(db: Database, *, ids: IdFactory, limit: int, integration: Any, event: UserMessage) -> bool:

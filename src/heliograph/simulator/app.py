@@ -1,10 +1,12 @@
 """The fakes of the channels' APIs as one ASGI application, each channel under its type:
 
     POST /telegram/bot{token}/{method}                                  the Bot API (simulator/telegram.py)
+    GET  /telegram/file/bot{token}/{file_path}                          … and its files
     POST /twilio/2010-04-01/Accounts/{sid}/Messages.json                Twilio's REST API (simulator/twilio.py)
     POST /twilio/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/{pn}.json
     POST /twilio/v1/Services/{mg}                                       … and its Messaging API
-    GET  /whatsapp/{version}/{phone number id}                          Meta's Graph API for WhatsApp
+    GET  /whatsapp/{version}/{phone number id | media id}               Meta's Graph API for WhatsApp
+    GET  /whatsapp/media/{media id}                                     … a media's download
     POST /whatsapp/{version}/{phone number id}/messages                 (simulator/whatsapp.py)
     POST|DELETE /whatsapp/{version}/{account id}/subscribed_apps
     GET  /messenger/{version}/me, POST /messenger/{version}/me/messages, …   the Messenger Platform (Pages),
@@ -30,7 +32,7 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from heliograph.simulator.mailgun import FakeMailgun
@@ -89,6 +91,12 @@ def fake_apis(fakes: Fakes) -> Starlette:
         status, answer = fakes.telegram.call(request.path_params["token"], request.path_params["method"], body)
         return JSONResponse(answer, status)
 
+    async def telegram_file(request: Request) -> Response:
+        content = fakes.telegram.file(request.path_params["token"], request.path_params["path"])
+        if content is None:
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+        return Response(content, 200, media_type="application/octet-stream")
+
     def twilio(method: str, resource: str) -> Callable[[Request], Awaitable[JSONResponse]]:
         async def endpoint(request: Request) -> JSONResponse:
             form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
@@ -105,8 +113,7 @@ def fake_apis(fakes: Fakes) -> Starlette:
             body = await _json_object(request)
             if body is None:
                 return JSONResponse({"error": {"message": "Invalid JSON", "code": 100}}, 400)
-            header = request.headers.get("authorization", "")
-            token = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("access_token")
+            token = _bearer(request)
             callback = body.get("callback_url") or body.get("override_callback_uri")
             if request.method == "POST" and callback and not await _verified(str(callback), body.get("verify_token")):
                 return JSONResponse({"error": {"message": "(#2200) Callback verification failed", "code": 2200}}, 400)
@@ -123,9 +130,29 @@ def fake_apis(fakes: Fakes) -> Starlette:
             return JSONResponse(answer, status, headers)
         return endpoint
 
+    phone_number = graph("whatsapp", "phone_number")
+
+    async def whatsapp_node(request: Request) -> Response:
+        """GET /{version}/{node}: a media id's description (its download URL on this app), else the number's."""
+        token = _bearer(request)
+        found = fakes.whatsapp.media_info(request.path_params["node"], token)
+        if found is None:
+            return await phone_number(request)
+        status, answer = found
+        if status == 200:
+            answer["url"] = f"{str(request.base_url).rstrip('/')}/whatsapp/media/{request.path_params['node']}"
+        return JSONResponse(answer, status)
+
+    async def whatsapp_media(request: Request) -> Response:
+        content = fakes.whatsapp.download(request.path_params["id"], _bearer(request))
+        if content is None:
+            return JSONResponse({"error": {"message": "Invalid media", "code": 131052}}, 404)
+        return Response(content, 200, media_type="application/octet-stream")
+
     accounts = "/twilio/2010-04-01/Accounts/{sid}"
     return Starlette(routes=[
         Route("/telegram/bot{token}/{method}", telegram, methods=["POST"]),
+        Route("/telegram/file/bot{token}/{path:path}", telegram_file, methods=["GET"]),
         Route(f"{accounts}/Messages.json", twilio("Messages", ""), methods=["POST"]),
         Route(f"{accounts}/IncomingPhoneNumbers/{{pn}}.json", twilio("IncomingPhoneNumbers", "pn"), methods=["POST"]),
         Route("/twilio/v1/Services/{mg}", twilio("Services", "mg"), methods=["POST"]),
@@ -135,7 +162,8 @@ def fake_apis(fakes: Fakes) -> Starlette:
             Route(f"/{kind}/{{version}}/{{node}}/subscriptions", graph(kind, "subscriptions"), methods=["POST"]),
             Route(f"/{kind}/{{version}}/{{node}}/subscribed_apps", graph(kind, "subscribed_apps"),
                   methods=["POST", "DELETE"]))),
-        Route("/whatsapp/{version}/{node}", graph("whatsapp", "phone_number"), methods=["GET"]),
+        Route("/whatsapp/media/{id}", whatsapp_media, methods=["GET"]),
+        Route("/whatsapp/{version}/{node}", whatsapp_node, methods=["GET"]),
         Route("/whatsapp/{version}/{node}/messages", graph("whatsapp", "messages"), methods=["POST"]),
         Route("/whatsapp/{version}/{node}/subscribed_apps", graph("whatsapp", "subscribed_apps"),
               methods=["POST", "DELETE"]),
@@ -147,6 +175,12 @@ def fake_apis(fakes: Fakes) -> Starlette:
         Route("/mailgun/v3/routes/{id}", mailgun("routes", "id"), methods=["DELETE"]),
         Route("/mailgun/v3/{domain}/messages", mailgun("messages", "domain"), methods=["POST"]),
     ])
+
+
+def _bearer(request: Request) -> str | None:
+    """A Graph API call's token: Bearer, or `access_token`."""
+    header = request.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else request.query_params.get("access_token")
 
 
 def _basic(header: str | None) -> tuple[str, str] | None:

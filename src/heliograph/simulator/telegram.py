@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import secrets
 import time
 import zlib
 from collections.abc import Callable
@@ -40,6 +41,7 @@ class FakeTelegram(FakeApi):
         self.webhooks: dict[str, dict[str, Any]] = {}  # token -> setWebhook's body
         self.records = Records()
         self.revoked: set[str] = set()
+        self.files: dict[str, tuple[str, str, bytes]] = {}  # file_id -> (the bot's token, file_path, content)
         self._ids = itertools.count(1)  # message ids (Telegram's are per chat; unique here is enough)
         self._updates = itertools.count(100_000)
 
@@ -102,6 +104,32 @@ class FakeTelegram(FakeApi):
         if location is not None:
             message["location"] = {"latitude": location[0], "longitude": location[1]}
         return self._delivery(token, {"update_id": next(self._updates), "message": message})
+
+    def photo(self, token: str, *, user_id: int, first_name: str, content: bytes, caption: str | None = None,
+              document: tuple[str, str] | None = None) -> Delivery:
+        """The update of a person sending the bot a photo (or, with `document`: its file name and type, a file)."""
+        file_id = f"AgAC{next(self._ids):08d}{secrets.token_hex(6)}"
+        path = f"{'documents' if document else 'photos'}/file_{len(self.files)}.{'bin' if document else 'jpg'}"
+        with self.records.lock:
+            self.files[file_id] = (token, path, content)
+        message: dict[str, Any] = {"message_id": next(self._ids), "from": _person(user_id, first_name, None),
+                                   "chat": {"id": user_id, "type": "private", "first_name": first_name},
+                                   "date": int(self.clock())}
+        described = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(content)}
+        if document is None:
+            message["photo"] = [{**described, "file_id": f"{file_id}-small", "width": 90, "height": 90},
+                                {**described, "width": 800, "height": 600}]
+        else:
+            message["document"] = {**described, "file_name": document[0], "mime_type": document[1]}
+        if caption is not None:
+            message["caption"] = caption
+        return self._delivery(token, {"update_id": next(self._updates), "message": message})
+
+    def file(self, token: str, path: str) -> bytes | None:
+        """A file the Bot API serves at `/file/bot<token>/<path>` (None: no such file of this bot)."""
+        with self.records.lock:
+            return next((content for owner, kept, content in self.files.values() if (owner, kept) == (token, path)),
+                        None)
 
     def press(self, token: str, *, user_id: int, first_name: str, data: str, under: Sent | None = None) -> Delivery:
         """The update of a person pressing an inline button (its `callback_data`) under a message the bot sent."""
@@ -238,11 +266,19 @@ def _inline_button(button: Any) -> None:
         raise BadRequest("inline keyboard button URL is invalid")
 
 
+def _get_file(fake: FakeTelegram, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    found = fake.files.get(str(body.get("file_id")))
+    if found is None or found[0] != token:
+        raise BadRequest("wrong file_id or the file is temporarily unavailable")
+    return {"file_id": body["file_id"], "file_unique_id": str(body["file_id"])[-8:], "file_size": len(found[2]),
+            "file_path": found[1]}
+
+
 _METHODS: dict[str, Callable[[FakeTelegram, str, dict[str, Any]], Any]] = {
     "getMe": _get_me, "setWebhook": _set_webhook, "deleteWebhook": _delete_webhook, "getWebhookInfo": _webhook_info,
     "sendMessage": _sender("sendMessage", _text), "sendPhoto": _sender("sendPhoto", _media("photo")),
     "sendDocument": _sender("sendDocument", _media("document")), "sendLocation": _sender("sendLocation", _location),
-    "answerCallbackQuery": lambda _fake, _token, body: _answered(body),
+    "answerCallbackQuery": lambda _fake, _token, body: _answered(body), "getFile": _get_file,
 }
 
 

@@ -42,6 +42,7 @@ class FakeWhatsApp(GraphFake):
     def __init__(self, clock: Callable[[], float] = time.time, *, strict: bool = True) -> None:
         self.clock, self.strict = clock, strict
         self.numbers: dict[str, Number] = {}  # phone number id -> the number
+        self.media: dict[str, tuple[str, str, bytes]] = {}  # media id -> (the number's token, its type, content)
         self.records = Records()
         self._ids = itertools.count(1)
 
@@ -123,6 +124,40 @@ class FakeWhatsApp(GraphFake):
         if error_code is not None:
             state["errors"] = [{"code": error_code, "title": "Message undeliverable"}]
         return self._notification(sent.owner, app_secret, {"statuses": [state]})
+
+    def picture(self, phone_number_id: str, app_secret: str, *, sender: str, name: str, content: bytes,
+                media_type: str = "image/jpeg", caption: str | None = None, filename: str | None = None) -> Delivery:
+        """A person's picture (or, with `filename`, document), whose media id the Graph API hands over."""
+        media_id = str(10**15 + next(self._ids))
+        with self.records.lock:
+            self.media[media_id] = (self.numbers[phone_number_id].token, media_type, content)
+        kind = "document" if filename else "image"
+        described: dict[str, Any] = {"id": media_id, "mime_type": media_type, "sha256": hashlib.sha256(
+            content).hexdigest(), **({"caption": caption} if caption else {}), **({"filename": filename} if filename
+                                                                                  else {})}
+        message = {"from": sender, "id": f"wamid.in{next(self._ids):020d}", "timestamp": str(int(self.clock())),
+                   "type": kind, kind: described}
+        return self._notification(phone_number_id, app_secret, {
+            "contacts": [{"profile": {"name": name}, "wa_id": sender}], "messages": [message]})
+
+    def media_info(self, media_id: str, token: str | None) -> tuple[int, dict[str, Any]] | None:
+        """GET /{media id}: where to download the media (its `url` is the caller's to make), or None: not media."""
+        with self.records.lock:
+            found = self.media.get(media_id)
+        if found is None:
+            return None
+        if token is None or not hmac.compare_digest(found[0].encode(), token.encode()):
+            return 401, _error(190, "Invalid OAuth access token - Cannot parse access token")
+        return 200, {"messaging_product": "whatsapp", "id": media_id, "mime_type": found[1],
+                     "sha256": hashlib.sha256(found[2]).hexdigest(), "file_size": len(found[2])}
+
+    def download(self, media_id: str, token: str | None) -> bytes | None:
+        """The media's content, for its number's token (None: no such media, or another token)."""
+        with self.records.lock:
+            found = self.media.get(media_id)
+        if found is None or token is None or not hmac.compare_digest(found[0].encode(), token.encode()):
+            return None
+        return found[2]
 
     def _notification(self, phone_number_id: str, app_secret: str, value: dict[str, Any]) -> Delivery:
         with self.records.lock:

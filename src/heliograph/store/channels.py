@@ -20,6 +20,8 @@ _TAKE_IN = FastByDialect({name: insert(_m).values(
     integration_id=sa.bindparam("p_integration"), external_id=sa.bindparam("p_external"),
     created_at=sa.bindparam("p_at")).on_conflict_do_nothing().returning(_m.c.external_id)
     for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))})
+_TAKEN = Fast(sa.select(_m.c.external_id).where(_m.c.integration_id == sa.bindparam("p_integration"),
+                                              _m.c.external_id == sa.bindparam("p_external")))
 _SET_MESSAGE = Fast(_m.update().where(_m.c.integration_id == sa.bindparam("p_integration"),
                                       _m.c.external_id == sa.bindparam("p_external"))
                     .values(message_id=sa.bindparam("p_message")))
@@ -68,6 +70,11 @@ async def take_in(conn: AsyncConnection, *, integration_id: str, external_id: st
 
 async def set_message(conn: AsyncConnection, *, integration_id: str, external_id: str, message_id: str) -> None:
     await drive(conn, set_message_plan(integration_id=integration_id, external_id=external_id, message_id=message_id))
+
+
+async def taken_in(conn: AsyncConnection, *, integration_id: str, external_id: str) -> bool:
+    """Whether the integration took in the channel's `external_id` already."""
+    return bool(await _TAKEN.rows(conn, {"p_integration": integration_id, "p_external": external_id}))
 
 
 async def find_person(conn: AsyncConnection, *, integration_id: str, external_id: str) -> Any:
