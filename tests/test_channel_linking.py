@@ -142,3 +142,62 @@ def test_a_confirmation_the_channel_refuses_gives_the_link_up(account: sc.ApiCli
     removed = [e for e in events if e["type"] == "client:remove"][0]["payload"]
     assert ("bad_request", True) == (removed["error"]["code"], "not a valid address" in removed["error"]["message"])
     assert [] == http.get(f"/v2/apps/{app_id}/users/{user.id}/clients").json()["clients"]
+
+
+def twilio_number(account: sc.ApiClient, app_id: str) -> tuple[Any, str]:
+    """A Twilio integration of a number of this test's own; the integration and the account's SID."""
+    sid, token, number = f"AC{secrets.token_hex(16)}", secrets.token_hex(16), f"PN{secrets.token_hex(16)}"
+    channel_fakes.fakes().twilio.account(sid, token, numbers={number: "+15005550006"})
+    return twilio_integration(account, app_id, (sid, token, number)), sid
+
+
+def test_the_person_writing_first_confirms_the_link_and_its_confirmation_is_dropped(
+        account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration, sid = twilio_number(account, app_id)
+    twilio = channel_fakes.fakes().twilio
+    user = make_user(account, app_id, external_id="eve")
+    conversation = make_conversation(account, app_id, user)
+    twilio.fail("Messages", 429, retry_after=3600)  # the confirmation waits, for an hour
+    client = link(http, app_id, user.id, conversation.id, {
+        "type": "twilio", "integrationId": integration.id, "phoneNumber": "+14155550123"},
+        {"type": "userActivity", "message": CONFIRM})
+    receiver.wait_for(lambda got: len(reasons(got, client["id"])) == 2)
+    assert 200 == channel_fakes.deliver(twilio.incoming(sid, to="+15005550006", sender="+14155550123",
+                                                        body="It's me")).status_code
+    events = receiver.wait_for(lambda got: len(reasons(got, client["id"])) == 3
+                               and len(by_type(got, "conversation:message")) == 1)
+    assert conversation.id == by_type(events, "conversation:message")[0]["payload"]["conversation"]["id"]
+    reply(http, app_id, conversation.id, {"type": "text", "text": "Welcome!"})
+    [sent] = twilio.wait_sent(sid, 1)
+    assert "Welcome!" == sent.body["Body"]  # the answer, not the confirmation, which went with the link made
+
+
+def test_deleting_the_target_gives_a_pending_link_up(account: sc.ApiClient, http: httpx.Client, app_id: str,
+                                                    receiver: Receiver) -> None:
+    custom_integration(account, app_id, receiver.url, TRIGGERS)
+    integration, _sid = twilio_number(account, app_id)
+    user = make_user(account, app_id, external_id="fay")
+    make_conversation(account, app_id, user)  # the default one (which cannot be deleted)
+    target = make_conversation(account, app_id, user)
+    criteria = {"type": "twilio", "integrationId": integration.id, "phoneNumber": "+14155550199"}
+    client = link(http, app_id, user.id, target.id, criteria, {"type": "userActivity"})
+    assert 200 == http.delete(f"/v2/apps/{app_id}/conversations/{target.id}").status_code
+    events = receiver.wait_for(lambda got: len(reasons(got, client["id"])) == 3)
+    removed = [e for e in events if e["type"] == "client:remove"][0]["payload"]
+    assert ("linkFailed", "not_found", target.id) == (
+        removed["reason"], removed["error"]["code"], removed["conversation"]["id"])
+    assert [] == http.get(f"/v2/apps/{app_id}/users/{user.id}/clients").json()["clients"]
+    again = make_conversation(account, app_id, user)
+    link(http, app_id, user.id, again.id, criteria, {"type": "userActivity"})  # no 409: the first is gone
+
+
+def test_a_link_targets_a_personal_conversation(account: sc.ApiClient, http: httpx.Client, app_id: str) -> None:
+    integration, _sid = twilio_number(account, app_id)
+    user = make_user(account, app_id, external_id="gus")
+    group = make_conversation(account, app_id, user, kind="sdkGroup")
+    response = http.post(f"/v2/apps/{app_id}/users/{user.id}/clients", json={
+        "matchCriteria": {"type": "twilio", "integrationId": integration.id, "phoneNumber": "+14155550100"},
+        "confirmation": {"type": "immediate"}, "target": {"conversationId": group.id}})
+    assert (400, True) == (response.status_code, "personal conversation" in response.text)
+    assert [] == http.get(f"/v2/apps/{app_id}/users/{user.id}/clients").json()["clients"]

@@ -301,7 +301,11 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
         return
     client, user = await _person(conn, ids=ids, integration=integration, event=event)
     if client["status"] == "pending":  # a channel link waiting for the person: they wrote, so it is made
-        client = await _confirm_link(conn, ids=ids, integration=integration, client=client, user=user, now=now)
+        confirmed = await _confirm_link(conn, ids=ids, integration=integration, client=client, user=user, now=now)
+        if confirmed is None:  # the link was removed or given up meanwhile: the person is new after all
+            client, user = await _person(conn, ids=ids, integration=integration, event=event)
+        else:
+            client = confirmed
     conversation_id = await _conversation(conn, ids=ids, integration=integration, user=user, client=client)
     author = Author(type="user", user_id=user["id"])
     try:
@@ -328,16 +332,15 @@ async def _take_in(conn: AsyncConnection, *, ids: IdFactory, limit: int, integra
 async def _confirm_link(conn: AsyncConnection, *, ids: IdFactory, integration: Any, client: Any, user: Any,
                         now: int) -> Any:
     """The person a pending link waits for wrote (docs/channels.md#client-linking): the client is confirmed, and
-    attached to the link's target conversation, where this message then goes."""
+    attached to the link's target conversation, where this message then goes; None if the link is gone."""
     target_id = ((client["link"] or {}).get("target") or {}).get("conversationId")
     try:
         target = None if target_id is None else await require_conversation(
             conn, app_id=integration["app_id"], conversation_id=target_id)
     except NotFound:
         target = None  # deleted since: the client is confirmed all the same
-    confirmed = await clients.confirm_link(conn, ids=ids, app_id=integration["app_id"], client_id=client["id"],
-                                           owner=user, target=target, now=now)
-    return client if confirmed is None else confirmed
+    return await clients.confirm_link(conn, ids=ids, app_id=integration["app_id"], client_id=client["id"],
+                                      owner=user, target=target, now=now)
 
 
 async def _read(conn: AsyncConnection, *, ids: IdFactory, integration: Any, person: str) -> None:

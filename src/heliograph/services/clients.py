@@ -31,7 +31,7 @@ from heliograph.store.conversations import require_conversation
 from heliograph.store.fast import drive
 from heliograph.store.integrations import find_integration
 from heliograph.store.outbox import emit
-from heliograph.store.users import lock_user, require_user
+from heliograph.store.users import find_user, lock_user, require_user
 
 SDK = store.SDK
 CONFIRMATION_CONTENT = (m.Text, m.Image)
@@ -42,14 +42,17 @@ async def create_client(conn: AsyncConnection, *, ids: IdFactory, app_id: str, u
                         body: ClientCreate) -> dict[str, Any]:
     """Start a channel link: a `pending` client of the user for the integration of `matchCriteria`."""
     criteria = body.match_criteria
-    if type(criteria).__struct_config__.tag in UNLINKABLE:
-        raise BadRequest(f"Invalid matchCriteria.type: channel linking through "
-                         f"{type(criteria).__struct_config__.tag} is not supported by this server")
     link = {"matchCriteria": _criteria(criteria), "confirmation": _confirmation(body.confirmation),
             "target": {"conversationId": body.target.conversation_id}}
     owner = await require_user(conn, app_id=app_id, id_or_external_id=user, brand_id=brand_id)
+    if type(criteria).__struct_config__.tag in UNLINKABLE:
+        raise BadRequest(f"Invalid matchCriteria.type: channel linking through "
+                         f"{type(criteria).__struct_config__.tag} is not supported by this server")
     await _require_integration(conn, app_id, criteria)
-    await _require_target(conn, app_id, body.target.conversation_id, owner["id"])
+    found_target = await _require_target(conn, app_id, body.target.conversation_id, owner["id"])
+    if found_target["type"] != "personal":
+        raise BadRequest("Invalid target.conversationId: a channel link's target is a personal conversation "
+                         "(the only kind whose messages go out on channels)")
     target = await require_conversation(conn, app_id=app_id, conversation_id=body.target.conversation_id,
                                         with_control=True)  # as the event shows it
     await lock_user(conn, user_id=owner["id"])  # one client per integration, even when racing
@@ -99,6 +102,21 @@ async def confirm_link(conn: AsyncConnection, *, ids: IdFactory, app_id: str, cl
         await emit(conn, ids=ids, app_id=app_id, type="client:update", lane=owner["id"],
                    payload=client_events.client_update(confirmed, owner, target, "confirmed"))
     return confirmed
+
+
+async def give_up_links(conn: AsyncConnection, *, ids: IdFactory, app_id: str, conversation: Any,
+                        user_ids: list[str]) -> None:
+    """The conversation is being deleted: the pending links that target it fail (client:remove `linkFailed`)."""
+    for client in await store.pending_links(conn, user_ids=user_ids):
+        if ((client["link"] or {}).get("target") or {}).get("conversationId") != conversation["id"]:
+            continue
+        given_up = await drive(conn, links.give_up_plan(client_id=client["id"]))
+        owner = await find_user(conn, app_id=app_id, user_id=client["user_id"])
+        if given_up is not None and owner is not None:
+            error = {"code": "not_found", "message": "The link's target conversation was deleted"}
+            await emit(conn, ids=ids, app_id=app_id, type="client:remove", lane=owner["id"],
+                       payload=client_events.client_remove(given_up, owner, "linkFailed", target=conversation,
+                                                          error=error))
 
 
 def channel_id(criteria: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from heliograph.schemas import render
 from heliograph.schemas.common import UNSET, check_metadata
 from heliograph.schemas.conversations import ConversationCreateBody, ConversationUpdateBody, ParticipantSubSchema
 from heliograph.services import stream
-from heliograph.services.clients import subscribe_sdk_clients
+from heliograph.services.clients import give_up_links, subscribe_sdk_clients
 from heliograph.store import conversations as store
 from heliograph.store.apps import require_app
 from heliograph.store.conversations import require_conversation
@@ -122,8 +122,9 @@ async def delete_conversation(conn: AsyncConnection, *, ids: IdFactory, app_id: 
         raise BadRequest(f"Conversation {conversation_id} cannot be deleted because it is the default.")
     await emit(conn, ids=ids, app_id=app_id, type="conversation:remove", lane=conversation_id,
                payload=lambda control: events.conversation_remove({**row, **control}))  # emitted before it goes
-    await stream.left(conn, user_ids=await list_member_ids(conn, conversation_id=conversation_id),
-                      conversation_id=conversation_id)
+    members = await list_member_ids(conn, conversation_id=conversation_id)
+    await give_up_links(conn, ids=ids, app_id=app_id, conversation=row, user_ids=members)
+    await stream.left(conn, user_ids=members, conversation_id=conversation_id)
     await store.delete_conversation(conn, conversation_id=conversation_id)
 
 

@@ -40,6 +40,14 @@ async def has_client(conn: AsyncConnection, *, user_id: str, integration_id: str
                                                           c.c.integration_id == integration_id)))
 
 
+async def pending_links(conn: AsyncConnection, *, user_ids: list[str]) -> list[Any]:
+    """The users' clients whose channel link is pending, with their `link`."""
+    if not user_ids:
+        return []
+    found = await conn.execute(sa.select(c).where(c.c.user_id.in_(user_ids), c.c.status == "pending"))
+    return [r._mapping for r in found]
+
+
 async def insert_client(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(c.insert(), row)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from heliograph.store import participants
 from heliograph.store import tables as t
-from heliograph.store.fast import Fast, Plan, rows
+from heliograph.store.fast import Fast, Plan, rows, run
 
 _c = t.clients
 _PENDING = sa.and_(_c.c.id == sa.bindparam("p_client"), _c.c.status == "pending")
@@ -21,6 +21,10 @@ _GIVE_UP = Fast(_c.delete().where(_PENDING).returning(*_c.c))
 _CLAIMED = Fast(sa.select(_c.c.id).where(_c.c.integration_id == sa.bindparam("p_integration"),
                                          _c.c.external_id == sa.bindparam("p_external"),
                                          _c.c.id != sa.bindparam("p_client")).limit(1))
+_UNSENT = Fast(t.channel_sends.delete().where(  # a link's confirmation not out yet, nor being sent
+    t.channel_sends.c.client_id == sa.bindparam("p_client"), t.channel_sends.c.message_id.is_(None),
+    t.channel_sends.c.status == "pending", sa.or_(t.channel_sends.c.leased_until.is_(None),
+                                                  t.channel_sends.c.leased_until < sa.bindparam("p_at"))))
 _MATCH = Fast(_c.update().where(_PENDING).values(external_id=sa.bindparam("p_external")).returning(*_c.c))
 
 
@@ -36,11 +40,13 @@ def match_plan(*, client_id: str, integration_id: str, external_id: str) -> Plan
 
 def confirm_plan(*, client_id: str, now: int) -> Plan[Any]:
     """Plan: the pending client becomes active and joins its link's target conversation (first among the
-    participant's client associations when its matchCriteria is `primary`); the client, or None if it is not
-    pending (settled already, or removed)."""
+    participant's client associations when its matchCriteria is `primary`), its confirmation dropped if it has
+    not gone out (the person wrote first); the client, or None if it is not pending (settled already, or
+    removed)."""
     found = yield rows(_CONFIRM, {"p_client": client_id, "p_at": now})
     if not found:
         return None
+    yield run(_UNSENT, {"p_client": client_id, "p_at": now})
     client, link = found[0], found[0]["link"] or {}
     target = (link.get("target") or {}).get("conversationId")
     if target:

@@ -110,8 +110,9 @@ class ChannelSender(WokenLoop):
         progress, ids = send.progress, list(send.external_ids)
         channel = adapter(send.integration_type)
         if channel is None or send.integration_status != "active":
-            return _Outcome(progress, ids, ChannelError(
-                "uncategorized_error", f"The {send.integration_type} channel is not supported by this server"))
+            said = (f"The {send.integration_type} channel is not supported by this server" if channel is None else
+                    f"The {send.integration_type} integration is not active: its channel is not set up")
+            return _Outcome(progress, ids, ChannelError("uncategorized_error", said))
         try:
             calls = channel.render(send.content, message_id=send.message_id or f"link-{send.client_id}",
                                    to=send.recipient)
