@@ -28,6 +28,26 @@ CONFIRM = {"author": {"type": "business"}, "content": {
     "actions": [{"type": "link", "text": "Our terms", "uri": "https://shop.example/terms"}]}}
 
 
+def twilio_number(account: sc.ApiClient, app_id: str) -> tuple[Any, str]:
+    """A Twilio integration of a number of this test's own; the integration and the account's SID."""
+    sid, token, number = f"AC{secrets.token_hex(16)}", secrets.token_hex(16), f"PN{secrets.token_hex(16)}"
+    channel_fakes.fakes().twilio.account(sid, token, numbers={number: "+15005550006"})
+    return twilio_integration(account, app_id, (sid, token, number)), sid
+
+
+def mailgun_domain(account: sc.ApiClient, app_id: str) -> tuple[Any, str]:
+    """A Mailgun integration of a domain of this test's own; the integration and the domain."""
+    key, domain = f"key-{secrets.token_hex(8)}", f"mg{secrets.token_hex(4)}.example"
+    channel_fakes.fakes().mailgun.account(key, domains=[domain])
+    return mailgun_integration(account, app_id, (key, key, domain)), domain
+
+
+def person(account: sc.ApiClient, app_id: str, external_id: str) -> tuple[sc.User, sc.Conversation]:
+    """A user of the API, and their personal conversation: the link's target."""
+    user = make_user(account, app_id, external_id=external_id)
+    return user, make_conversation(account, app_id, user)
+
+
 def link(http: httpx.Client, app_id: str, user_id: str, conversation_id: str, criteria: dict[str, Any],
          confirmation: dict[str, Any]) -> dict[str, Any]:
     response = http.post(f"/v2/apps/{app_id}/users/{user_id}/clients", json={
@@ -46,12 +66,8 @@ def reasons(events: list[dict[str, Any]], client_id: str) -> list[str]:
 def test_an_immediate_link_is_made_once_the_channel_took_its_confirmation(
         account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    sid, token, number = f"AC{secrets.token_hex(16)}", secrets.token_hex(16), f"PN{secrets.token_hex(16)}"
-    twilio = channel_fakes.fakes().twilio
-    twilio.account(sid, token, numbers={number: "+15005550006"})
-    integration = twilio_integration(account, app_id, (sid, token, number))
-    user = make_user(account, app_id, external_id="ana")
-    conversation = make_conversation(account, app_id, user)
+    (integration, sid), twilio = twilio_number(account, app_id), channel_fakes.fakes().twilio
+    user, conversation = person(account, app_id, "ana")
     client = link(http, app_id, user.id, conversation.id, {
         "type": "twilio", "integrationId": integration.id, "phoneNumber": "+1 415 867 5309"},
         {"type": "immediate", "message": CONFIRM})
@@ -78,12 +94,8 @@ def test_an_immediate_link_is_made_once_the_channel_took_its_confirmation(
 def test_a_user_activity_link_waits_for_the_person_whose_message_lands_in_the_target(
         server: Server, account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    key, domain = f"key-{secrets.token_hex(8)}", f"mg{secrets.token_hex(4)}.example"
-    mailgun = channel_fakes.fakes().mailgun
-    mailgun.account(key, domains=[domain])
-    integration = mailgun_integration(account, app_id, (key, key, domain))
-    user = make_user(account, app_id, external_id="bea")
-    conversation = make_conversation(account, app_id, user)
+    (integration, domain), mailgun = mailgun_domain(account, app_id), channel_fakes.fakes().mailgun
+    user, conversation = person(account, app_id, "bea")
     client = link(http, app_id, user.id, conversation.id, {
         "type": "mailgun", "integrationId": integration.id, "address": "Bea@Example.org"},
         {"type": "userActivity", "message": CONFIRM})
@@ -106,14 +118,10 @@ def test_a_user_activity_link_waits_for_the_person_whose_message_lands_in_the_ta
 def test_a_link_to_a_person_another_user_is_fails(account: sc.ApiClient, http: httpx.Client, app_id: str,
                                                  receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    twilio = channel_fakes.fakes().twilio
-    sid, token, number = f"AC{secrets.token_hex(16)}", secrets.token_hex(16), f"PN{secrets.token_hex(16)}"
-    twilio.account(sid, token, numbers={number: "+15005550006"})
-    integration = twilio_integration(account, app_id, (sid, token, number))
+    (integration, sid), twilio = twilio_number(account, app_id), channel_fakes.fakes().twilio
     channel_fakes.deliver(twilio.incoming(sid, to="+15005550006", sender="+14158675309", body="hi"))
     receiver.wait_for(lambda got: len(by_type(got, "client:add")) == 1)
-    user = make_user(account, app_id, external_id="cy")
-    conversation = make_conversation(account, app_id, user)
+    user, conversation = person(account, app_id, "cy")
     client = link(http, app_id, user.id, conversation.id, {
         "type": "twilio", "integrationId": integration.id, "phoneNumber": "+14158675309"}, {"type": "immediate"})
     events = receiver.wait_for(lambda got: len(reasons(got, client["id"])) == 2)
@@ -127,12 +135,8 @@ def test_a_link_to_a_person_another_user_is_fails(account: sc.ApiClient, http: h
 def test_a_confirmation_the_channel_refuses_gives_the_link_up(account: sc.ApiClient, http: httpx.Client,
                                                               app_id: str, receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    key, domain = f"key-{secrets.token_hex(8)}", f"mg{secrets.token_hex(4)}.example"
-    mailgun = channel_fakes.fakes().mailgun
-    mailgun.account(key, domains=[domain])
-    integration = mailgun_integration(account, app_id, (key, key, domain))
-    user = make_user(account, app_id, external_id="di")
-    conversation = make_conversation(account, app_id, user)
+    (integration, _domain), mailgun = mailgun_domain(account, app_id), channel_fakes.fakes().mailgun
+    user, conversation = person(account, app_id, "di")
     mailgun.fail("messages", 400, description="'to' parameter is not a valid address")
     client = link(http, app_id, user.id, conversation.id, {
         "type": "mailgun", "integrationId": integration.id, "address": "di@example.org"},
@@ -144,20 +148,11 @@ def test_a_confirmation_the_channel_refuses_gives_the_link_up(account: sc.ApiCli
     assert [] == http.get(f"/v2/apps/{app_id}/users/{user.id}/clients").json()["clients"]
 
 
-def twilio_number(account: sc.ApiClient, app_id: str) -> tuple[Any, str]:
-    """A Twilio integration of a number of this test's own; the integration and the account's SID."""
-    sid, token, number = f"AC{secrets.token_hex(16)}", secrets.token_hex(16), f"PN{secrets.token_hex(16)}"
-    channel_fakes.fakes().twilio.account(sid, token, numbers={number: "+15005550006"})
-    return twilio_integration(account, app_id, (sid, token, number)), sid
-
-
 def test_the_person_writing_first_confirms_the_link_and_its_confirmation_is_dropped(
         account: sc.ApiClient, http: httpx.Client, app_id: str, receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
-    integration, sid = twilio_number(account, app_id)
-    twilio = channel_fakes.fakes().twilio
-    user = make_user(account, app_id, external_id="eve")
-    conversation = make_conversation(account, app_id, user)
+    (integration, sid), twilio = twilio_number(account, app_id), channel_fakes.fakes().twilio
+    user, conversation = person(account, app_id, "eve")
     twilio.fail("Messages", 429, retry_after=3600)  # the confirmation waits, for an hour
     client = link(http, app_id, user.id, conversation.id, {
         "type": "twilio", "integrationId": integration.id, "phoneNumber": "+14155550123"},
@@ -177,8 +172,7 @@ def test_deleting_the_target_gives_a_pending_link_up(account: sc.ApiClient, http
                                                     receiver: Receiver) -> None:
     custom_integration(account, app_id, receiver.url, TRIGGERS)
     integration, _sid = twilio_number(account, app_id)
-    user = make_user(account, app_id, external_id="fay")
-    make_conversation(account, app_id, user)  # the default one (which cannot be deleted)
+    user, _default = person(account, app_id, "fay")  # (the default conversation cannot be deleted)
     target = make_conversation(account, app_id, user)
     criteria = {"type": "twilio", "integrationId": integration.id, "phoneNumber": "+14155550199"}
     client = link(http, app_id, user.id, target.id, criteria, {"type": "userActivity"})
