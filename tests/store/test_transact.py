@@ -96,3 +96,35 @@ def test_a_write_transaction_holds_sqlite_s_write_lock_from_its_first_statement(
             return "the other writer got the lock"
 
     assert "database is locked" == asyncio.run(scenario())
+
+
+_DEADLOCK = Fast(sa.text("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$"))
+
+
+def test_a_deadlocks_victim_is_run_again_from_the_start(empty_database_url: str) -> None:
+    """PostgreSQL rolls a deadlock's victim back whole: transact runs the plan again (a delete's cascade it met
+    has committed by then), up to DEADLOCK_ATTEMPTS times in all; SQLite has one writer and no deadlocks."""
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: no deadlocks")
+    runs: list[str] = []
+
+    def plan(name: str, fail: int) -> Generator[Step, Any, dict[str, Any]]:
+        runs.append(name)
+        row = yield from create_app(f"{name}{len(runs):04d}".rjust(24, "0"), refuse=False)
+        if runs.count(name) <= fail:
+            yield run(_DEADLOCK, {})
+        return row
+
+    async def scenario() -> tuple[Any, set[str], BaseException | None]:
+        async with open_database(empty_database_url) as db:
+            made = await db.transact(lambda: plan("a", 2))
+            try:
+                await db.transact(lambda: plan("b", 3))
+                failed = None
+            except Exception as error:  # noqa: BLE001
+                failed = error
+            return made, await app_ids(db), failed
+
+    made, stored, failed = asyncio.run(scenario())
+    assert (["a"] * 3 + ["b"] * 3, {made["id"]}) == (runs, stored)  # the rolled-back attempts left nothing
+    assert type(failed).__name__ == "DeadlockDetectedError"

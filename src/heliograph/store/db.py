@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -25,6 +26,10 @@ from heliograph.config import Settings
 from heliograph.store.fast import NOTICES, WAKE_FLAG, Step, drive, drive_asyncpg, drive_sync
 
 T = TypeVar("T")
+# A plan that PostgreSQL chose as a deadlock's victim is run again, from the start (its transaction was rolled
+# back whole): the one it met is a delete's cascade (an app's, an integration's) whose rows it was writing, and
+# the plan then finds them gone. Plans are pure but for their statements, so running one again is safe.
+DEADLOCK_ATTEMPTS = 3
 GROUP_COMMIT_MAX = 128  # plans per SQLite transaction: a bound on how long one batch holds the writer
 
 DELETE_FLAG = "heliograph_deleted"  # set on a connection whose transaction ran a DELETE (when watched)
@@ -115,11 +120,18 @@ class Database:
         """
         notices: list[str] = []
         if not self.is_sqlite:  # the plan runs on asyncpg itself, in a transaction of its own
-            async with self.engine.connect() as conn:
-                raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-                async with raw.transaction():
-                    value, woke = await drive_asyncpg(raw, self.engine.dialect, plan(),
-                                                      notify=not self._after_outbox_commit, notices=notices)
+            for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+                notices.clear()
+                try:
+                    async with self.engine.connect() as conn:
+                        raw: Any = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+                        async with raw.transaction():
+                            value, woke = await drive_asyncpg(raw, self.engine.dialect, plan(),
+                                                              notify=not self._after_outbox_commit, notices=notices)
+                    break
+                except asyncpg.exceptions.DeadlockDetectedError:
+                    if attempt == DEADLOCK_ATTEMPTS:
+                        raise
         elif self._sqlite_path in (None, "", ":memory:"):
             async with self.write() as conn:
                 return await drive(conn, plan())
