@@ -84,3 +84,62 @@ def test_a_claim_takes_each_lanes_run_in_order(empty_database_url: str) -> None:
     # a run of 3; the lane's head leased, nothing more for another claim; once released behind the head, still
     # nothing: the head is leased, and a lane goes in order
     assert [["m0", "m1", "m2"], [], []] == with_database(empty_database_url, scenario)
+
+
+def test_a_record_and_a_delete_of_its_message_wait_for_each_other_and_never_deadlock(
+        empty_database_url: str) -> None:
+    """PostgreSQL: DeleteMessage locks the message, then by cascade its send; the sender's record holds the message
+    (FOR KEY SHARE, hold_plan) before it writes the send. The delete waits for the record, then takes the send
+    with the message (without the hold, the record's own key share on the message would meet the delete's
+    cascade: a deadlock, and a 500 for DeleteMessage)."""
+    import asyncio
+
+    import pytest
+    import sqlalchemy as sa
+
+    from heliograph.store import tables
+    from heliograph.store.fast import drive
+
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: no deadlocks")
+
+    async def waiting(db: Database, pid: int) -> bool:
+        async with db.read() as conn:
+            state = await conn.scalar(sa.text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                                      {"pid": pid})
+        return state == "Lock"
+
+    async def scenario(db: Database) -> list[Any]:
+        app_id, conversation_id = await a_person_on_telegram(db)
+        posted = await messages.post_message(db, ids=IDS, limit=100, app_id=app_id, conversation_id=conversation_id,
+                                             body=body(MessagePost, author={"type": "business"},
+                                                       content={"type": "text", "text": "hi"}))
+        message_id = posted["id"]
+        now = IDS.clock() + 1
+        [send] = await claim(db, now, limit=1)
+        async with db.engine.connect() as recorder, db.engine.connect() as deleter:
+            pid = await deleter.scalar(sa.text("SELECT pg_backend_pid()"))
+            record = await recorder.begin()
+            await drive(recorder, channel_sends.hold_plan(message_id=message_id, integration_id=send.integration_id,
+                                                          client_id=send.client_id))
+            delete = asyncio.create_task(deleter.execute(tables.messages.delete().where(
+                tables.messages.c.id == message_id)))
+            for _ in range(500):  # until the delete waits on the record's hold (a deadline, not a pause)
+                if await waiting(db, pid) or delete.done():
+                    break
+                await asyncio.sleep(0.01)
+            blocked = not delete.done()
+            recorded = await drive(recorder, channel_sends.record_plan(
+                seq=send.seq, leased_until=now + LEASE, status="sent", at=now, progress=1, external_ids=["9"],
+                retry_at=None, error=None))
+            await drive(recorder, channel_sends.sent_ids_plan(integration_id=send.integration_id,
+                                                              message_id=message_id, external_ids=["9"], now=now))
+            await record.commit()
+            await delete
+            await deleter.commit()
+        async with db.read() as conn:
+            left = await conn.scalar(sa.select(sa.func.count()).select_from(tables.channel_sends).where(
+                tables.channel_sends.c.seq == send.seq))
+        return [blocked, recorded, left]
+
+    assert [True, True, 0] == with_database(empty_database_url, scenario)

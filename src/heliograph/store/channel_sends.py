@@ -147,6 +147,21 @@ _SENT_ID = Fast(t.channel_messages.insert().values(
     message_id=sa.bindparam("p_message"), created_at=sa.bindparam("p_at")))
 
 
+_HOLD = {table: Fast(sa.select(table.c.id).where(table.c.id == sa.bindparam("p_id"))
+                     .with_for_update(read=True, key_share=True))
+         for table in (_m, _i, _c)}
+
+
+def hold_plan(*, message_id: str | None, integration_id: str, client_id: str) -> Plan[None]:
+    """Plan: FOR KEY SHARE on the rows a send's record refers to (its message, integration and client), before the
+    send itself: the order a delete of one of them takes (the row, then by cascade the send), so a record and a
+    delete wait for each other rather than deadlock (PostgreSQL; SQLite has one writer)."""
+    if message_id is not None:
+        yield rows(_HOLD[_m], {"p_id": message_id})
+    yield rows(_HOLD[_i], {"p_id": integration_id})
+    yield rows(_HOLD[_c], {"p_id": client_id})
+
+
 def record_plan(*, seq: int, leased_until: int, status: str, at: int, progress: int, external_ids: list[str],
                 retry_at: int | None, error: str | None) -> Plan[bool]:
     """Plan: what an attempt came to: `sent`, `failed`, or still `pending` until `retry_at`; False if the send is

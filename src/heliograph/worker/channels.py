@@ -153,6 +153,8 @@ class ChannelSender(WokenLoop):
             wait = self._retry_in(send.attempts + 1, error)
             status, retry_at = (store.FAILED, None) if wait is None else (store.PENDING, now + int(wait * 1000))
         described = None if error is None else f"{error.code}: {error.message}"
+        yield from store.hold_plan(message_id=send.message_id, integration_id=send.integration_id,
+                                   client_id=send.client_id)
         recorded = yield from store.record_plan(seq=send.seq, leased_until=leased_until, status=status, at=now,
                                                 progress=outcome.progress, external_ids=outcome.external_ids,
                                                 retry_at=retry_at, error=described)
