@@ -218,6 +218,19 @@ class FetchesMedia(Protocol):
         """The picture or file (ChannelError if the channel refused, or it is larger than `limit` bytes)."""
 
 
+def refusal(response: httpx.Response, message: str) -> ChannelError:
+    """A REST API's refusal by its status: 429 (with Retry-After's seconds) and 5xx to be retried; 400, 401, 403 and
+    404 by name, anything else uncategorized, all final."""
+    if response.status_code == 429:
+        after = response.headers.get("retry-after")
+        return ChannelError("too_many_requests", message, retryable=True,
+                            retry_after=float(after) if after and after.isdigit() else None)
+    if response.status_code >= 500:
+        return ChannelError("service_unavailable", message, retryable=True)
+    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+    return ChannelError(codes.get(response.status_code, "uncategorized_error"), message)
+
+
 async def download(http: httpx.AsyncClient, channel: str, url: str, *, limit: int,
                    headers: Mapping[str, str] | None = None) -> Fetched:
     """A file from the channel (GET `url`), of at most `limit` bytes: ChannelError, to be retried, when the channel

@@ -48,6 +48,7 @@ from heliograph.channels.base import (
     Sent,
     UserMessage,
     call_api,
+    refusal,
 )
 from heliograph.channels.plain import plain
 
@@ -364,11 +365,4 @@ async def _request(http: httpx.AsyncClient, method: str, url: str, config: Mappi
         return answer
     said = answer.get("message") or response.text.strip()[:200] or f"HTTP {response.status_code}"
     message = f"Mailgun refused the request: {said}"
-    if response.status_code == 429:
-        after = response.headers.get("retry-after")
-        raise ChannelError("too_many_requests", message, retryable=True,
-                           retry_after=float(after) if after and after.isdigit() else None)
-    if response.status_code >= 500:
-        raise ChannelError("service_unavailable", message, retryable=True)
-    codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
-    raise ChannelError(codes.get(response.status_code, "uncategorized_error"), message)
+    raise refusal(response, message)
