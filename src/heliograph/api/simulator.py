@@ -91,7 +91,7 @@ async def receipt(call: Call) -> Reply:
             reader = str((delivered.body.get("recipient") or {}).get("id"))
             return 200, await _post(_built(lambda: page.read(str(config["pageId"]), str(config["appId"]),
                                                              sender=reader)))
-        return 200, await _post(_built(lambda: fakes.messenger.delivery(delivered, str(config["appId"]))))
+        return 200, await _post(_built(lambda: page.delivery(delivered, str(config["appId"]))))
     fake = fakes.twilio if integration["type"] == "twilio" else fakes.whatsapp
     owner = config["accountSid"] if integration["type"] == "twilio" else config["phoneNumberId"]
     sent = next((one for one in fake.sent_by(owner) if one.message_id == body.message_id), None)

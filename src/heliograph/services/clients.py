@@ -77,10 +77,8 @@ async def _link(conn: AsyncConnection, *, ids: IdFactory, app_id: str, client: d
     matched = await drive(conn, links.match_plan(client_id=client["id"], integration_id=integration_id,
                                                  external_id=external_id))
     if matched is None:
-        given_up = await drive(conn, links.give_up_plan(client_id=client["id"]))
-        error = {"code": "conflict", "message": f"Another user is {external_id} on integration {integration_id}"}
-        await emit(conn, ids=ids, app_id=app_id, type="client:remove", lane=owner["id"],
-                   payload=client_events.client_remove(given_up, owner, "linkFailed", target=target, error=error))
+        await _give_up(conn, ids=ids, app_id=app_id, client_id=client["id"], owner=owner, target=target, error={
+            "code": "conflict", "message": f"Another user is {external_id} on integration {integration_id}"})
         return
     await emit(conn, ids=ids, app_id=app_id, type="client:update", lane=owner["id"],
                payload=client_events.client_update(matched, owner, target, "matched"))
@@ -110,13 +108,19 @@ async def give_up_links(conn: AsyncConnection, *, ids: IdFactory, app_id: str, c
     for client in await store.pending_links(conn, user_ids=user_ids):
         if ((client["link"] or {}).get("target") or {}).get("conversationId") != conversation["id"]:
             continue
-        given_up = await drive(conn, links.give_up_plan(client_id=client["id"]))
         owner = await find_user(conn, app_id=app_id, user_id=client["user_id"])
-        if given_up is not None and owner is not None:
-            error = {"code": "not_found", "message": "The link's target conversation was deleted"}
-            await emit(conn, ids=ids, app_id=app_id, type="client:remove", lane=owner["id"],
-                       payload=client_events.client_remove(given_up, owner, "linkFailed", target=conversation,
-                                                          error=error))
+        if owner is not None:
+            await _give_up(conn, ids=ids, app_id=app_id, client_id=client["id"], owner=owner, target=conversation,
+                           error={"code": "not_found", "message": "The link's target conversation was deleted"})
+
+
+async def _give_up(conn: AsyncConnection, *, ids: IdFactory, app_id: str, client_id: str, owner: Any, target: Any,
+                   error: dict[str, str]) -> None:
+    """A pending link fails: its client is deleted (client:remove `linkFailed`, with the error)."""
+    given_up = await drive(conn, links.give_up_plan(client_id=client_id))
+    if given_up is not None:
+        await emit(conn, ids=ids, app_id=app_id, type="client:remove", lane=owner["id"],
+                   payload=client_events.client_remove(given_up, owner, "linkFailed", target=target, error=error))
 
 
 def channel_id(criteria: dict[str, Any]) -> str:
