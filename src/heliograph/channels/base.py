@@ -238,9 +238,7 @@ async def download(http: httpx.AsyncClient, channel: str, url: str, *, limit: in
     try:
         async with http.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
-                retryable = response.status_code == 429 or response.status_code >= 500
-                raise ChannelError("service_unavailable" if retryable else "bad_request",
-                                   f"{channel} refused the file: HTTP {response.status_code}", retryable=retryable)
+                raise refusal(response, f"{channel} refused the file: HTTP {response.status_code}")
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
@@ -248,11 +246,8 @@ async def download(http: httpx.AsyncClient, channel: str, url: str, *, limit: in
                     raise ChannelError("bad_request", f"The {channel} file is larger than {limit} bytes")
                 chunks.append(chunk)
             return Fetched(b"".join(chunks), response.headers.get("content-type"))
-    except httpx.TimeoutException:
-        raise ChannelError("timeout", f"{channel} did not answer in time", retryable=True) from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise ChannelError("service_unavailable", f"{channel} could not be reached: {type(exc).__name__}",
-                           retryable=True) from None
+        raise _unanswered(channel, exc) from None
 
 
 async def call_api(http: httpx.AsyncClient, channel: str, method: str, url: str,
@@ -261,13 +256,18 @@ async def call_api(http: httpx.AsyncClient, channel: str, method: str, url: str,
     retried, when the channel did not answer in time or could not be reached."""
     try:
         response = await http.request(method, url, **request)
-    except httpx.TimeoutException:
-        raise ChannelError("timeout", f"{channel} did not answer in time", retryable=True) from None
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise ChannelError("service_unavailable", f"{channel} could not be reached: {type(exc).__name__}",
-                           retryable=True) from None
+        raise _unanswered(channel, exc) from None
     try:
         answer = response.json()
     except ValueError:
         answer = {}
     return response, answer if isinstance(answer, dict) else {}
+
+
+def _unanswered(channel: str, exc: Exception) -> ChannelError:
+    """The channel did not answer in time, or could not be reached: to be retried."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ChannelError("timeout", f"{channel} did not answer in time", retryable=True)
+    return ChannelError("service_unavailable", f"{channel} could not be reached: {type(exc).__name__}",
+                        retryable=True)
