@@ -101,7 +101,9 @@ def _page(shown: dict[str, object]) -> str:
               else "<p>There is no app to connect yet: create one first.</p>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Connect {e(str(shown["client"]))}</title>
-<style>body{{font-family:sans-serif;max-width:34em;margin:3em auto;line-height:1.5}}</style></head>
+<style>body{{font-family:sans-serif;max-width:34em;margin:3em auto;padding:0 1em;line-height:1.5}}
+select{{display:block;max-width:100%;margin-top:.25em;font:inherit}}
+button{{font:inherit;padding:.3em 1em}}</style></head>
 <body><h1>Connect {e(str(shown["client"]))}?</h1>
 <p><strong>{e(str(shown["client"]))}</strong> asks to connect to an app of this Heliograph server. It will be able to
 read, create and change the app's users and conversations (messages included), and to manage webhooks of
